@@ -1,0 +1,73 @@
+"""Home LLM: a local GGUF language model as a Home Assistant conversation agent."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+
+from .backends import BackendError
+from .backends.llama_cpp import LlamaCppBackend, LlamaSettings
+from .const import (
+    CONF_BATCH_SIZE,
+    CONF_CONTEXT_LENGTH,
+    CONF_MODEL_PATH,
+    CONF_THREADS,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CONTEXT_LENGTH,
+    DEFAULT_THREADS,
+    DOMAIN,
+)
+from .model_files import ModelFileError, read_model_info
+
+PLATFORMS = [Platform.CONVERSATION]
+
+type HomeLlmConfigEntry = ConfigEntry[LlamaCppBackend]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> bool:
+    """Check the model file, load it on the backend's worker thread, add the agent."""
+    path = entry.data[CONF_MODEL_PATH]
+    try:
+        await hass.async_add_executor_job(read_model_info, path)
+    except ModelFileError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key=err.key,
+            translation_placeholders={"path": err.path, "detail": err.detail},
+        ) from err
+
+    options = entry.options
+    backend = LlamaCppBackend(
+        LlamaSettings(
+            model_path=path,
+            context_length=int(options.get(CONF_CONTEXT_LENGTH, DEFAULT_CONTEXT_LENGTH)),
+            threads=int(options.get(CONF_THREADS, DEFAULT_THREADS)),
+            batch_size=int(options.get(CONF_BATCH_SIZE, DEFAULT_BATCH_SIZE)),
+        )
+    )
+    try:
+        await backend.async_load()
+    except BackendError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="model_load_failed",
+            translation_placeholders={"path": path, "detail": str(err)},
+        ) from err
+    entry.runtime_data = backend
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    return True
+
+
+async def _async_reload_on_update(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> bool:
+    """Remove the agent, then free the model and its worker thread."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_close()
+    return unloaded

@@ -1,0 +1,39 @@
+"""Backends: where the model runs. Everything above a backend (prompt, grammar, parser,
+policy) is the same whichever backend answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..prompt import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    temperature: float
+    top_k: int
+    top_p: float
+    min_p: float
+    max_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class BackendError(Exception):
+    """The backend could not produce a reply; the message is safe to show a user."""
+
+
+class Backend(Protocol):
+    async def async_generate(
+        self, messages: list[Message], *, grammar: str | None, sampling: Sampling, timeout: float
+    ) -> Generation:
+        """Complete the assistant turn after `messages`."""
+
+    async def async_close(self) -> None:
+        """Free the model and stop worker threads."""

@@ -1,0 +1,157 @@
+"""One turn through the conversation entity with a scripted backend, on the demo house."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import intent
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+
+from custom_components.home_llm.backends import BackendError
+from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+
+from .scripted import ScriptedBackend
+
+AGENT = "conversation.home_llm"
+
+
+@pytest.fixture
+async def agent(demo_house: HomeAssistant, model_path: Path) -> AsyncIterator[ScriptedBackend]:
+    """The integration set up on the demo house, answering from ScriptedBackend.replies."""
+    ScriptedBackend.replies = []
+    ScriptedBackend.instances = []
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="Home LLM")
+    entry.add_to_hass(demo_house)
+    with patch("custom_components.home_llm.LlamaCppBackend", ScriptedBackend):
+        assert await demo_house.config_entries.async_setup(entry.entry_id)
+        await demo_house.async_block_till_done()
+        yield ScriptedBackend.instances[-1]
+    assert await demo_house.config_entries.async_unload(entry.entry_id)
+    assert ScriptedBackend.instances[-1].closed
+
+
+async def _say(hass: HomeAssistant, text: str, conversation_id: str | None = None, context: Context | None = None):
+    return await conversation.async_converse(
+        hass=hass,
+        text=text,
+        conversation_id=conversation_id,
+        context=context or Context(),
+        language="en",
+        agent_id=AGENT,
+    )
+
+
+async def test_turns_off_the_kitchen_lights(hass: HomeAssistant, agent: ScriptedBackend, hass_admin_user: MockUser) -> None:
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
+    context = Context(user_id=hass_admin_user.id)
+    result = await _say(hass, "turn off the kitchen lights", context=context)
+
+    state = hass.states.get("light.kitchen_lights")
+    assert state.state == "off"
+    assert state.context.id == context.id  # the call ran with the user's own Context
+    response = result.response
+    assert response.speech["plain"]["speech"] == "Turning off the kitchen lights."
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert [t.id for t in response.success_results] == ["light.kitchen_lights"]
+    assert response.failed_results == []
+
+
+async def test_user_permissions_apply(hass: HomeAssistant, agent: ScriptedBackend, hass_read_only_user: MockUser) -> None:
+    """A user who may not control the light cannot do it through the model either."""
+    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
+    result = await _say(hass, "turn off the kitchen lights", context=Context(user_id=hass_read_only_user.id))
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    assert "light.turn_off on Kitchen Lights failed" in result.response.speech["plain"]["speech"]
+    assert [t.id for t in result.response.failed_results] == ["light.kitchen_lights"]
+
+
+async def test_prompt_holds_only_exposed_entities(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["Hello!"]
+    await _say(hass, "hello")
+    messages, grammar, _sampling = agent.requests[-1]
+    system = messages[0].content
+    assert "light.kitchen_lights 'Kitchen Lights' = on" in system
+    assert "lock.front_door" not in system  # demo locks are not exposed to Assist
+    assert "lock.front_door" not in grammar
+    assert messages[-1].content == "hello"
+
+
+async def test_non_exposed_lock_is_refused(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    assert hass.states.get("lock.front_door").state == "locked"
+    ScriptedBackend.replies = ["Unlocking the front door.\nlock.unlock(lock.front_door)"]
+    result = await _say(hass, "unlock the front door")
+    assert hass.states.get("lock.front_door").state == "locked"
+    speech = result.response.speech["plain"]["speech"]
+    assert "I did not run lock.unlock on lock.front_door" in speech
+    assert "not a device exposed to Assist" in speech
+    assert [t.id for t in result.response.failed_results] == ["lock.front_door"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("ok\nlight.turn_off(light.garden)", "not a device exposed"),
+        ("ok\nlight.explode(light.kitchen_lights)", "not an allowed service"),
+        ("ok\nswitch.turn_off(light.kitchen_lights)", "cannot act on"),
+        ("ok\nhomeassistant.stop(light.kitchen_lights)", "never allowed"),
+    ],
+)
+async def test_bad_calls_are_refused_and_said(hass: HomeAssistant, agent: ScriptedBackend, reply: str, reason: str) -> None:
+    ScriptedBackend.replies = [reply]
+    result = await _say(hass, "do something")
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    assert reason in result.response.speech["plain"]["speech"]
+
+
+async def test_junk_reply_touches_nothing(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    def device_states() -> dict[str, str]:
+        return {s.entity_id: s.state for s in hass.states.async_all() if s.domain != "conversation"}
+
+    before = device_states()
+    ScriptedBackend.replies = ["}{)(light.turn_off(\n```homeassistant\n\x00garbage(((\n"]
+    result = await _say(hass, "blah")
+    assert device_states() == before
+    assert result.response.speech["plain"]["speech"].startswith("}{)(")
+
+
+async def test_failed_call_is_reported(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["Starting it.\nvacuum.start(vacuum.4_fourth_floor)"]
+    result = await _say(hass, "start the fourth floor vacuum")
+    speech = result.response.speech["plain"]["speech"]
+    assert "vacuum.start on 4_Fourth_floor failed" in speech
+    assert [t.id for t in result.response.failed_results] == ["vacuum.4_fourth_floor"]
+
+
+async def test_empty_text_does_not_run_the_model(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    result = await _say(hass, "   ")
+    assert agent.requests == []
+    assert "did not catch that" in result.response.speech["plain"]["speech"]
+
+
+async def test_model_that_writes_nothing(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = [""]
+    result = await _say(hass, "hello")
+    assert result.response.speech["plain"]["speech"] == "Sorry, I have no answer to that."
+
+
+async def test_backend_failure_is_an_error_reply(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = [BackendError("the model did not answer within 90 seconds")]
+    result = await _say(hass, "turn off the kitchen lights")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert "did not answer within 90 seconds" in result.response.speech["plain"]["speech"]
+    assert hass.states.get("light.kitchen_lights").state == "on"
+
+
+async def test_follow_up_sees_earlier_turns(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)", "Done."]
+    first = await _say(hass, "turn off the kitchen lights")
+    await _say(hass, "and now the bed light", conversation_id=first.conversation_id)
+    messages, _grammar, _sampling = agent.requests[-1]
+    contents = [m.content for m in messages]
+    assert contents[-3:] == ["turn off the kitchen lights", "Turning off the kitchen lights.", "and now the bed light"]
