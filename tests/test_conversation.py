@@ -13,7 +13,7 @@ from homeassistant.helpers import intent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.home_llm.backends import BackendError
-from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+from custom_components.home_llm.const import ALLOWED_SERVICES, CONF_MODEL_PATH, DOMAIN
 
 from .scripted import ScriptedBackend
 
@@ -111,7 +111,7 @@ async def test_bad_calls_are_refused_and_said(hass: HomeAssistant, agent: Script
 
 async def test_junk_reply_touches_nothing(hass: HomeAssistant, agent: ScriptedBackend) -> None:
     def device_states() -> dict[str, str]:
-        return {s.entity_id: s.state for s in hass.states.async_all() if s.domain != "conversation"}
+        return {s.entity_id: s.state for s in hass.states.async_all() if s.domain in ALLOWED_SERVICES}
 
     before = device_states()
     ScriptedBackend.replies = ["}{)(light.turn_off(\n```homeassistant\n\x00garbage(((\n"]

@@ -16,7 +16,7 @@ from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.home_llm.const import CONF_MODEL_PATH, CONF_PROMPT, CONF_USE_GRAMMAR, DEFAULT_PERSONA, DOMAIN
+from custom_components.home_llm.const import ALLOWED_SERVICES, CONF_MODEL_PATH, CONF_PROMPT, CONF_USE_GRAMMAR, DEFAULT_PERSONA, DOMAIN
 
 pytestmark = pytest.mark.real_model
 AGENT = "conversation.home_llm"
@@ -41,7 +41,7 @@ async def setup_agent(demo_house: HomeAssistant, model_path: Path) -> AsyncItera
 
 
 def device_states(hass: HomeAssistant) -> dict[str, str]:
-    return {s.entity_id: s.state for s in hass.states.async_all() if s.domain != "conversation"}
+    return {s.entity_id: s.state for s in hass.states.async_all() if s.domain in ALLOWED_SERVICES}
 
 
 async def _say(hass: HomeAssistant, text: str, user: MockUser, conversation_id: str | None = None):

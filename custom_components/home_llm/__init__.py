@@ -7,14 +7,21 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 
-from .backends import BackendError
+from .backends import Backend, BackendError
 from .backends.llama_cpp import LlamaCppBackend, LlamaSettings
 from .const import (
+    BACKEND_LLAMA_CPP,
+    BACKEND_REMOTE,
+    CONF_BACKEND,
     CONF_BATCH_SIZE,
+    CONF_CHAT_FORMAT,
     CONF_CONTEXT_LENGTH,
+    CONF_FLASH_ATTENTION,
+    CONF_LORA_PATH,
     CONF_MODEL_PATH,
     CONF_THREADS,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_CHAT_FORMAT,
     DEFAULT_CONTEXT_LENGTH,
     DEFAULT_THREADS,
     DOMAIN,
@@ -23,11 +30,25 @@ from .model_files import ModelFileError, read_model_info
 
 PLATFORMS = [Platform.CONVERSATION]
 
-type HomeLlmConfigEntry = ConfigEntry[LlamaCppBackend]
+type HomeLlmConfigEntry = ConfigEntry[Backend]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> bool:
-    """Check the model file, load it on the backend's worker thread, add the agent."""
+    """Start the entry's backend (in-process model or remote server), then add the agent."""
+    if entry.data.get(CONF_BACKEND, BACKEND_LLAMA_CPP) == BACKEND_REMOTE:
+        from .backends.openai import async_start_remote_backend  # noqa: PLC0415
+
+        # Raises ConfigEntryNotReady while the server is down, so Home Assistant retries.
+        entry.runtime_data = await async_start_remote_backend(hass, entry)
+    else:
+        entry.runtime_data = await _async_start_llama_backend(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    return True
+
+
+async def _async_start_llama_backend(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> LlamaCppBackend:
+    """Check the model file, then load it on the backend's worker thread."""
     path = entry.data[CONF_MODEL_PATH]
     try:
         await hass.async_add_executor_job(read_model_info, path)
@@ -45,6 +66,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> b
             context_length=int(options.get(CONF_CONTEXT_LENGTH, DEFAULT_CONTEXT_LENGTH)),
             threads=int(options.get(CONF_THREADS, DEFAULT_THREADS)),
             batch_size=int(options.get(CONF_BATCH_SIZE, DEFAULT_BATCH_SIZE)),
+            chat_format=options.get(CONF_CHAT_FORMAT, DEFAULT_CHAT_FORMAT),
+            lora_path=options.get(CONF_LORA_PATH) or None,
+            flash_attention=bool(options.get(CONF_FLASH_ATTENTION, False)),
         )
     )
     try:
@@ -55,10 +79,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> b
             translation_key="model_load_failed",
             translation_placeholders={"path": path, "detail": str(err)},
         ) from err
-    entry.runtime_data = backend
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
-    return True
+    return backend
 
 
 async def _async_reload_on_update(hass: HomeAssistant, entry: HomeLlmConfigEntry) -> None:

@@ -7,7 +7,14 @@ from typing import Final
 DOMAIN: Final = "home_llm"
 
 # Config entry data
-CONF_MODEL_PATH: Final = "model_path"
+CONF_BACKEND: Final = "backend"  # which backend answers: BACKEND_LLAMA_CPP or BACKEND_REMOTE
+BACKEND_LLAMA_CPP: Final = "llama_cpp"
+BACKEND_REMOTE: Final = "remote"
+CONF_MODEL_PATH: Final = "model_path"  # llama_cpp: the GGUF file
+CONF_BASE_URL: Final = "base_url"  # remote: OpenAI-compatible server, e.g. http://gpu-box:8080/v1
+CONF_API_KEY: Final = "api_key"
+CONF_REMOTE_MODEL: Final = "remote_model"
+CONF_REMOTE_TIMEOUT: Final = "remote_timeout"
 
 # Options
 CONF_PROMPT: Final = "prompt"
@@ -23,6 +30,16 @@ CONF_USE_GRAMMAR: Final = "use_grammar"
 CONF_NUM_EXAMPLES: Final = "num_examples"
 CONF_REMEMBER_TURNS: Final = "remember_turns"
 CONF_RESPONSE_TIMEOUT: Final = "response_timeout"
+CONF_CHAT_FORMAT: Final = "chat_format"  # CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML or CHAT_FORMAT_GGUF
+CHAT_FORMAT_AUTO: Final = "auto"  # ChatML, unless the GGUF carries another chat template
+CHAT_FORMAT_CHATML: Final = "chatml"
+CHAT_FORMAT_GGUF: Final = "gguf"  # the GGUF's own tokenizer.chat_template
+CONF_LORA_PATH: Final = "lora_path"  # a GGUF LoRA adapter applied on top of the model ("" = none)
+CONF_ALLOW_SENSITIVE: Final = "allow_sensitive"
+CONF_ALLOWED_SERVICES: Final = "allowed_services"  # list of "domain.service"
+CONF_EXTRA_ATTRIBUTES: Final = "extra_attributes"  # attributes shown in device lines
+CONF_REPLY_FORMAT: Final = "reply_format"  # call format the model writes; "auto" reads them all
+CONF_FLASH_ATTENTION: Final = "flash_attention"
 
 DEFAULT_PERSONA: Final = (
     "You are 'Al', a helpful AI Assistant that controls the devices in a house. "
@@ -40,6 +57,8 @@ DEFAULT_USE_GRAMMAR: Final = True
 DEFAULT_NUM_EXAMPLES: Final = 5
 DEFAULT_REMEMBER_TURNS: Final = 2
 DEFAULT_RESPONSE_TIMEOUT: Final = 90
+DEFAULT_CHAT_FORMAT: Final = CHAT_FORMAT_AUTO
+DEFAULT_ALLOW_SENSITIVE: Final = False
 
 # Services a model reply may call, per entity domain. Only those registered in Home Assistant
 # and listed here are shown to the model, admitted by the grammar and accepted by the policy.

@@ -22,6 +22,7 @@ from .const import (
     CONF_NUM_EXAMPLES,
     CONF_PROMPT,
     CONF_REMEMBER_TURNS,
+    CONF_REMOTE_MODEL,
     CONF_RESPONSE_TIMEOUT,
     CONF_TEMPERATURE,
     CONF_TOP_K,
@@ -74,7 +75,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             identifiers={(DOMAIN, entry.entry_id)},
             name=entry.title,
             manufacturer="Home LLM",
-            model=Path(entry.data[CONF_MODEL_PATH]).name,
+            model=Path(entry.data.get(CONF_MODEL_PATH) or entry.data.get(CONF_REMOTE_MODEL) or "").name or None,
             entry_type=DeviceEntryType.SERVICE,
         )
 

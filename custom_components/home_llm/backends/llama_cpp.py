@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..const import CHATML_STOP
+from ..const import CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF, CHATML_STOP
 from ..prompt import Message, to_chatml
 from . import BackendError, Generation, Sampling
 
@@ -28,6 +28,18 @@ class LlamaSettings:
     context_length: int
     threads: int
     batch_size: int
+    chat_format: str = CHAT_FORMAT_AUTO
+    lora_path: str | None = None  # a GGUF LoRA adapter applied on top of the model
+    flash_attention: bool = False
+
+
+def resolve_chat_format(setting: str, template: str | None) -> str:
+    """ChatML (the model card's format) unless the GGUF carries another template, or the option says."""
+    if setting in (CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF):
+        return setting if template or setting == CHAT_FORMAT_CHATML else CHAT_FORMAT_CHATML
+    if template and "<|im_start|>" not in template:
+        return CHAT_FORMAT_GGUF
+    return CHAT_FORMAT_CHATML
 
 
 @lru_cache(maxsize=4)
@@ -45,6 +57,8 @@ class LlamaCppBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="home_llm_llama")
         self._llama: Any = None
         self._cancel = threading.Event()
+        self._formatter: Any = None  # the GGUF's own chat template, when that is the format in use
+        self.chat_format = CHAT_FORMAT_CHATML
         self.last_prompt_tokens = 0
 
     async def async_load(self) -> None:
@@ -66,10 +80,33 @@ class LlamaCppBackend:
                 n_ctx=self.settings.context_length,
                 n_threads=self.settings.threads or None,
                 n_batch=self.settings.batch_size,
+                lora_path=self.settings.lora_path or None,
+                flash_attn=self.settings.flash_attention,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as err:
             raise BackendError(f"llama.cpp could not load {self.settings.model_path}: {err}") from err
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        self.chat_format = resolve_chat_format(self.settings.chat_format, template)
+        if self.chat_format == CHAT_FORMAT_GGUF:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # noqa: PLC0415
+
+            def token_text(token: int) -> str:
+                return self._llama._model.token_get_text(token) if token != -1 else ""  # noqa: SLF001
+
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=token_text(self._llama.token_eos()),
+                bos_token=token_text(self._llama.token_bos()),
+            )
+
+    def render(self, messages: list[Message]) -> tuple[str, list[str]]:
+        """Prompt text in the model's chat format, and the strings that end its reply."""
+        if self._formatter is None:
+            return to_chatml(messages), [CHATML_STOP]
+        result = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        return result.prompt, stop
 
     async def _run(self, func: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -77,16 +114,16 @@ class LlamaCppBackend:
     async def async_generate(
         self, messages: list[Message], *, grammar: str | None, sampling: Sampling, timeout: float
     ) -> Generation:
-        prompt = to_chatml(messages)
+        prompt, stop = self.render(messages)
         self._cancel.clear()
-        future = self._run(self._generate, prompt, grammar, sampling)
+        future = self._run(self._generate, prompt, stop, grammar, sampling)
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as err:
             self._cancel.set()  # stops the worker at its next token
             raise BackendError(f"the model did not answer within {timeout:g} seconds") from err
 
-    def _generate(self, prompt: str, grammar: str | None, sampling: Sampling) -> Generation:
+    def _generate(self, prompt: str, stop: list[str], grammar: str | None, sampling: Sampling) -> Generation:
         from llama_cpp import StoppingCriteriaList  # noqa: PLC0415 - loaded with the model
 
         if self._llama is None:
@@ -107,7 +144,7 @@ class LlamaCppBackend:
                 top_k=sampling.top_k,
                 top_p=sampling.top_p,
                 min_p=sampling.min_p,
-                stop=[CHATML_STOP],
+                stop=stop,
                 grammar=_compiled_grammar(grammar) if grammar else None,
                 stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: self._cancel.is_set()]),
             )
