@@ -3,6 +3,7 @@ policy) is the same whichever backend answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,11 +30,24 @@ class BackendError(Exception):
     """The backend could not produce a reply; the message is safe to show a user."""
 
 
+TextCallback = Callable[[str], None]
+
+
 class Backend(Protocol):
     async def async_generate(
-        self, messages: list[Message], *, grammar: str | None, sampling: Sampling, timeout: float
+        self,
+        messages: list[Message],
+        *,
+        grammar: str | None,
+        sampling: Sampling,
+        timeout: float,
+        on_text: TextCallback | None = None,
     ) -> Generation:
-        """Complete the assistant turn after `messages`."""
+        """Complete the assistant turn after `messages`.
+
+        With `on_text`, each new piece of the reply is passed to it, on the event loop, as soon
+        as it is generated (streaming); the returned Generation holds the whole reply.
+        """
 
     async def async_close(self) -> None:
         """Free the model and stop worker threads."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..const import CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF, CHATML_STOP
 from ..prompt import Message, to_chatml
-from . import BackendError, Generation, Sampling
+from . import BackendError, Generation, Sampling, TextCallback
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,18 +112,33 @@ class LlamaCppBackend:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
     async def async_generate(
-        self, messages: list[Message], *, grammar: str | None, sampling: Sampling, timeout: float
+        self,
+        messages: list[Message],
+        *,
+        grammar: str | None,
+        sampling: Sampling,
+        timeout: float,
+        on_text: TextCallback | None = None,
     ) -> Generation:
         prompt, stop = self.render(messages)
         self._cancel.clear()
-        future = self._run(self._generate, prompt, stop, grammar, sampling)
+        emit = None
+        if on_text is not None:
+            loop = asyncio.get_running_loop()
+
+            def emit(text: str) -> None:
+                loop.call_soon_threadsafe(on_text, text)
+
+        future = self._run(self._generate, prompt, stop, grammar, sampling, emit)
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as err:
             self._cancel.set()  # stops the worker at its next token
             raise BackendError(f"the model did not answer within {timeout:g} seconds") from err
 
-    def _generate(self, prompt: str, stop: list[str], grammar: str | None, sampling: Sampling) -> Generation:
+    def _generate(
+        self, prompt: str, stop: list[str], grammar: str | None, sampling: Sampling, emit: TextCallback | None
+    ) -> Generation:
         from llama_cpp import StoppingCriteriaList  # noqa: PLC0415 - loaded with the model
 
         if self._llama is None:
@@ -137,7 +152,7 @@ class LlamaCppBackend:
             )
         self.last_prompt_tokens = len(tokens)
         try:
-            result = llama.create_completion(
+            chunks = llama.create_completion(
                 tokens,
                 max_tokens=sampling.max_tokens,
                 temperature=sampling.temperature,
@@ -147,14 +162,22 @@ class LlamaCppBackend:
                 stop=stop,
                 grammar=_compiled_grammar(grammar) if grammar else None,
                 stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: self._cancel.is_set()]),
+                stream=True,
             )
+            pieces: list[str] = []
+            for chunk in chunks:
+                piece = chunk["choices"][0]["text"]
+                if piece:
+                    pieces.append(piece)
+                    if emit is not None:
+                        emit(piece)
         except (RuntimeError, ValueError) as err:
             raise BackendError(f"llama.cpp failed: {err}") from err
-        usage = result.get("usage", {})
+        text = "".join(pieces)
         return Generation(
-            text=result["choices"][0]["text"],
-            prompt_tokens=usage.get("prompt_tokens", len(tokens)),
-            completion_tokens=usage.get("completion_tokens", 0),
+            text=text,
+            prompt_tokens=len(tokens),
+            completion_tokens=len(llama.tokenize(text.encode(), add_bos=False, special=True)) if text else 0,
         )
 
     async def async_close(self) -> None:
