@@ -2,7 +2,7 @@
 
 This lets tests check which strings the grammar admits (and hypothesis generate them) without
 llama.cpp. It covers the constructs grammar.py writes: literals, character classes, rule
-references, groups, alternation and the * + ? {m,n} operators.
+references, groups, alternation, the * + ? {m,n} operators and \\x / \\u escapes.
 """
 
 from __future__ import annotations
@@ -22,12 +22,19 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "]": "]", "["
 
 
 def _unescape(body: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+    """GBNF escapes: \\n \\r \\t \\\\ \\" \\] ..., and \\xHH / \\uHHHH code points."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group("hex"):
+            return chr(int(match.group("hex")[1:], 16))
+        return _ESCAPES.get(match.group("char"), match.group("char"))
+
+    return re.sub(r"\\(?:(?P<hex>x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})|(?P<char>.))", one, body)
 
 
 def parse_rules(grammar: str) -> dict[str, str]:
     rules: dict[str, str] = {}
-    for line in grammar.splitlines():
+    for line in grammar.split("\n"):  # GBNF lines end at \n only
         if line.strip() and not line.lstrip().startswith("#"):
             name, _, body = line.partition("::=")
             rules[name.strip()] = body.strip()

@@ -1,48 +1,530 @@
-"""The config flow: a local GGUF path, checked before the entry exists."""
+"""The config flow, options flow and reconfigure, against real files, the real llama.cpp (import
+check and test load) and a fake Hugging Face hub on 127.0.0.1."""
 
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+from gguf import LlamaFileType
 from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+from custom_components.home_llm import config_flow, model_files
+from custom_components.home_llm.config_flow import ALL_SERVICES, llama_cpp_importable, options_schema
+from custom_components.home_llm.const import (
+    BACKEND_LLAMA_CPP,
+    BACKEND_REMOTE,
+    CONF_ALLOW_SENSITIVE,
+    CONF_ALLOWED_SERVICES,
+    CONF_API_KEY,
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    CONF_CHAT_FORMAT,
+    CONF_CONTEXT_LENGTH,
+    CONF_EXTRA_ATTRIBUTES,
+    CONF_LORA_PATH,
+    CONF_MAX_TOKENS,
+    CONF_MODEL_PATH,
+    CONF_PROMPT,
+    CONF_REMOTE_MODEL,
+    CONF_TEMPERATURE,
+    CONF_THREADS,
+    CONF_TOP_K,
+    DEFAULT_HF_REPO,
+    DEFAULT_PERSONA,
+    DOMAIN,
+)
+
+from .fake_hub import FakeHub, HubFile, make_gguf, start_fake_hub
+
+SMOL_TITLE = "Smollm2 135M 8k Lc100K Mix1 Ep2"
 
 
-async def _start(hass: HomeAssistant):
-    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+@pytest.fixture(autouse=True)
+def _core(core: HomeAssistant) -> None:
+    """The flow sets up the integration's dependencies (conversation), which need the core component."""
 
 
-async def test_local_file_creates_entry(hass: HomeAssistant, core: HomeAssistant, model_path: Path) -> None:
-    result = await _start(hass)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: f" {model_path} "})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_MODEL_PATH: str(model_path)}
-    assert result["title"] == "Smollm2 135M 8k Lc100K Mix1 Ep2"
+@pytest.fixture
+def models_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A config directory of this test's own, so the models folder is <tmp>/config/models."""
+    hass.config.config_dir = str(tmp_path / "config")
+    return tmp_path / "config" / "models"
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> AsyncIterator[FakeHub]:
+    fake = FakeHub()
+    runner = await start_fake_hub(fake)
+    monkeypatch.setenv("HF_ENDPOINT", fake.url)
+    monkeypatch.setattr(model_files, "RETRY_DELAY", 0.01)
+    monkeypatch.setattr(config_flow, "PROGRESS_INTERVAL", 0.05)
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+def model(model_path: Path) -> str:
+    """The default model's resolved path: what an entry stores."""
+    return str(model_path.resolve())
+
+
+@pytest.fixture
+async def loaded_entry(core: HomeAssistant, model: str) -> AsyncIterator[MockConfigEntry]:
+    """An entry for the default model, set up (the model loaded); unloaded at the end."""
+    hass = core
+    path = model
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=SMOL_TITLE, unique_id=path, data={CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: path}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    yield entry
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
-async def test_errors(hass: HomeAssistant, core: HomeAssistant, tmp_path: Path) -> None:
-    result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: str(tmp_path / "x.gguf")})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_MODEL_PATH: "model_not_found"}
-    not_gguf = tmp_path / "notes.txt"
-    not_gguf.write_text("hello")
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: str(not_gguf)})
-    assert result["errors"] == {CONF_MODEL_PATH: "model_not_gguf"}
+async def _choose(hass: HomeAssistant, source: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": source})
+
+
+def _options(result: dict[str, Any], key: str) -> list[dict[str, str]]:
+    return result["data_schema"].schema[key].config["options"]
+
+
+async def _unload_all(hass: HomeAssistant) -> None:
+    await hass.async_block_till_done()
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+# --- The menu and the llama-cpp-python check ---
+
+
+async def test_menu(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["huggingface", "local", "remote"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "remote"})
+    assert result["step_id"] == "remote"  # the remote server's own step
+
+
+async def test_llama_cpp_import_check(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await hass.async_add_executor_job(llama_cpp_importable)  # the real llama_cpp, in a child process
+    monkeypatch.setattr(config_flow, "LLAMA_CPP_MODULE", "home_llm_no_such_module")
+    assert not await hass.async_add_executor_job(llama_cpp_importable)
+    monkeypatch.setattr(config_flow, "IMPORT_TIMEOUT", 0.001)  # a child process that hangs
+    assert not await hass.async_add_executor_job(llama_cpp_importable)
+
+
+@pytest.mark.parametrize(
+    ("skip_pip", "requirement"),
+    [
+        (True, "llama-cpp-python==0.3.36"),  # Home Assistant runs with --skip-pip: nothing is installed
+        (False, "home-llm-missing @ file:///nonexistent/home-llm-missing"),  # the installer fails
+        (False, "gguf==0.19.0"),  # installed, yet the module still does not import
+    ],
+)
+async def test_llama_cpp_unavailable_points_to_remote(
+    hass: HomeAssistant, models_dir: Path, monkeypatch: pytest.MonkeyPatch, skip_pip: bool, requirement: str
+) -> None:
+    monkeypatch.setattr(config_flow, "LLAMA_CPP_MODULE", "home_llm_no_such_module")
+    monkeypatch.setattr(config_flow, "LLAMA_CPP_REQUIREMENT", requirement)
+    hass.config.skip_pip = skip_pip
+    result = await _choose(hass, "local")
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["step_id"] == "install_llama_cpp"
+    assert result["description_placeholders"] == {"requirement": requirement}
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "llama_cpp_unavailable"
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
-async def test_one_entry_per_model_file(hass: HomeAssistant, core: HomeAssistant, model_path: Path) -> None:
-    for _ in range(2):
-        result = await _start(hass)
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: str(model_path)})
-        await hass.async_block_till_done()
+async def test_install_then_continue(hass: HomeAssistant, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check fails once, the installer succeeds, the second check passes: on to the chosen step."""
+    checks = iter([False, True])
+    monkeypatch.setattr(config_flow, "llama_cpp_importable", lambda: next(checks))
+    monkeypatch.setattr(config_flow, "LLAMA_CPP_REQUIREMENT", "gguf==0.19.0")  # already installed: no pip run
+    hass.config.skip_pip = False
+    result = await _choose(hass, "huggingface")
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "huggingface"
+
+
+# --- Local file ---
+
+
+def _fill_models_dir(models_dir: Path, model: str) -> None:
+    models_dir.mkdir(parents=True)
+    (models_dir / "smol.gguf").symlink_to(model)
+    make_gguf(models_dir / "tiny.Q6_K.gguf", file_type=LlamaFileType.MOSTLY_Q6_K)
+    make_gguf(models_dir / "adapter.gguf", gguf_type="adapter")  # not offered as a model
+
+
+async def test_local_lists_models_and_creates_entry(core: HomeAssistant, models_dir: Path, model: str) -> None:
+    hass = core
+    _fill_models_dir(models_dir, model)
+    result = await _choose(hass, "local")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "local"
+    labels = [option["label"] for option in _options(result, CONF_MODEL_PATH)]
+    assert labels == [
+        "SmolLM2-135M-Instruct.Q4_1.gguf (Q4_1, 98.4 MB, llama, context 8192)",  # the link, resolved
+        "tiny.Q6_K.gguf (Q6_K, 608 B, llama, context 2048)",
+    ]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL_PATH: f" {models_dir / 'smol.gguf'} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == SMOL_TITLE
+    assert result["data"] == {CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: model}
+    assert result["result"].unique_id == model
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    await _unload_all(hass)
+
+
+async def test_local_errors(hass: HomeAssistant, models_dir: Path, model_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    make_gguf(tmp_path / "anon.gguf", architecture=None)
+    make_gguf(tmp_path / "tiny.gguf")  # a real GGUF that llama.cpp cannot run
+    (tmp_path / "cut.gguf").write_bytes(make_gguf(tmp_path / "whole.gguf")[:200])
+    (tmp_path / "v99.gguf").write_bytes(b"GGUF" + (99).to_bytes(4, "little") + b"\0" * 32)
+    result = await _choose(hass, "local")
+    for name, key in [
+        ("absent.gguf", "model_not_found"),
+        ("notes.txt", "model_not_gguf"),
+        ("v99.gguf", "model_bad_version"),
+        ("cut.gguf", "model_truncated"),
+        ("anon.gguf", "model_bad_metadata"),
+        ("tiny.gguf", "model_load_failed"),
+    ]:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_MODEL_PATH: str(tmp_path / name)}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_MODEL_PATH: key}, name
+        assert result["description_placeholders"]["path"] == str(tmp_path / name)
+        assert result["data_schema"]({})[CONF_MODEL_PATH] == str(tmp_path / name)  # what was typed stays
+    assert "could not load" in result["description_placeholders"]["detail"]
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_one_entry_per_model_file(hass: HomeAssistant, models_dir: Path, model: str) -> None:
+    path = model
+    MockConfigEntry(domain=DOMAIN, unique_id=path, data={CONF_MODEL_PATH: path}).add_to_hass(hass)
+    result = await _choose(hass, "local")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: path})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
-    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+# --- Hugging Face ---
+
+
+async def test_huggingface_download_creates_entry(
+    core: HomeAssistant, models_dir: Path, model_path: Path, hub: FakeHub, tmp_path: Path
+) -> None:
+    hass = core
+    smol = await hass.async_add_executor_job(model_path.read_bytes)
+    hub.repos[DEFAULT_HF_REPO] = {
+        "SmolLM2-135M-Instruct.Q4_1.gguf": HubFile(smol, drop_after=30_000_000),
+        "tiny.Q3_K_L.gguf": HubFile(make_gguf(tmp_path / "a.gguf")),
+        "tiny.Q4_K_M.gguf": HubFile(make_gguf(tmp_path / "b.gguf", tensor_values=100)),
+    }
+    result = await _choose(hass, "huggingface")
+    assert result["step_id"] == "huggingface"
+    assert result["data_schema"]({})["repo_id"] == DEFAULT_HF_REPO
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": f" {DEFAULT_HF_REPO} "})
+    assert result["step_id"] == "pick_file"
+    assert result["data_schema"]({})["file"] == "tiny.Q4_K_M.gguf"  # the model card's balanced quant
+    assert [option["label"] for option in _options(result, "file")] == [
+        "tiny.Q3_K_L.gguf (Q3_K_L, 608 B): smallest, significant quality loss - not recommended",
+        "tiny.Q4_K_M.gguf (Q4_K_M, 768 B): medium, balanced quality",
+        "SmolLM2-135M-Instruct.Q4_1.gguf (Q4_1, 98.4 MB)",
+    ]
+    assert result["description_placeholders"]["folder"] == str(models_dir)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["step_id"] == "download"
+    assert result["description_placeholders"]["size"] == "98.4 MB"
+    await hass.async_block_till_done()  # the download, the checks and the test load
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entries = hass.config_entries.async_entries(DOMAIN)
+    assert [entry.data[CONF_MODEL_PATH] for entry in entries] == [str(models_dir / "SmolLM2-135M-Instruct.Q4_1.gguf")]
+    assert entries[0].title == SMOL_TITLE
+    assert entries[0].state is ConfigEntryState.LOADED
+    assert hub.dropped == 1  # the transfer was cut once and resumed
+    assert sorted(os.listdir(models_dir)) == ["SmolLM2-135M-Instruct.Q4_1.gguf"]
+    assert (models_dir / "SmolLM2-135M-Instruct.Q4_1.gguf").stat().st_size == len(smol)
+    await _unload_all(hass)
+
+
+async def test_huggingface_repository_errors(hass: HomeAssistant, models_dir: Path, hub: FakeHub) -> None:
+    hub.repos["owner/docs-only"] = {}
+    result = await _choose(hass, "huggingface")
+    for repo_id, key in [
+        ("someone/missing", "hub_repo_not_found"),
+        ("owner/docs-only", "hub_no_gguf"),
+        ("not a repository", "hub_unreachable"),
+    ]:
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": repo_id})
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"repo_id": key}
+        assert result["description_placeholders"]["repo_id"] == repo_id
+
+
+def _served(tmp_path: Path, fault: str) -> HubFile:
+    content = make_gguf(tmp_path / "served.gguf", tensor_values=20_000)
+    return {
+        "checksum": HubFile(content, listed_sha256="0" * 64),
+        "no_space": HubFile(content, listed_size=10**18),  # more than any disk has free
+        "gone": HubFile(content, gone=True),  # listed, but the quant's file is not there any more
+        "unloadable": HubFile(content),  # downloads fine, but llama.cpp cannot run it
+    }[fault]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("checksum", "download_checksum", []),
+        ("no_space", "download_no_space", []),
+        ("gone", "download_failed", []),
+        ("unloadable", "model_load_failed", ["m.Q4_K_M.gguf"]),
+    ],
+)
+async def test_download_failures(
+    hass: HomeAssistant, models_dir: Path, hub: FakeHub, tmp_path: Path, case: tuple[str, str, list[str]]
+) -> None:
+    fault, key, left = case
+    hub.repos["owner/repo"] = {"m.Q4_K_M.gguf": _served(tmp_path, fault)}
+    result = await _choose(hass, "huggingface")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": "owner/repo"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"file": "m.Q4_K_M.gguf"})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pick_file"  # the user can try again or pick another file
+    assert result["errors"] == {"base": key}
+    assert sorted(os.listdir(models_dir)) == left  # a failed download leaves nothing behind
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_file_that_already_has_an_entry(
+    hass: HomeAssistant, models_dir: Path, hub: FakeHub, tmp_path: Path
+) -> None:
+    hub.repos["owner/repo"] = {"sub/m.Q4_K_M.gguf": HubFile(make_gguf(tmp_path / "m.gguf"))}
+    target = str(models_dir.parent.resolve() / "models" / "m.Q4_K_M.gguf")
+    MockConfigEntry(domain=DOMAIN, unique_id=target, data={CONF_MODEL_PATH: target}).add_to_hass(hass)
+    result = await _choose(hass, "huggingface")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": "owner/repo"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"file": "sub/m.Q4_K_M.gguf"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert not [request for request in hub.requests if "/resolve/" in request[0]]  # nothing downloaded
+
+
+async def test_leaving_mid_download_leaves_nothing(
+    hass: HomeAssistant, models_dir: Path, hub: FakeHub, tmp_path: Path
+) -> None:
+    content = make_gguf(tmp_path / "big.gguf", tensor_values=1_000_000)  # 4 MB, sent slowly
+    hub.repos["owner/repo"] = {"m.Q4_K_M.gguf": HubFile(content, delay=0.02)}
+    result = await _choose(hass, "huggingface")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": "owner/repo"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"file": "m.Q4_K_M.gguf"})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    part = models_dir / "m.Q4_K_M.gguf.part"
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if part.exists() and part.stat().st_size > 300_000:
+            break
+    shown = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert shown["type"] is FlowResultType.SHOW_PROGRESS
+    assert 0 < int(shown["description_placeholders"]["percent"]) < 100
+    hass.config_entries.flow.async_abort(result["flow_id"])  # the user closes the dialog
+    await hass.async_block_till_done()
+    assert os.listdir(models_dir) == []
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+# --- Reconfigure ---
+
+
+async def test_reconfigure_to_another_file(hass: HomeAssistant, loaded_entry: MockConfigEntry, tmp_path: Path) -> None:
+    other = tmp_path / "copy-of-smol.gguf"
+    os.link(loaded_entry.data[CONF_MODEL_PATH], other)  # the same bytes under another name
+    taken = MockConfigEntry(domain=DOMAIN, unique_id=str(tmp_path / "taken.gguf"), data={})
+    taken.add_to_hass(hass)
+    os.link(loaded_entry.data[CONF_MODEL_PATH], tmp_path / "taken.gguf")
+    first_backend = loaded_entry.runtime_data
+
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    assert result["data_schema"]({})[CONF_MODEL_PATH] == loaded_entry.data[CONF_MODEL_PATH]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: str(tmp_path / "x")})
+    assert result["errors"] == {CONF_MODEL_PATH: "model_not_found"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL_PATH: str(tmp_path / "taken.gguf")}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: str(other)})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert loaded_entry.data == {CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: str(other)}
+    assert loaded_entry.unique_id == str(other)
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert loaded_entry.runtime_data is not first_backend  # reloaded with the new file
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
+
+
+async def test_reconfigure_same_file(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL_PATH: loaded_entry.data[CONF_MODEL_PATH]}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_remote_entry(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_BACKEND: BACKEND_REMOTE, CONF_BASE_URL: "http://x/v1"})
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_remote"
+
+
+# --- Options ---
+
+
+async def test_options_save_and_reload(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    first_backend = loaded_entry.runtime_data
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    defaults = result["data_schema"]({})
+    assert defaults[CONF_PROMPT] == DEFAULT_PERSONA
+    assert defaults[CONF_ALLOWED_SERVICES] == ALL_SERVICES
+    assert "light.turn_on" in ALL_SERVICES and "lock.unlock" in ALL_SERVICES
+    assert defaults[CONF_ALLOW_SENSITIVE] is False
+    assert defaults[CONF_CHAT_FORMAT] == "auto"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_PROMPT: "You are Bob, in a house of {{ states.light | count }} lights.",
+            CONF_TEMPERATURE: 0.3,
+            CONF_TOP_K: 20.0,
+            CONF_MAX_TOKENS: 64.0,
+            CONF_CONTEXT_LENGTH: 1024.0,
+            CONF_THREADS: 1.0,
+            CONF_ALLOWED_SERVICES: ["light.turn_on", "light.turn_off"],
+            CONF_EXTRA_ATTRIBUTES: ["brightness"],
+            CONF_CHAT_FORMAT: "chatml",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    options = loaded_entry.options
+    assert options[CONF_TOP_K] == 20 and isinstance(options[CONF_TOP_K], int)
+    assert options[CONF_CONTEXT_LENGTH] == 1024 and isinstance(options[CONF_CONTEXT_LENGTH], int)
+    assert options[CONF_TEMPERATURE] == 0.3
+    assert options[CONF_ALLOWED_SERVICES] == ["light.turn_on", "light.turn_off"]
+    assert options[CONF_LORA_PATH] == ""
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert loaded_entry.runtime_data is not first_backend  # saving reloaded the entry
+    assert loaded_entry.runtime_data.settings.context_length == 1024
+
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    assert result["data_schema"]({})[CONF_TOP_K] == 40  # defaults stay defaults; current values are suggested
+    suggested = {key.schema: key.description["suggested_value"] for key in result["data_schema"].schema}
+    assert suggested[CONF_TOP_K] == 20
+
+
+async def test_options_errors(hass: HomeAssistant, model_path: Path, tmp_path: Path) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: str(model_path)})
+    entry.add_to_hass(hass)
+    make_gguf(tmp_path / "lora.gguf", gguf_type="adapter")
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(InvalidData) as err:  # the template selector rejects bad syntax
+        await hass.config_entries.options.async_configure(result["flow_id"], {CONF_PROMPT: "{{ states('light.x' }}"})
+    assert CONF_PROMPT in err.value.schema_errors
+    for lora, key in [(str(tmp_path / "none.gguf"), "model_not_found"), (str(model_path), "lora_not_adapter")]:
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_LORA_PATH: lora})
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_LORA_PATH: key}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PROMPT: DEFAULT_PERSONA, CONF_LORA_PATH: f" {tmp_path / 'lora.gguf'} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_LORA_PATH] == str((tmp_path / "lora.gguf").resolve())
+
+
+async def test_options_for_a_remote_server(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_BACKEND: BACKEND_REMOTE, CONF_BASE_URL: "http://x/v1", CONF_REMOTE_MODEL: "m", CONF_API_KEY: "k"},
+        options={"reply_format": "auto"},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    keys = {key.schema for key in result["data_schema"].schema}
+    assert CONF_TEMPERATURE in keys and CONF_ALLOW_SENSITIVE in keys
+    assert not keys & {CONF_CONTEXT_LENGTH, CONF_THREADS, CONF_LORA_PATH, CONF_CHAT_FORMAT}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_MAX_TOKENS: 256})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_MAX_TOKENS] == 256
+    assert entry.options["reply_format"] == "auto"  # options this form does not show are kept
+
+
+# --- Every message the flows can show is written, in both string files ---
+
+
+def test_strings_cover_every_message() -> None:
+    root = Path(config_flow.__file__).parent
+    strings = json.loads((root / "strings.json").read_text())
+    assert strings == json.loads((root / "translations" / "en.json").read_text())
+    sources = (root / "model_files.py").read_text() + (root / "config_flow.py").read_text()
+    error_keys = set(re.findall(r'ModelFileError\(\s*"(\w+)"', sources))
+    assert {"model_not_found", "download_checksum", "hub_no_gguf", "model_load_failed"} <= error_keys
+    config = strings["config"]
+    assert {key for key in error_keys if not key.startswith("lora_")} <= set(config["error"])
+    assert {key for key in error_keys if key.startswith(("model_", "lora_"))} <= set(strings["options"]["error"])
+    reasons = set(re.findall(r'reason="(\w+)"', sources)) | {"already_configured", "reconfigure_successful"}
+    assert reasons <= set(config["abort"])
+    assert {"user", "huggingface", "pick_file", "local", "reconfigure"} <= set(config["step"])
+    assert set(config["step"]["user"]["menu_options"]) == {"huggingface", "local", "remote"}
+    assert set(config["progress"]) == set(re.findall(r'progress_action="(\w+)"', sources))
+    options = strings["options"]["step"]["init"]
+    fields = {key.schema for key in options_schema(local_model=True).schema}
+    assert set(options["data"]) == fields
+    assert set(options["data_description"]) == fields

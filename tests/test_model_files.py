@@ -1,10 +1,48 @@
-"""Reading GGUF headers: the real default model, and files that are not usable."""
+"""GGUF model files: header checks on real files, local discovery, and downloads from a fake hub."""
 
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from gguf import LlamaFileType
+from homeassistant.core import HomeAssistant
 
-from custom_components.home_llm.model_files import ModelFileError, read_model_info
+from custom_components.home_llm import model_files
+from custom_components.home_llm.model_files import (
+    HubFile,
+    ModelFileError,
+    describe_size,
+    download_hub_file,
+    find_local_models,
+    list_hub_files,
+    quant_from_filename,
+    read_lora_adapter,
+    read_model_info,
+)
+
+from .fake_hub import FakeHub, make_gguf, start_fake_hub
+from .fake_hub import HubFile as ServedFile
+
+REPO_ID = "acon96/Home-3B-v3-GGUF"
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, socket_enabled: None) -> AsyncIterator[FakeHub]:
+    """The fake hub on 127.0.0.1 (sockets stay limited to that address), named by HF_ENDPOINT;
+    reconnections without the 1 s pause."""
+    fake = FakeHub()
+    runner = await start_fake_hub(fake)
+    monkeypatch.setenv("HF_ENDPOINT", fake.url)
+    monkeypatch.setattr(model_files, "RETRY_DELAY", 0.01)
+    yield fake
+    await runner.cleanup()
+
+
+# --- Header checks ---
 
 
 def test_reads_the_default_model(model_path: Path) -> None:
@@ -14,6 +52,7 @@ def test_reads_the_default_model(model_path: Path) -> None:
     assert info.context_length == 8192
     assert info.chat_template and "<|im_start|>" in info.chat_template
     assert info.size == model_path.stat().st_size
+    assert info.path == str(model_path.resolve())
 
 
 def test_missing(tmp_path: Path) -> None:
@@ -48,10 +87,299 @@ def test_unsupported_version(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("keep", [24, 4096, 0.5, 0.999])
 def test_truncated(tmp_path: Path, model_path: Path, keep: float) -> None:
-    data = model_path.read_bytes()
-    size = int(len(data) * keep) if isinstance(keep, float) else keep
+    with open(model_path, "rb") as source:
+        data = source.read(int(model_path.stat().st_size * keep) if isinstance(keep, float) else keep)
     path = tmp_path / "cut.gguf"
-    path.write_bytes(data[:size])
+    path.write_bytes(data)
     with pytest.raises(ModelFileError) as err:
         read_model_info(path)
     assert err.value.key == "model_truncated"
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ((0).to_bytes(8, "little") * 2, "no tensors"),  # no tensors, no metadata
+        ((1).to_bytes(8, "little") * 2 + (3).to_bytes(8, "little") + b"key" + (99).to_bytes(4, "little"), "type 99"),
+    ],
+)
+def test_damaged_header(tmp_path: Path, body: bytes, detail: str) -> None:
+    path = tmp_path / "odd.gguf"
+    path.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + body + b"\0" * 64)
+    with pytest.raises(ModelFileError) as err:
+        read_model_info(path)
+    assert err.value.key == "model_truncated"
+    assert detail in err.value.detail
+
+
+def test_small_real_gguf_metadata(tmp_path: Path) -> None:
+    make_gguf(tmp_path / "tiny.gguf", file_type=LlamaFileType.MOSTLY_Q6_K, context_length=1024)
+    info = read_model_info(tmp_path / "tiny.gguf")
+    assert (info.architecture, info.quant, info.context_length, info.name) == ("llama", "Q6_K", 1024, "Tiny test model")
+    assert info.gguf_type is None
+
+
+def test_unknown_file_type_has_no_quant(tmp_path: Path) -> None:
+    make_gguf(tmp_path / "odd.gguf", file_type=9999)  # type: ignore[arg-type]
+    assert read_model_info(tmp_path / "odd.gguf").quant is None
+
+
+def test_missing_architecture(tmp_path: Path) -> None:
+    make_gguf(tmp_path / "anon.gguf", architecture=None)
+    with pytest.raises(ModelFileError) as err:
+        read_model_info(tmp_path / "anon.gguf")
+    assert err.value.key == "model_bad_metadata"
+
+
+def test_lora_adapter(tmp_path: Path, model_path: Path) -> None:
+    make_gguf(tmp_path / "lora.gguf", gguf_type="adapter")
+    assert read_lora_adapter(tmp_path / "lora.gguf").gguf_type == "adapter"
+    with pytest.raises(ModelFileError) as err:
+        read_lora_adapter(model_path)
+    assert err.value.key == "lora_not_adapter"
+
+
+def test_find_local_models(tmp_path: Path) -> None:
+    assert find_local_models(tmp_path / "absent") == []
+    make_gguf(tmp_path / "b.Q4_K_M.gguf")
+    make_gguf(tmp_path / "a.Q6_K.gguf", file_type=LlamaFileType.MOSTLY_Q6_K)
+    make_gguf(tmp_path / "adapter.gguf", gguf_type="adapter")  # not a model
+    (tmp_path / "broken.gguf").write_bytes(b"GGUF")  # skipped
+    (tmp_path / "notes.txt").write_text("not a model")
+    found = find_local_models(tmp_path)
+    assert [(Path(info.path).name, info.quant) for info in found] == [
+        ("a.Q6_K.gguf", "Q6_K"),
+        ("b.Q4_K_M.gguf", "Q4_K_M"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "quant"),
+    [
+        ("Home-3B-v3.q4_k_m.gguf", "Q4_K_M"),
+        ("Home-3B-v3.q3_k_l.gguf", "Q3_K_L"),
+        ("model-Q6_K.gguf", "Q6_K"),
+        ("Home-3B-v3.f16.gguf", "F16"),
+        ("sub/dir/Qwen2-7B-IQ4_XS.gguf", "IQ4_XS"),
+        ("plain.gguf", None),
+    ],
+)
+def test_quant_from_filename(name: str, quant: str | None) -> None:
+    assert quant_from_filename(name) == quant
+
+
+def test_describe_size() -> None:
+    assert [describe_size(size) for size in (5, 2_500, 98_000_000, 1_700_000_000)] == [
+        "5 B",
+        "2.5 kB",
+        "98.0 MB",
+        "1.7 GB",
+    ]
+
+
+# --- Listing and downloading from the fake hub ---
+
+
+def _listed(hub: FakeHub, name: str) -> HubFile:
+    served = hub.repos[REPO_ID][name]
+    return HubFile(name, len(served.content), hashlib.sha256(served.content).hexdigest(), quant_from_filename(name))
+
+
+async def test_list_hub_files(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    big = make_gguf(tmp_path / "big.gguf", tensor_values=4096)
+    small = make_gguf(tmp_path / "small.gguf")
+    hub.repos[REPO_ID] = {"Home-3B-v3.q4_k_m.gguf": ServedFile(big), "Home-3B-v3.q3_k_l.gguf": ServedFile(small)}
+    files = await hass.async_add_executor_job(list_hub_files, REPO_ID)
+    assert files == [  # smallest first; README.md is not offered
+        HubFile("Home-3B-v3.q3_k_l.gguf", len(small), hashlib.sha256(small).hexdigest(), "Q3_K_L"),
+        HubFile("Home-3B-v3.q4_k_m.gguf", len(big), hashlib.sha256(big).hexdigest(), "Q4_K_M"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("repo_id", "key"),
+    [("someone/missing", "hub_repo_not_found"), ("not a repo id", "hub_unreachable"), ("owner/docs", "hub_no_gguf")],
+)
+async def test_list_hub_files_errors(hass: HomeAssistant, hub: FakeHub, repo_id: str, key: str) -> None:
+    hub.repos["owner/docs"] = {}
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(list_hub_files, repo_id)
+    assert err.value.key == key
+
+
+async def test_hub_down(hass: HomeAssistant, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(list_hub_files, REPO_ID)
+    assert err.value.key == "hub_unreachable"
+
+
+async def _download(hass: HomeAssistant, file: HubFile, folder: Path, cancel: threading.Event | None = None) -> str:
+    progress: list[tuple[int, int]] = []
+
+    def run() -> str:
+        return download_hub_file(
+            REPO_ID, file, folder, cancel=cancel or threading.Event(), on_progress=lambda *p: progress.append(p)
+        )
+
+    path = await hass.async_add_executor_job(run)
+    assert progress[-1] == (file.size, file.size)
+    return path
+
+
+async def test_download(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf", tensor_values=100_000)
+    hub.repos[REPO_ID] = {"Home-3B-v3.q4_k_m.gguf": ServedFile(data)}
+    folder = tmp_path / "models"
+    path = await _download(hass, _listed(hub, "Home-3B-v3.q4_k_m.gguf"), folder)
+    assert Path(path) == folder / "Home-3B-v3.q4_k_m.gguf"
+    assert _content(path) == data
+    assert sorted(p.name for p in folder.iterdir()) == ["Home-3B-v3.q4_k_m.gguf"]
+    # A second time the file is already there: nothing is fetched.
+    fetched = len(hub.requests)
+    assert download_hub_file(REPO_ID, _listed(hub, "Home-3B-v3.q4_k_m.gguf"), folder, cancel=threading.Event()) == path
+    assert len(hub.requests) == fetched
+
+
+async def test_interrupted_download_resumes(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf", tensor_values=200_000)  # 800 kB
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data, drop_after=300_000)}
+    path = await _download(hass, _listed(hub, "m.Q4_K_M.gguf"), tmp_path / "models")
+    assert _content(path) == data
+    assert hub.dropped == 1
+    ranges = [header for request_path, header in hub.requests if "/resolve/" in request_path]
+    assert ranges[0] is None
+    assert ranges[1] is not None and int(ranges[1].removeprefix("bytes=").rstrip("-")) >= 262_144
+
+
+async def test_partial_file_from_an_earlier_run_is_resumed(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf", tensor_values=50_000)
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data)}
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "m.Q4_K_M.gguf.part").write_bytes(data[:1000])
+    path = await _download(hass, _listed(hub, "m.Q4_K_M.gguf"), folder)
+    assert _content(path) == data
+    assert hub.requests[-1][1] == "bytes=1000-"
+
+
+async def test_server_that_ignores_range_starts_again(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf", tensor_values=50_000)
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data, ignore_range=True)}
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "m.Q4_K_M.gguf.part").write_bytes(b"x" * 1000)  # would fail the checksum if kept
+    path = await _download(hass, _listed(hub, "m.Q4_K_M.gguf"), folder)
+    assert _content(path) == data
+
+
+async def test_complete_partial_file_is_only_checked(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    data = make_gguf(folder / "m.Q4_K_M.gguf.part")  # every byte there; the hub lists no checksum
+    file = HubFile("m.Q4_K_M.gguf", len(data), None, "Q4_K_M")
+    path = await hass.async_add_executor_job(_blocking_download, file, folder)
+    assert _content(path) == data
+    assert hub.requests == []
+
+
+async def test_more_bytes_than_listed(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf")
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data)}
+    file = HubFile("m.Q4_K_M.gguf", len(data) - 100, None, "Q4_K_M")
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(_blocking_download, file, tmp_path / "models")
+    assert err.value.key == "download_failed"
+    assert "expected" in err.value.detail
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+async def test_wrong_checksum_leaves_nothing(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf")
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data, listed_sha256="0" * 64)}
+    file = HubFile("m.Q4_K_M.gguf", len(data), "0" * 64, "Q4_K_M")
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(_blocking_download, file, tmp_path / "models")
+    assert err.value.key == "download_checksum"
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+async def test_wrong_size_leaves_nothing(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf")
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data)}
+    file = HubFile("m.Q4_K_M.gguf", len(data) + 10, None, "Q4_K_M")  # the server sends fewer bytes
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(_blocking_download, file, tmp_path / "models")
+    assert err.value.key == "download_failed"
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+async def test_file_gone_from_repository(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf")
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data, gone=True)}
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(_blocking_download, _listed(hub, "m.Q4_K_M.gguf"), tmp_path / "models")
+    assert err.value.key == "download_failed"
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+async def test_gives_up_after_repeated_drops(
+    hass: HomeAssistant, hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # every connection is refused
+    file = HubFile("m.Q4_K_M.gguf", 1000, None, "Q4_K_M")
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(_blocking_download, file, tmp_path / "models")
+    assert err.value.key == "download_failed"
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_no_disk_space(tmp_path: Path) -> None:
+    file = HubFile("huge.F16.gguf", 10**18, None, "F16")  # an exabyte: more than any disk has free
+    with pytest.raises(ModelFileError) as err:
+        download_hub_file(REPO_ID, file, tmp_path, cancel=threading.Event())
+    assert err.value.key == "download_no_space"
+    assert "GB needed" in err.value.detail
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_cancel_stops_and_cleans_up(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf", tensor_values=500_000)  # 2 MB, sent slowly
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data, delay=0.02)}
+    cancel = threading.Event()
+    folder = tmp_path / "models"
+
+    def run() -> None:
+        download_hub_file(
+            REPO_ID,
+            _listed(hub, "m.Q4_K_M.gguf"),
+            folder,
+            cancel=cancel,
+            on_progress=lambda done, _total: done > 200_000 and cancel.set(),
+        )
+
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(run)
+    assert err.value.key == "download_cancelled"
+    assert list(folder.iterdir()) == []
+
+
+async def test_cancel_during_reconnect_pause(
+    hass: HomeAssistant, hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(ModelFileError) as err:
+        await hass.async_add_executor_job(
+            lambda: download_hub_file(REPO_ID, HubFile("m.gguf", 10, None, None), tmp_path, cancel=cancel)
+        )
+    assert err.value.key == "download_cancelled"
+
+
+def _blocking_download(file: HubFile, folder: Path) -> str:
+    return download_hub_file(REPO_ID, file, folder, cancel=threading.Event())
+
+
+def _content(path: str) -> bytes:
+    return Path(path).read_bytes()

@@ -6,19 +6,21 @@ from custom_components.home_llm.prompt import (
     build_messages,
     device_line,
     examples,
+    prefix_messages,
     recent_turns,
     system_prompt,
     to_chatml,
 )
-from custom_components.home_llm.snapshot import Device
+from custom_components.home_llm.snapshot import Device, House
 
 from .houses import CARD_HOUSE, MIXED_HOUSE, make_house
 
 
 def test_system_prompt_follows_the_model_card() -> None:
-    assert system_prompt(CARD_HOUSE, DEFAULT_PERSONA) == (
+    house = House(CARD_HOUSE.devices, {"fan": ("turn_on", "turn_off"), "light": ("turn_off", "turn_on")})
+    assert system_prompt(house, DEFAULT_PERSONA) == (
         f"{DEFAULT_PERSONA}\n"
-        "Services: fan.turn_on, fan.turn_off, fan.toggle, light.turn_on, light.turn_off, light.toggle\n"
+        "Services: fan.turn_on, fan.turn_off, light.turn_off, light.turn_on\n"
         "Devices:\n"
         "fan.office 'Office fan' = off\n"
         "light.kitchen 'Kitchen Light' = on\n"
@@ -70,3 +72,54 @@ def test_recent_turns_keeps_whole_exchanges() -> None:
 def test_chatml() -> None:
     text = to_chatml([Message("system", "S"), Message("user", "U")])
     assert text == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_extra_attributes_in_device_lines() -> None:
+    lamp = Device("light.kitchen", "Kitchen Light", "on", attributes={"brightness": 128, "rgb_color": (255, 0, 0)})
+    assert device_line(lamp) == "light.kitchen 'Kitchen Light' = on"
+    assert device_line(lamp, ("brightness",)) == "light.kitchen 'Kitchen Light' = on;brightness=128"
+    assert device_line(lamp, ("rgb_color", "humidity", "brightness")) == (
+        "light.kitchen 'Kitchen Light' = on;rgb_color=(255,0,0);brightness=128"  # missing ones are left out
+    )
+    speaker = Device("media_player.den", "Den", "playing", attributes={"volume_level": 0.5, "media_title": "A\nB"})
+    assert (
+        device_line(speaker, ("volume_level", "media_title"))
+        == "media_player.den 'Den' = playing;volume_level=0.5;media_title=A B"
+    )
+    assert "brightness=128" in system_prompt(make_house(lamp), "P", ("brightness",))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def test_nothing_per_turn_in_the_prefix() -> None:
+    """Two turns differ only after the house's part: llama.cpp reuses all of it."""
+    prefix = to_chatml(prefix_messages(MIXED_HOUSE, persona="P", num_examples=5)).removesuffix(
+        "<|im_start|>assistant\n"
+    )
+    first = to_chatml(build_messages(MIXED_HOUSE, "turn on the ac", persona="P", num_examples=5))
+    history = [Message("user", "hi"), Message("assistant", "Hello!")]
+    second = to_chatml(build_messages(MIXED_HOUSE, "what time is it?", persona="P", history=history, num_examples=5))
+    assert first.startswith(prefix)
+    assert second.startswith(prefix)
+    assert build_messages(MIXED_HOUSE, "x", persona="P", num_examples=5)[:-1] == prefix_messages(
+        MIXED_HOUSE, persona="P", num_examples=5
+    )
+
+
+def test_a_state_change_keeps_the_prompt_before_its_device_line() -> None:
+    changed = make_house(
+        *(
+            Device(d.entity_id, d.name, "unavailable" if d.entity_id == "switch.ac" else d.state)
+            for d in MIXED_HOUSE.devices
+        )
+    )
+    before = to_chatml(build_messages(MIXED_HOUSE, "hi", persona="P", num_examples=5))
+    after = to_chatml(build_messages(changed, "hi", persona="P", num_examples=5))
+    assert before != after
+    # Everything up to the changed line is shared, so only the rest is read again.
+    assert _common_prefix(before, after) == before.index("switch.ac 'AC' = ") + len("switch.ac 'AC' = ")

@@ -1,4 +1,8 @@
-"""Run the calls the policy accepted, with the user's Context, and report each outcome."""
+"""Run the calls the policy accepted, with the user's Context, and report each outcome.
+
+Before a call runs, its data is also checked against the schema the service registered in
+Home Assistant, so a value Home Assistant would reject is refused with Home Assistant's reason.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Literal
 import voluptuous as vol
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from voluptuous.humanize import humanize_error
 
 from .parser import Call
 from .policy import Verdict
@@ -34,18 +39,15 @@ async def async_run_calls(
         call = verdict.call
         device = house.device(call.entity_id)
         name = device.name if device else call.entity_id
-        if not verdict.allowed:
-            _LOGGER.warning("Refused %s(%s): %s", call.service_name, call.entity_id, verdict.reason)
-            outcomes.append(Outcome(call, "refused", name, verdict.reason))
+        # The target comes last: no argument can replace it (the policy admits none that could).
+        data = {**call.arguments, "entity_id": call.entity_id}
+        reason = verdict.reason if not verdict.allowed else _schema_error(hass, call, data)
+        if reason is not None:
+            _LOGGER.warning("Refused %s(%s): %s", call.service_name, call.entity_id, reason)
+            outcomes.append(Outcome(call, "refused", name, reason))
             continue
         try:
-            await hass.services.async_call(
-                call.domain,
-                call.service,
-                {"entity_id": call.entity_id, **call.arguments},
-                blocking=True,
-                context=context,
-            )
+            await hass.services.async_call(call.domain, call.service, data, blocking=True, context=context)
         except (HomeAssistantError, vol.Invalid, ValueError) as err:
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
         except Exception as err:  # noqa: BLE001 - a faulty integration must not end the turn
@@ -54,6 +56,20 @@ async def async_run_calls(
         else:
             outcomes.append(Outcome(call, "done", name))
     return outcomes
+
+
+def _schema_error(hass: HomeAssistant, call: Call, data: dict[str, object]) -> str | None:
+    """Why the service's own registered schema rejects `data`, or None when it accepts it."""
+    service = hass.services.async_services_for_domain(call.domain).get(call.service)
+    if service is None:
+        return f"{call.service_name} is not available in Home Assistant"
+    if service.schema is None:
+        return None
+    try:
+        service.schema(dict(data))
+    except vol.Invalid as err:
+        return f"Home Assistant refused the arguments ({humanize_error(data, err)})"
+    return None
 
 
 def outcome_speech(outcomes: list[Outcome]) -> str:

@@ -59,17 +59,55 @@ DEFAULT_REMEMBER_TURNS: Final = 2
 DEFAULT_RESPONSE_TIMEOUT: Final = 90
 DEFAULT_CHAT_FORMAT: Final = CHAT_FORMAT_AUTO
 DEFAULT_ALLOW_SENSITIVE: Final = False
+DEFAULT_LORA_PATH: Final = ""
+DEFAULT_FLASH_ATTENTION: Final = False
+# Attributes a device line may show, when the user picks them in the options.
+EXTRA_ATTRIBUTE_CHOICES: Final = (
+    "brightness",
+    "rgb_color",
+    "temperature",
+    "current_temperature",
+    "humidity",
+    "fan_mode",
+    "media_title",
+    "volume_level",
+)
+DEFAULT_EXTRA_ATTRIBUTES: Final[tuple[str, ...]] = ()
+
+# Model sources in the config flow
+MODELS_FOLDER: Final = "models"  # under the Home Assistant config directory
+DEFAULT_HF_REPO: Final = "acon96/Home-3B-v3-GGUF"
+# The model card's quant table: what each quant trades, smallest first.
+QUANT_DESCRIPTIONS: Final[dict[str, str]] = {
+    "Q3_K_L": "smallest, significant quality loss - not recommended",
+    "Q4_K_M": "medium, balanced quality",
+    "Q5_K_M": "large, very low quality loss",
+    "Q6_K": "very large, extremely low quality loss",
+    "F16": "no quantization: extremely large, no quality loss, hard to install - not recommended",
+}
+DEFAULT_QUANT: Final = "Q4_K_M"
+# Checked in a subprocess before a local model is set up; installed with this requirement if missing.
+LLAMA_CPP_MODULE: Final = "llama_cpp"
+LLAMA_CPP_REQUIREMENT: Final = "llama-cpp-python==0.3.36"
 
 # Services a model reply may call, per entity domain. Only those registered in Home Assistant
 # and listed here are shown to the model, admitted by the grammar and accepted by the policy.
-# These take no argument beyond the target entity.
+# Arguments (brightness, temperature, ...) are limited per service by arguments.SERVICE_SLOTS.
 ALLOWED_SERVICES: Final[dict[str, tuple[str, ...]]] = {
     "alarm_control_panel": ("alarm_arm_home", "alarm_arm_away", "alarm_arm_night", "alarm_disarm"),
     "button": ("press",),
-    "climate": ("turn_on", "turn_off"),
-    "cover": ("open_cover", "close_cover", "stop_cover", "toggle"),
-    "fan": ("turn_on", "turn_off", "toggle"),
-    "humidifier": ("turn_on", "turn_off", "toggle"),
+    "climate": (
+        "turn_on",
+        "turn_off",
+        "set_temperature",
+        "set_hvac_mode",
+        "set_fan_mode",
+        "set_preset_mode",
+        "set_humidity",
+    ),
+    "cover": ("open_cover", "close_cover", "stop_cover", "toggle", "set_cover_position"),
+    "fan": ("turn_on", "turn_off", "toggle", "set_percentage", "set_preset_mode"),
+    "humidifier": ("turn_on", "turn_off", "toggle", "set_humidity"),
     "input_boolean": ("turn_on", "turn_off", "toggle"),
     "input_button": ("press",),
     "light": ("turn_on", "turn_off", "toggle"),
@@ -84,13 +122,16 @@ ALLOWED_SERVICES: Final[dict[str, tuple[str, ...]]] = {
         "media_previous_track",
         "volume_up",
         "volume_down",
+        "volume_set",
     ),
     "scene": ("turn_on",),
     "script": ("turn_on",),
     "switch": ("turn_on", "turn_off", "toggle"),
+    "timer": ("start", "pause", "cancel", "finish"),
+    "todo": ("add_item",),
     "vacuum": ("start", "stop", "pause", "return_to_base"),
     "valve": ("open_valve", "close_valve", "stop_valve"),
-    "water_heater": ("turn_on", "turn_off"),
+    "water_heater": ("turn_on", "turn_off", "set_temperature"),
 }
 
 # Never callable from a model reply, whatever an allowlist says.
@@ -113,6 +154,12 @@ FORBIDDEN_DOMAINS: Final = frozenset(
         "zwave_js",
         "zha",
         "mqtt",
+        "update",
+        "cloud",
+        "command_line",
+        "auth",
+        "http",
+        "frontend",
     }
 )
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from homeassistant.components import conversation
 from homeassistant.const import MATCH_ALL
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import intent
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import TemplateError
+from homeassistant.helpers import intent, template
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .actions import Outcome, async_run_calls, outcome_speech
 from .backends import BackendError, Sampling
 from .const import (
+    CONF_EXTRA_ATTRIBUTES,
     CONF_MAX_TOKENS,
     CONF_MIN_P,
     CONF_MODEL_PATH,
@@ -28,6 +33,7 @@ from .const import (
     CONF_TOP_K,
     CONF_TOP_P,
     CONF_USE_GRAMMAR,
+    DEFAULT_EXTRA_ATTRIBUTES,
     DEFAULT_MAX_TOKENS,
     DEFAULT_MIN_P,
     DEFAULT_NUM_EXAMPLES,
@@ -42,9 +48,12 @@ from .const import (
 )
 from .grammar import build_grammar
 from .house import async_build_house
-from .parser import parse_reply
-from .policy import check_calls
-from .prompt import Message, build_messages, recent_turns
+from .parser import parse_reply, reply_formats
+from .policy import allowed_services, check_calls, sensitive_allowed
+from .prewarm import Prewarmer
+from .prompt import Message, build_messages, prefix_messages, recent_turns
+from .snapshot import House
+from .streaming import SpeechStream
 
 if TYPE_CHECKING:
     from . import HomeLlmConfigEntry
@@ -53,6 +62,15 @@ _LOGGER = logging.getLogger(__name__)
 
 NOTHING_HEARD = "I did not catch that. Please say it again."
 NO_ANSWER = "Sorry, I have no answer to that."
+BAD_PROMPT_TEMPLATE = "Sorry, the prompt template in this agent's options has an error: {error}"
+
+
+@dataclass(slots=True)
+class _TurnResult:
+    """What the streamed turn produced: the words the user got and what the calls did."""
+
+    speech: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 async def async_setup_entry(
@@ -67,10 +85,12 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
     _attr_has_entity_name = True
     _attr_name = None
     _attr_supported_features = conversation.ConversationEntityFeature.CONTROL
+    _attr_supports_streaming = True  # read by Home Assistant 2025.7+; 2025.4 streams to the chat log anyway
 
     def __init__(self, entry: HomeLlmConfigEntry) -> None:
         self.entry = entry
         self._attr_unique_id = entry.entry_id
+        self._persona_template: template.Template | None = None
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.entry_id)},
             name=entry.title,
@@ -86,6 +106,11 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         conversation.async_set_agent(self.hass, self.entry, self)
+        backend = self.entry.runtime_data
+        if hasattr(backend, "async_prewarm"):  # a local prompt cache to keep warm
+            prewarmer = Prewarmer(self.hass, backend, self._prewarm_prefix)
+            prewarmer.async_start()
+            self.async_on_remove(prewarmer.async_stop)
 
     async def async_will_remove_from_hass(self) -> None:
         conversation.async_unset_agent(self.hass, self.entry)
@@ -99,18 +124,22 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         if not text:
             return self._finish(user_input, chat_log, NOTHING_HEARD, [])
 
-        house = async_build_house(self.hass)
+        house = async_build_house(self.hass, allowed_services(options))
         history = [
             Message(content.role, content.content)
             for content in chat_log.content[:-1]  # the last one is this turn's user text
             if content.role in ("user", "assistant") and content.content
         ]
+        try:
+            prompt_args = self._prompt_args(house)
+        except TemplateError as err:
+            _LOGGER.error("The prompt template failed: %s", err)
+            return self._error(user_input, chat_log, BAD_PROMPT_TEMPLATE.format(error=err))
         messages = build_messages(
             house,
             text,
-            persona=options.get(CONF_PROMPT, DEFAULT_PERSONA),
             history=recent_turns(history, int(options.get(CONF_REMEMBER_TURNS, DEFAULT_REMEMBER_TURNS))),
-            num_examples=int(options.get(CONF_NUM_EXAMPLES, DEFAULT_NUM_EXAMPLES)),
+            **prompt_args,
         )
         grammar = build_grammar(house) if options.get(CONF_USE_GRAMMAR, DEFAULT_USE_GRAMMAR) else None
         sampling = Sampling(
@@ -120,25 +149,115 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             min_p=float(options.get(CONF_MIN_P, DEFAULT_MIN_P)),
             max_tokens=int(options.get(CONF_MAX_TOKENS, DEFAULT_MAX_TOKENS)),
         )
+        result = _TurnResult()
+        deltas = self._async_stream_turn(
+            user_input, house, messages=messages, grammar=grammar, sampling=sampling, result=result
+        )
         try:
-            generation = await self.entry.runtime_data.async_generate(
+            # The chat log passes each delta on as it comes (chat dialog, Assist pipeline, TTS).
+            async for _content in chat_log.async_add_delta_content_stream(user_input.agent_id, deltas):
+                pass
+        except BackendError as err:
+            _LOGGER.error("The model failed: %s", err)
+            return self._error(user_input, chat_log, f"Sorry, the model failed: {err}")
+        return self._finish(user_input, chat_log, result.speech, result.outcomes, logged=True)
+
+    async def _async_stream_turn(
+        self,
+        user_input: conversation.ConversationInput,
+        house: House,
+        *,
+        messages: list[Message],
+        grammar: str | None,
+        sampling: Sampling,
+        result: _TurnResult,
+    ) -> AsyncGenerator[dict[str, str]]:
+        """The assistant's deltas: speech as soon as it is surely speech, then, once the calls
+        ran, what happened to those refused or failed. Call lines never leave here."""
+        options = self.entry.options
+        yield {"role": "assistant"}
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        generating = self.hass.async_create_task(
+            self.entry.runtime_data.async_generate(
                 messages,
                 grammar=grammar,
                 sampling=sampling,
                 timeout=float(options.get(CONF_RESPONSE_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT)),
-            )
-        except BackendError as err:
-            _LOGGER.error("The model failed: %s", err)
-            response = intent.IntentResponse(language=user_input.language)
-            response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, f"Sorry, the model failed: {err}")
-            return conversation.ConversationResult(response=response, conversation_id=chat_log.conversation_id)
+                on_text=pieces.put_nowait,
+            ),
+            "home_llm generate",
+        )
+        generating.add_done_callback(lambda _task: pieces.put_nowait(None))
+        formats = reply_formats(options, grammar_in_use=grammar is not None)
+        stream = SpeechStream(formats)
+        try:
+            while (piece := await pieces.get()) is not None:
+                if new := stream.feed(piece):
+                    yield {"content": new}
+            generation = generating.result()
+        finally:
+            generating.cancel()  # the chat log stopped listening: stop the model too
 
         _LOGGER.debug("Model reply: %r", generation.text)
-        reply = parse_reply(generation.text)
-        verdicts = check_calls(reply.calls, house)
+        reply = parse_reply(generation.text, reply_formats(options, grammar_in_use=grammar is not None))
+        if new := stream.finish(reply.speech):
+            yield {"content": new}
+        verdicts = check_calls(reply.calls, house, allow_sensitive=sensitive_allowed(options))
         outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context)
-        speech = " ".join(part for part in (reply.speech, outcome_speech(outcomes)) if part)
-        return self._finish(user_input, chat_log, speech or NO_ANSWER, outcomes)
+        spoken = stream.released  # the model's speech as the user got it
+        after = " ".join(part for part in (spoken, outcome_speech(outcomes)) if part) or NO_ANSWER
+        if after != spoken:
+            yield {"content": after[len(spoken) :]}
+        result.speech = after
+        result.outcomes = outcomes
+
+    @callback
+    def _prompt_args(self, house: House) -> dict[str, Any]:
+        """Persona (the prompt template, rendered for this house), examples and attributes.
+        Raises TemplateError."""
+        options = self.entry.options
+        return {
+            "persona": self._render_persona(house, options.get(CONF_PROMPT, DEFAULT_PERSONA)),
+            "num_examples": int(options.get(CONF_NUM_EXAMPLES, DEFAULT_NUM_EXAMPLES)),
+            "extra_attributes": tuple(options.get(CONF_EXTRA_ATTRIBUTES, DEFAULT_EXTRA_ATTRIBUTES)),
+        }
+
+    @callback
+    def _render_persona(self, house: House, source: str) -> str:
+        """The prompt option is a Home Assistant template; the house is in `devices` and `services`."""
+        if self._persona_template is None or self._persona_template.template != source:
+            self._persona_template = template.Template(source, self.hass)
+        variables = {
+            "devices": [
+                {
+                    "entity_id": d.entity_id,
+                    "name": d.name,
+                    "state": d.state,
+                    "area": d.area,
+                    "aliases": list(d.aliases),
+                    "attributes": dict(d.attributes),
+                }
+                for d in house.devices
+            ],
+            "services": [f"{domain}.{service}" for domain in house.domains for service in house.services_for(domain)],
+        }
+        return str(self._persona_template.async_render(variables, parse_result=False))
+
+    @callback
+    def _prewarm_prefix(self) -> list[Message] | None:
+        """The prompt prefix the next turn will start with (None: the template fails)."""
+        house = async_build_house(self.hass, allowed_services(self.entry.options))
+        try:
+            return prefix_messages(house, **self._prompt_args(house))
+        except TemplateError:
+            return None
+
+    def _error(
+        self, user_input: conversation.ConversationInput, chat_log: conversation.ChatLog, message: str
+    ) -> conversation.ConversationResult:
+        response = intent.IntentResponse(language=user_input.language)
+        response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, message)
+        return conversation.ConversationResult(response=response, conversation_id=chat_log.conversation_id)
 
     def _finish(
         self,
@@ -146,10 +265,13 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         chat_log: conversation.ChatLog,
         speech: str,
         outcomes: list[Outcome],
+        *,
+        logged: bool = False,
     ) -> conversation.ConversationResult:
-        chat_log.async_add_assistant_content_without_tools(
-            conversation.AssistantContent(agent_id=user_input.agent_id, content=speech)
-        )
+        if not logged:  # a streamed reply is in the chat log already
+            chat_log.async_add_assistant_content_without_tools(
+                conversation.AssistantContent(agent_id=user_input.agent_id, content=speech)
+            )
         response = intent.IntentResponse(language=user_input.language)
         response.async_set_speech(speech)
         response.response_type = intent.IntentResponseType.QUERY_ANSWER

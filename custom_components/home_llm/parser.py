@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from .const import CONF_REPLY_FORMAT
 
 MAX_REPLY_CHARS = 20_000  # longer replies are cut: a runaway model must not stall the parser
 MAX_CALLS = 50
@@ -41,10 +44,14 @@ _INTENT_SERVICES: dict[str, dict[str, str]] = {
 }
 
 
+_TARGET_KEYS = ("entity_id", "target_device", "target", "name")
+
 LINES = "lines"  # v001: light.turn_on(light.kitchen)
 JSON = "json"  # v2/v3: {"service": ..., "target_device": ...}
 TOOL_CALL = "tool_call"  # <tool_call>{"name": ..., "arguments": {...}}</tool_call>
 ALL_FORMATS = frozenset({LINES, JSON, TOOL_CALL})
+AUTO = "auto"  # reply format option: read every format, whichever the model writes
+REPLY_FORMATS = (AUTO, LINES, JSON, TOOL_CALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,14 @@ class Call:
 class Reply:
     speech: str
     calls: tuple[Call, ...]
+
+
+def reply_formats(options: Mapping[str, object], *, grammar_in_use: bool) -> frozenset[str]:
+    """The formats to read: the grammar's own (lines) when one is in use, else the option's."""
+    if grammar_in_use:
+        return frozenset({LINES})
+    chosen = options.get(CONF_REPLY_FORMAT, AUTO)
+    return frozenset({chosen}) if chosen in ALL_FORMATS else ALL_FORMATS
 
 
 def parse_reply(text: str, formats: frozenset[str] = ALL_FORMATS) -> Reply:
@@ -113,6 +128,8 @@ def _call_from_line(line: str, formats: frozenset[str]) -> Call | None:
     if parsed is None:
         return None
     positional, keywords = parsed
+    if not positional and isinstance(keywords.get("entity_id"), str):
+        positional = [keywords.pop("entity_id")]  # light.turn_on(entity_id=light.kitchen)
     if len(positional) != 1 or not isinstance(positional[0], str):
         return None
     return Call(match.group("domain").lower(), match.group("service").lower(), positional[0], keywords)
@@ -186,15 +203,13 @@ def _call_from_json(data: object) -> Call | None:
         service_name, arguments = data["service"], {k: v for k, v in data.items() if k != "service"}
     else:
         return None
-    target = None
-    for key in ("entity_id", "target_device", "target", "name"):
-        if isinstance(arguments.get(key), str):
-            target = arguments.pop(key)
-            break
-    if target is None:
+    # Exactly one target, an entity id string; anything else (lists, area targets) is no call.
+    targets = {key: arguments.pop(key) for key in _TARGET_KEYS if key in arguments}
+    if len(set(map(repr, targets.values()))) != 1:
         return None
-    for key in ("entity_id", "target_device", "target", "name"):
-        arguments.pop(key, None)
+    target = next(iter(targets.values()))
+    if not isinstance(target, str):
+        return None
     if "." in service_name:
         domain, _, service = service_name.partition(".")
     else:

@@ -2,14 +2,26 @@
 
 The model's reply is untrusted input. A call passes only if it names an exposed entity by its
 exact id, a service of that entity's own domain that is registered and allowed for the domain,
-is not a forbidden or (unless enabled) sensitive action, and carries no argument.
+is not a forbidden or (unless enabled) sensitive action, and carries only the arguments that
+service takes, with values this entity accepts (arguments.py). An accepted call carries its
+arguments normalized (a brightness fraction becomes 0-255, a "50%" volume 0.5, ...).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
-from .const import FORBIDDEN_DOMAINS, SENSITIVE_COVER_CLASSES, SENSITIVE_SERVICES
+from .arguments import ArgumentError, check_arguments
+from .const import (
+    ALLOWED_SERVICES,
+    CONF_ALLOW_SENSITIVE,
+    CONF_ALLOWED_SERVICES,
+    DEFAULT_ALLOW_SENSITIVE,
+    FORBIDDEN_DOMAINS,
+    SENSITIVE_COVER_CLASSES,
+    SENSITIVE_SERVICES,
+)
 from .parser import Call
 from .snapshot import House
 
@@ -18,18 +30,38 @@ MAX_CALLS_PER_TURN = 10
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    call: Call
+    call: Call  # as the model wrote it when refused; with normalized arguments when allowed
     allowed: bool
     reason: str | None = None  # why it was refused, for the user
 
 
+def allowed_services(options: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    """The user's allowlist option ("domain.service" strings; absent = all), within ALLOWED_SERVICES."""
+    selected = options.get(CONF_ALLOWED_SERVICES)
+    if not isinstance(selected, list | tuple | set | frozenset):
+        return dict(ALLOWED_SERVICES)
+    chosen = {name for name in selected if isinstance(name, str)}
+    narrowed = {d: tuple(s for s in services if f"{d}.{s}" in chosen) for d, services in ALLOWED_SERVICES.items()}
+    return {domain: services for domain, services in narrowed.items() if services}
+
+
+def sensitive_allowed(options: Mapping[str, object]) -> bool:
+    """Whether the user turned sensitive actions (unlock, disarm, open a garage door) on."""
+    return options.get(CONF_ALLOW_SENSITIVE, DEFAULT_ALLOW_SENSITIVE) is True
+
+
 def is_sensitive(call: Call, house: House) -> bool:
+    """Unlocking, opening a lock, disarming, or opening a garage door, gate or door."""
     if (call.domain, call.service) in SENSITIVE_SERVICES:
         return True
-    if call.domain == "cover" and call.service in ("open_cover", "toggle"):
-        device = house.device(call.entity_id)
-        return device is not None and device.attributes.get("device_class") in SENSITIVE_COVER_CLASSES
-    return False
+    if call.domain != "cover":
+        return False
+    device = house.device(call.entity_id)
+    if device is None or device.attributes.get("device_class") not in SENSITIVE_COVER_CLASSES:
+        return False
+    if call.service == "set_cover_position":
+        return call.arguments.get("position") != 0  # any opening at all
+    return call.service in ("open_cover", "toggle")
 
 
 def check_call(call: Call, house: House, *, allow_sensitive: bool = False) -> Verdict:
@@ -45,16 +77,19 @@ def check_call(call: Call, house: House, *, allow_sensitive: bool = False) -> Ve
         return refuse(f"{call.entity_id} is not a device exposed to Assist")
     if device.domain != call.domain:
         return refuse(f"{call.service_name} cannot act on {call.entity_id}")
-    if call.service not in house.services_for(call.domain):
+    if call.service not in house.services_for(call.domain) or call.service not in ALLOWED_SERVICES.get(call.domain, ()):
         return refuse(f"{call.service_name} is not an allowed service")
-    if call.arguments:
-        return refuse(f"{call.service_name} was given arguments that are not supported")
-    if not allow_sensitive and is_sensitive(call, house):
+    try:
+        arguments = check_arguments(call.domain, call.service, device, call.arguments)
+    except ArgumentError as err:
+        return refuse(str(err))
+    accepted = replace(call, arguments=arguments)
+    if not allow_sensitive and is_sensitive(accepted, house):
         return refuse(f"{call.service_name} on {device.name} is a sensitive action that is turned off")
-    return Verdict(call, True)
+    return Verdict(accepted, True)
 
 
-def check_calls(calls: tuple[Call, ...], house: House, *, allow_sensitive: bool = False) -> list[Verdict]:
+def check_calls(calls: Iterable[Call], house: House, *, allow_sensitive: bool = False) -> list[Verdict]:
     """Verdicts for a reply's calls, duplicates dropped; too many calls are all refused."""
     unique: list[Call] = []
     for call in calls:

@@ -2,6 +2,12 @@
 
 The layout follows the model card: a persona line, `Services:`, then `Devices:` lines
 `entity_id 'Name' = state`. In-context examples are made from the user's own house.
+
+Layout for llama.cpp's prefix cache (it reuses the longest common token prefix of the previous
+prompt): everything that is the same from turn to turn comes first, in a stable order (the
+snapshot sorts devices by entity id), then the per-conversation history, then the user's words.
+Nothing per-turn (no clock) goes into the system prompt. A state change re-reads the prompt from
+the changed device line on; the prewarm (prewarm.py) does that in the background.
 """
 
 from __future__ import annotations
@@ -39,17 +45,34 @@ _NO_CALL_EXAMPLE = (
 )
 
 
-def device_line(device: Device) -> str:
-    """`light.office 'Office Light' = on`, the model card's device line."""
+def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
+    """`light.office 'Office Light' = on`, the model card's device line.
+
+    With `extra_attributes`, those the device has follow in the Home-LLM style:
+    `light.office 'Office Light' = on;brightness=128`.
+    """
     name = device.name.replace("'", "")
-    return f"{device.entity_id} '{name}' = {device.state}"
+    line = f"{device.entity_id} '{name}' = {device.state}"
+    for attribute in extra_attributes:
+        value = device.attributes.get(attribute)
+        if value is not None:
+            line += f";{attribute}={_attribute_text(value)}"
+    return line
 
 
-def system_prompt(house: House, persona: str) -> str:
+def _attribute_text(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ",".join(_attribute_text(v) for v in value) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("\n", " ")
+
+
+def system_prompt(house: House, persona: str, extra_attributes: Sequence[str] = ()) -> str:
     """The model card's system prompt for this house."""
     services = [f"{domain}.{service}" for domain in house.domains for service in house.services_for(domain)]
     lines = [persona.strip(), "Services: " + ", ".join(services), "Devices:"]
-    lines.extend(device_line(device) for device in house.devices)
+    lines.extend(device_line(device, extra_attributes) for device in house.devices)
     return "\n".join(lines)
 
 
@@ -89,6 +112,18 @@ def examples(house: House, count: int) -> list[tuple[str, str]]:
     return pairs[:count] if len(pairs) > count else pairs
 
 
+def prefix_messages(
+    house: House, *, persona: str, num_examples: int = 0, extra_attributes: Sequence[str] = ()
+) -> list[Message]:
+    """The part of every prompt that does not depend on the conversation: system prompt and
+    in-context examples. The prewarm evaluates exactly this."""
+    messages = [Message("system", system_prompt(house, persona, extra_attributes))]
+    for said, answer in examples(house, num_examples):
+        messages.append(Message("user", said))
+        messages.append(Message("assistant", answer))
+    return messages
+
+
 def build_messages(
     house: House,
     user_text: str,
@@ -96,12 +131,10 @@ def build_messages(
     persona: str,
     history: Sequence[Message] = (),
     num_examples: int = 0,
+    extra_attributes: Sequence[str] = (),
 ) -> list[Message]:
     """System prompt, in-context examples, recent turns, then the user's words."""
-    messages = [Message("system", system_prompt(house, persona))]
-    for said, answer in examples(house, num_examples):
-        messages.append(Message("user", said))
-        messages.append(Message("assistant", answer))
+    messages = prefix_messages(house, persona=persona, num_examples=num_examples, extra_attributes=extra_attributes)
     messages.extend(history)
     messages.append(Message("user", user_text))
     return messages

@@ -51,3 +51,11 @@ class Backend(Protocol):
 
     async def async_close(self) -> None:
         """Free the model and stop worker threads."""
+
+
+class Prewarmable(Protocol):
+    """Optional, for backends with a local prompt cache (detected with getattr)."""
+
+    async def async_prewarm(self, messages: list[Message]) -> int:
+        """Read `messages` into the prompt cache without generating, yielding to any turn;
+        returns the number of tokens read."""

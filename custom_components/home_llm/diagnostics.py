@@ -1,0 +1,42 @@
+"""Diagnostics: options, the model file's metadata and the backend's last prompt size; no secrets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_API_KEY, CONF_MODEL_PATH
+from .model_files import ModelFileError, read_model_info
+
+TO_REDACT = {CONF_API_KEY}
+
+
+async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
+    backend = getattr(entry, "runtime_data", None)
+    return {
+        "data": async_redact_data(dict(entry.data), TO_REDACT),
+        "options": dict(entry.options),
+        "model": await _async_model_metadata(hass, entry.data.get(CONF_MODEL_PATH)),
+        "backend": {
+            "type": type(backend).__name__ if backend is not None else None,
+            "chat_format": getattr(backend, "chat_format", None),
+            "last_prompt_tokens": getattr(backend, "last_prompt_tokens", None),
+        },
+    }
+
+
+async def _async_model_metadata(hass: HomeAssistant, path: str | None) -> dict[str, Any] | None:
+    if not path:
+        return None  # a remote server: no local file
+    try:
+        info = await hass.async_add_executor_job(read_model_info, path)
+    except ModelFileError as err:
+        return {"path": path, "error": err.key, "detail": err.detail}
+    metadata = asdict(info)
+    template = metadata.pop("chat_template")
+    metadata["chat_template_chars"] = len(template) if template else 0
+    return metadata

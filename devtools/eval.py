@@ -1,0 +1,211 @@
+"""scripts/eval: score the agent on datasets of sentences with the calls they should make.
+
+    scripts/eval --dataset FILE.jsonl [--dataset MORE.jsonl] [--house FILE] [--model PATH] --out REPORT.json
+
+A dataset has one JSON object a line: {"text": str, "expect": [{"service": str, "entity_id": str}]}
+(`expect: []`: nothing may be touched), optionally "house" (a list of entities, or a house file path
+relative to the dataset) replacing the run's house for that case. A case is right when the set of
+calls made equals the expected set. One Home Assistant and one loaded model serve the whole run; cases
+that share a house run one after the other, so the house is built once and the model's cache of the
+prompt prefix is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import voluptuous as vol
+from tqdm import tqdm
+
+from .home import DEFAULT_MODEL, Home, SetupError, Turn, quiet_logs
+from .houses import HouseError, house_key, load_house, parse_house
+
+CALL_SCHEMA = vol.Schema({vol.Required("service"): str, vol.Required("entity_id"): str})
+CASE_SCHEMA = vol.Schema(
+    {
+        vol.Required("text"): vol.All(str, vol.Length(min=1)),
+        vol.Required("expect"): [CALL_SCHEMA],
+        vol.Optional("house"): vol.Any(str, list),
+    },
+    extra=vol.ALLOW_EXTRA,  # e.g. "intent", kept in the per-case results
+)
+
+
+class DatasetError(Exception):
+    """A dataset line that cannot be scored; the message says where and why."""
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    """Read a dataset; each case gets its source, line number and house (None: the run's house)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise DatasetError(f"cannot read the dataset {path}: {err}") from err
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            case = CASE_SCHEMA(json.loads(line))
+        except (json.JSONDecodeError, vol.Invalid) as err:
+            raise DatasetError(f"{where}: not a case ({{text, expect[, house]}}): {err}") from err
+        if isinstance(case.get("house"), str):
+            case["house"] = load_house(path.parent / case["house"])
+        elif "house" in case:
+            case["house"] = parse_house(case["house"], where)
+        cases.append({**case, "dataset": path.name, "line": number})
+    return cases
+
+
+def call_set(calls: list[dict[str, str]]) -> set[tuple[str, str]]:
+    return {(call["service"], call["entity_id"]) for call in calls}
+
+
+def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:
+    made = [{"service": c.service, "entity_id": c.entity_id} for c in turn.calls if c.made]
+    expected = call_set(case["expect"])
+    return {
+        "dataset": case["dataset"],
+        "line": case["line"],
+        "text": case["text"],
+        "intent": case.get("intent"),
+        "expect": case["expect"],
+        "made": made,
+        "refused": [{"service": c.service, "entity_id": c.entity_id, "error": c.error} for c in turn.calls if not c.made],
+        "correct": call_set(made) == expected,
+        "false_action": not expected and bool(made),
+        "speech": turn.speech,
+        "latency_ms": turn.latency_ms,
+        "prompt_tokens": turn.prompt_tokens,
+    }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def breakdown(results: list[dict[str, Any]], key: Any) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for result in results:
+        groups[key(result)].append(result["correct"])
+    return {
+        name: {"cases": len(marks), "correct": sum(marks), "accuracy": _ratio(sum(marks), len(marks))}
+        for name, marks in sorted(groups.items())
+    }
+
+
+def expected_service(result: dict[str, Any]) -> str:
+    return ",".join(sorted({call["service"] for call in result["expect"]})) or "(none)"
+
+
+def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], house: str | None) -> dict[str, Any]:
+    latencies = np.array([r["latency_ms"] for r in results])
+    tokens = np.array([r["prompt_tokens"] for r in results])
+    quiet = [r for r in results if not r["expect"]]
+    return {
+        "model": model,
+        "datasets": datasets,
+        "house": house or "demo",
+        "machine": {"system": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count()},
+        "cases": len(results),
+        "accuracy": _ratio(sum(r["correct"] for r in results), len(results)),
+        "false_action_rate": _ratio(sum(r["false_action"] for r in quiet), len(quiet)),
+        "no_action_cases": len(quiet),
+        "latency_ms": {
+            "p50": round(float(np.percentile(latencies, 50)), 1),
+            "p95": round(float(np.percentile(latencies, 95)), 1),
+            "mean": round(float(latencies.mean()), 1),
+        },
+        "prompt_tokens": {"mean": round(float(tokens.mean()), 1), "max": int(tokens.max())},
+        "by_dataset": breakdown(results, lambda r: r["dataset"]),
+        "by_domain": breakdown(results, lambda r: expected_service(r).split(".")[0] if r["expect"] else "(none)"),
+        "by_service": breakdown(results, expected_service),
+        "results": results,
+    }
+
+
+def draw_chart(report: dict[str, Any], path: Path) -> None:
+    """Accuracy per expected service, and the latency distribution."""
+    import matplotlib  # noqa: PLC0415 - only when a chart is drawn
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    services = report["by_service"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
+    names = list(services)
+    left.barh(names, [services[n]["accuracy"] for n in names], color="#4c72b0")
+    for index, name in enumerate(names):
+        left.text(0.01, index, f"{services[name]['correct']}/{services[name]['cases']}", va="center", color="white")
+    left.set_xlim(0, 1)
+    left.set_xlabel("accuracy (exact set of calls)")
+    left.set_title(
+        f"accuracy {report['accuracy']:.0%}, false actions "
+        f"{report['false_action_rate'] or 0:.0%} ({report['cases']} cases)"
+    )
+    right.hist([r["latency_ms"] for r in report["results"]], bins=30, color="#55a868")
+    right.axvline(report["latency_ms"]["p50"], color="black", linestyle="--", label="p50")
+    right.axvline(report["latency_ms"]["p95"], color="red", linestyle="--", label="p95")
+    right.set_xlabel("latency per turn (ms)")
+    right.legend()
+    fig.suptitle(Path(report["model"]).name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+async def run_cases(model: str, cases: list[dict[str, Any]], run_house: list[dict[str, Any]] | None) -> list[dict]:
+    # Cases sharing a house run together (a stable sort keeps the file order within a house).
+    order = sorted(range(len(cases)), key=lambda i: house_key(cases[i].get("house", run_house)) != house_key(run_house))
+    results: list[dict[str, Any] | None] = [None] * len(cases)
+    async with Home(model) as home:
+        for index in tqdm(order, desc="eval", unit="case", file=sys.stderr):
+            case = cases[index]
+            await home.async_use_house(case.get("house", run_house))
+            results[index] = score_case(case, await home.async_turn(case["text"], restore=True))
+    return results  # type: ignore[return-value]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/eval", description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, action="append", required=True, help="JSONL dataset (repeatable)")
+    parser.add_argument("--house", help="house file (YAML or JSON); default: Home Assistant's demo house")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="GGUF model file (default: %(default)s)")
+    parser.add_argument("--out", type=Path, required=True, help="report JSON; the chart goes next to it (.png)")
+    parser.add_argument("--limit", type=int, help="score only the first N cases of each dataset")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_logs()
+    try:
+        run_house = load_house(args.house) if args.house else None
+        cases = [case for path in args.dataset for case in load_cases(path)[: args.limit]]
+        if not cases:
+            raise DatasetError("the datasets hold no cases")
+        results = asyncio.run(run_cases(args.model, cases, run_house))
+    except (DatasetError, HouseError, SetupError) as err:
+        print(f"eval: {err}", file=sys.stderr)
+        return 2
+    report = summarize(results, args.model, [str(p) for p in args.dataset], args.house)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    draw_chart(report, args.out.with_suffix(".png"))
+    summary = {k: report[k] for k in ("cases", "accuracy", "false_action_rate", "latency_ms", "prompt_tokens")}
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

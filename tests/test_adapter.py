@@ -1,0 +1,128 @@
+"""The GGUF LoRA adapter: what training/export.py writes is what llama.cpp applies, and the
+shipped adapter fits the default model and makes it run a house."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gguf import GGUFReader
+
+from custom_components.home_llm.const import CHATML_STOP, DEFAULT_PERSONA
+from custom_components.home_llm.grammar import build_grammar
+from custom_components.home_llm.parser import parse_reply
+from custom_components.home_llm.prompt import build_messages, to_chatml
+from custom_components.home_llm.snapshot import Device, House
+from training.export import write_adapter
+
+SHIPPED = Path(__file__).parent.parent / "custom_components" / "home_llm" / "adapters" / "smollm2-135m-home.gguf"
+PROMPT = "<|im_start|>user\nturn on the kitchen light<|im_end|>\n<|im_start|>assistant\n"
+
+
+def _field(reader: GGUFReader, key: str) -> object:
+    field = reader.fields[key]
+    value = field.parts[field.data[0]]
+    return bytes(value).decode() if field.types[0].name == "STRING" else value.tolist()[0]
+
+
+def _last_logits(model_path: Path, lora: Path | None) -> np.ndarray:
+    from llama_cpp import Llama
+
+    llama = Llama(model_path=str(model_path), lora_path=str(lora) if lora else None, n_ctx=256,
+                  logits_all=True, verbose=False)
+    try:
+        tokens = llama.tokenize(PROMPT.encode(), add_bos=False, special=True)
+        llama.eval(tokens)
+        return np.array(llama.scores[len(tokens) - 1])
+    finally:
+        llama.close()
+
+
+def _one_layer_lora(b_value: float) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {
+        "blk.29.ffn_down.weight.lora_a": rng.standard_normal((4, 1536)).astype(np.float32) * 0.05,
+        "blk.29.ffn_down.weight.lora_b": np.full((576, 4), b_value, dtype=np.float32),
+    }
+
+
+def test_exported_adapter_is_applied_by_llama_cpp(model_path: Path, tmp_path: Path) -> None:
+    base = _last_logits(model_path, None)
+    assert base.std() > 1.0  # real logits
+    write_adapter(_one_layer_lora(0.0), 8.0, tmp_path / "zero.gguf", {"rank": 4})
+    write_adapter(_one_layer_lora(0.02), 8.0, tmp_path / "some.gguf", {"rank": 4})
+    assert json.loads((tmp_path / "some.json").read_text()) == {"rank": 4}
+    assert not list(tmp_path.glob("*.part"))
+    # B = 0 is the identity (llama.cpp loaded and applied it without changing the model) ...
+    np.testing.assert_allclose(_last_logits(model_path, tmp_path / "zero.gguf"), base, atol=1e-3)
+    # ... and a non-zero update moves the logits.
+    assert np.abs(_last_logits(model_path, tmp_path / "some.gguf") - base).max() > 0.5
+
+
+def test_adapter_of_the_wrong_shape_is_refused(model_path: Path, tmp_path: Path) -> None:
+    from llama_cpp import Llama
+
+    wrong = {
+        "blk.29.ffn_down.weight.lora_a": np.zeros((4, 576), np.float32),  # n_in is 1536
+        "blk.29.ffn_down.weight.lora_b": np.zeros((576, 4), np.float32),
+    }
+    write_adapter(wrong, 8.0, tmp_path / "wrong.gguf")
+    with pytest.raises((ValueError, RuntimeError)):
+        Llama(model_path=str(model_path), lora_path=str(tmp_path / "wrong.gguf"), n_ctx=256, verbose=False)
+
+
+def test_shipped_adapter_fits_the_default_model(model_path: Path) -> None:
+    assert SHIPPED.stat().st_size <= 10_000_000
+    recipe = json.loads(SHIPPED.with_suffix(".json").read_text())
+    adapter, base = GGUFReader(SHIPPED), GGUFReader(model_path)
+    assert _field(adapter, "general.type") == "adapter"
+    assert _field(adapter, "adapter.type") == "lora"
+    assert _field(adapter, "adapter.lora.alpha") == recipe["alpha"]
+    assert _field(adapter, "general.architecture") == _field(base, "general.architecture")
+    shapes = {t.name: list(t.shape) for t in base.tensors}
+    for tensor in adapter.tensors:
+        target, part = tensor.name.rsplit(".", 1)
+        n_in, n_out = shapes[target]
+        assert list(tensor.shape) == ([n_in, recipe["rank"]] if part == "lora_a" else [recipe["rank"], n_out])
+
+
+def test_shipped_adapter_runs_a_house(model_path: Path) -> None:
+    """With the agent's prompt and grammar, the adapted model makes the right call for a command
+    phrased unlike the training templates, and makes none for a question."""
+    from llama_cpp import Llama, LlamaGrammar
+
+    house = House(
+        devices=(
+            Device("cover.garden_shutters", "Garden Shutters", "open"),
+            Device("fan.loft_fan", "Loft Fan", "off"),
+            Device("light.pantry_light", "Pantry Light", "off"),
+            Device("light.study_lamp", "Study Lamp", "on"),
+            Device("switch.kettle", "Kettle", "off"),
+        ),
+        services={
+            "cover": ("open_cover", "close_cover"),
+            "fan": ("turn_on", "turn_off"),
+            "light": ("turn_on", "turn_off"),
+            "switch": ("turn_on", "turn_off"),
+        },
+    )
+    llama = Llama(model_path=str(model_path), lora_path=str(SHIPPED), n_ctx=2048, verbose=False)
+    try:
+
+        def calls(text: str) -> set[str]:
+            prompt = to_chatml(build_messages(house, text, persona=DEFAULT_PERSONA, num_examples=5))
+            out = llama.create_completion(
+                prompt,
+                max_tokens=64,
+                temperature=0.0,
+                stop=[CHATML_STOP],
+                grammar=LlamaGrammar.from_string(build_grammar(house), verbose=False),
+            )
+            return {f"{c.domain}.{c.service}({c.entity_id})" for c in parse_reply(out["choices"][0]["text"]).calls}
+
+        assert calls("could you get the loft fan running") == {"fan.turn_on(fan.loft_fan)"}
+        assert calls("is the kettle on?") == set()
+    finally:
+        llama.close()

@@ -1,0 +1,101 @@
+"""The in-process llama.cpp backend with the real default model: prefix reuse, prewarm, streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from custom_components.home_llm.backends import Sampling
+from custom_components.home_llm.backends.llama_cpp import PREWARM_BATCH, LlamaCppBackend, LlamaSettings, default_threads
+from custom_components.home_llm.const import DEFAULT_PERSONA
+from custom_components.home_llm.prompt import Message, build_messages, prefix_messages
+from custom_components.home_llm.snapshot import Device
+
+from .houses import MIXED_HOUSE, make_house
+
+pytestmark = pytest.mark.real_model
+SAMPLING = Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=16)
+
+
+@pytest.fixture
+async def backend(model_path: Path) -> AsyncIterator[LlamaCppBackend]:
+    backend = LlamaCppBackend(LlamaSettings(model_path=str(model_path), context_length=2048, threads=0, batch_size=512))
+    await backend.async_load()
+    yield backend
+    await backend.async_close()
+
+
+def _prefix(house=MIXED_HOUSE) -> list[Message]:
+    return prefix_messages(house, persona=DEFAULT_PERSONA, num_examples=5)
+
+
+def _turn(text: str, house=MIXED_HOUSE) -> list[Message]:
+    return build_messages(house, text, persona=DEFAULT_PERSONA, num_examples=5)
+
+
+def _tokens(backend: LlamaCppBackend, messages: list[Message]) -> int:
+    prompt, _stop = backend.render(messages)
+    return len(backend._llama.tokenize(prompt.encode(), add_bos=False, special=True))  # noqa: SLF001
+
+
+async def test_all_cores_but_one_by_default(backend: LlamaCppBackend) -> None:
+    assert default_threads() == max(len(os.sched_getaffinity(0)) - 1, 1)
+    assert backend._llama.n_threads == default_threads()  # noqa: SLF001
+
+
+async def test_the_next_turn_reuses_the_house_prefix(backend: LlamaCppBackend) -> None:
+    await backend.async_generate(_turn("turn on the ac"), grammar=None, sampling=SAMPLING, timeout=120)
+    assert backend.last_cached_tokens == 0
+    await backend.async_generate(_turn("what can you do?"), grammar=None, sampling=SAMPLING, timeout=120)
+    # All of the system prompt and examples came from the cache; only the new words were read.
+    assert backend.last_cached_tokens >= _tokens(backend, _prefix()) - 3
+    assert backend.last_prompt_tokens - backend.last_cached_tokens < 20
+
+
+async def test_prewarm_reads_only_what_changed_and_the_turn_starts_warm(backend: LlamaCppBackend) -> None:
+    assert await backend.async_prewarm(_prefix()) == _tokens(backend, _prefix())  # cold: all of it
+    assert await backend.async_prewarm(_prefix()) == 0  # nothing changed: nothing read
+
+    changed = make_house(
+        *(Device(d.entity_id, d.name, "unavailable" if d.domain == "switch" else d.state) for d in MIXED_HOUSE.devices)
+    )
+    read = await backend.async_prewarm(_prefix(changed))
+    assert 0 < read < _tokens(backend, _prefix(changed)) // 2  # from the changed line on only
+
+    await backend.async_generate(_turn("turn on the ac", changed), grammar=None, sampling=SAMPLING, timeout=120)
+    assert backend.last_cached_tokens >= _tokens(backend, _prefix(changed)) - 3
+
+
+async def test_a_turn_stops_a_prewarm_in_flight(backend: LlamaCppBackend) -> None:
+    total = _tokens(backend, _prefix())
+    assert total > 4 * PREWARM_BATCH
+    prewarm = asyncio.ensure_future(backend.async_prewarm(_prefix()))
+    turn = asyncio.ensure_future(backend.async_generate(_turn("hello"), grammar=None, sampling=SAMPLING, timeout=120))
+    read = await prewarm
+    assert read <= 2 * PREWARM_BATCH  # it gave way after at most a batch or two
+    generation = await turn
+    assert generation.prompt_tokens == backend.last_prompt_tokens
+    assert backend.last_cached_tokens == read  # what the prewarm read was not lost
+
+
+async def test_reply_streams_in_pieces(backend: LlamaCppBackend) -> None:
+    pieces: list[str] = []
+    sampling = Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=24)
+    generation = await backend.async_generate(
+        _turn("if mary is 7 years old, and I am 3 years older than her. how old am I?"),
+        grammar=None,
+        sampling=sampling,
+        timeout=120,
+        on_text=pieces.append,
+    )
+    assert len(pieces) > 2
+    assert "".join(pieces) == generation.text
+
+
+async def test_a_closed_backend_does_not_prewarm(backend: LlamaCppBackend) -> None:
+    await backend.async_close()
+    assert await asyncio.get_running_loop().run_in_executor(None, backend._prewarm, "text") == 0  # noqa: SLF001

@@ -1,0 +1,354 @@
+"""The agent against a remote OpenAI-compatible server.
+
+Real turns go to llama-cpp-python's own server (`python -m llama_cpp.server`) with the default
+model on the demo house: the same turns as tests/test_real_model.py, through the remote backend.
+Faults come from real servers too: the llama.cpp server killed mid-stream or down at set-up, and
+small aiohttp servers that answer too slowly, with garbage, with a cut-off stream or with 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Context, CoreState, HomeAssistant
+from homeassistant.helpers import intent
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser, async_fire_time_changed
+
+from custom_components.home_llm.backends import Sampling
+from custom_components.home_llm.backends.openai import OpenAiBackend, RemoteError
+from custom_components.home_llm.const import (
+    ALLOWED_SERVICES,
+    BACKEND_REMOTE,
+    CONF_API_KEY,
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    CONF_PROMPT,
+    CONF_REMOTE_MODEL,
+    CONF_REMOTE_TIMEOUT,
+    CONF_RESPONSE_TIMEOUT,
+    CONF_USE_GRAMMAR,
+    DEFAULT_PERSONA,
+    DOMAIN,
+)
+from custom_components.home_llm.prompt import Message
+
+if TYPE_CHECKING:
+    from .remote_servers import DyingServerProcess, FaultServer, LlamaServerProcess
+
+pytest_plugins = ["tests.remote_servers"]
+pytestmark = pytest.mark.real_model
+AGENT = "conversation.home_llm"
+GREEDY = Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=64)
+
+
+def remote_entry(
+    base_url: str, *, api_key: str | None = None, model: str = "fault-model", timeout: float = 30, **options: Any
+) -> MockConfigEntry:
+    data = {
+        CONF_BACKEND: BACKEND_REMOTE,
+        CONF_BASE_URL: base_url,
+        CONF_REMOTE_MODEL: model,
+        CONF_REMOTE_TIMEOUT: timeout,
+    }
+    if api_key:
+        data[CONF_API_KEY] = api_key
+    return MockConfigEntry(domain=DOMAIN, data=data, options=options, title="Home LLM")
+
+
+@pytest.fixture
+async def add_agent(hass: HomeAssistant) -> AsyncIterator[Callable[..., Any]]:
+    """Add a remote agent entry and set it up; unloaded when the test ends."""
+    entries: list[MockConfigEntry] = []
+
+    async def add(base_url: str, **kwargs: Any) -> MockConfigEntry:
+        entry = remote_entry(base_url, **kwargs)
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        entries.append(entry)
+        return entry
+
+    yield add
+    for entry in entries:
+        if entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def device_states(hass: HomeAssistant) -> dict[str, str]:
+    return {s.entity_id: s.state for s in hass.states.async_all() if s.domain in ALLOWED_SERVICES}
+
+
+async def say(hass: HomeAssistant, text: str, user: MockUser | None = None) -> conversation.ConversationResult:
+    return await conversation.async_converse(
+        hass=hass, text=text, conversation_id=None, context=Context(user_id=user.id if user else None),
+        language="en", agent_id=AGENT,
+    )  # fmt: skip
+
+
+def speech(result: conversation.ConversationResult) -> str:
+    return result.response.speech["plain"]["speech"]
+
+
+def assert_clear_failure(hass: HomeAssistant, result: conversation.ConversationResult, expected: str) -> None:
+    """The user is told what went wrong, and Home Assistant runs on."""
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert speech(result).startswith("Sorry, the model failed: ")
+    assert expected in speech(result)
+    assert hass.state is CoreState.running
+
+
+# --- real turns against llama-cpp-python's server ---
+
+
+async def test_turn_off_the_kitchen_lights(
+    hass: HomeAssistant,
+    demo_house: HomeAssistant,
+    llama_server: LlamaServerProcess,
+    add_agent,
+    hass_admin_user: MockUser,
+) -> None:
+    entry = await add_agent(**llama_server.entry_data)
+    backend = entry.runtime_data
+    assert isinstance(backend, OpenAiBackend)
+    # llama-cpp-python's server lists the grammar among its request fields: the house grammar goes along.
+    assert backend.server.kind == "openapi"
+    assert {"grammar", "top_k", "min_p"} <= backend.server.fields
+    assert backend.server.models == (llama_server.model_id,)
+
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    result = await say(hass, "turn off the kitchen lights", hass_admin_user)
+    assert hass.states.get("light.kitchen_lights").state == "off"
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert [t.id for t in result.response.success_results] == ["light.kitchen_lights"]
+    assert "kitchen lights" in speech(result).lower()
+
+
+async def test_question_touches_nothing(
+    hass: HomeAssistant,
+    demo_house: HomeAssistant,
+    llama_server: LlamaServerProcess,
+    add_agent,
+    hass_admin_user: MockUser,
+) -> None:
+    await add_agent(**llama_server.entry_data)
+    before = device_states(hass)
+    result = await say(hass, "is the bed light on?", hass_admin_user)
+    assert device_states(hass) == before
+    assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    assert "bed light" in speech(result).lower()
+
+
+async def test_call_to_the_non_exposed_lock_is_refused(
+    hass: HomeAssistant,
+    demo_house: HomeAssistant,
+    llama_server: LlamaServerProcess,
+    add_agent,
+    hass_admin_user: MockUser,
+) -> None:
+    """The policy above the backend holds whatever the server sends back."""
+    await add_agent(
+        **llama_server.entry_data,
+        **{
+            CONF_USE_GRAMMAR: False,
+            CONF_PROMPT: DEFAULT_PERSONA
+            + "\nThe front door lock is lock.front_door; to unlock it write lock.unlock(lock.front_door).",
+        },
+    )
+    result = await say(hass, "unlock the front door lock", hass_admin_user)
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert "I did not run lock.unlock on lock.front_door" in speech(result)
+    assert [t.id for t in result.response.failed_results] == ["lock.front_door"]
+
+
+async def test_streams_the_reply_piece_by_piece(
+    hass: HomeAssistant, core: HomeAssistant, llama_server: LlamaServerProcess, add_agent
+) -> None:
+    backend = (await add_agent(**llama_server.entry_data)).runtime_data
+    pieces: list[str] = []
+    generation = await backend.async_generate(
+        [Message("system", "You are a helpful assistant."), Message("user", "Name three colours.")],
+        grammar='root ::= "Red, green and blue" [.!]',
+        sampling=GREEDY,
+        timeout=60,
+        on_text=pieces.append,
+    )
+    assert generation.text == "Red, green and blue." or generation.text == "Red, green and blue!"
+    assert len(pieces) > 1
+    assert "".join(pieces) == generation.text
+    assert generation.completion_tokens == len(pieces)
+
+
+# --- faults: the server goes away ---
+
+
+async def test_down_at_setup_then_recovers(
+    hass: HomeAssistant,
+    demo_house: HomeAssistant,
+    llama_server: LlamaServerProcess,
+    add_agent,
+    hass_admin_user: MockUser,
+) -> None:
+    """ConfigEntryNotReady while the server is down; Home Assistant's retry loads it once it is back."""
+    llama_server.kill()
+    entry = await add_agent(**llama_server.entry_data)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "connection refused" in entry.reason
+    assert hass.states.get(AGENT) is None
+
+    llama_server.start()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    await say(hass, "turn off the kitchen lights", hass_admin_user)
+    assert hass.states.get("light.kitchen_lights").state == "off"
+
+
+async def test_real_server_killed_mid_stream(
+    hass: HomeAssistant,
+    demo_house: HomeAssistant,
+    llama_server: LlamaServerProcess,
+    add_agent,
+    hass_admin_user: MockUser,
+) -> None:
+    """SIGKILL while the reply streams; the next turn says the server is gone; back when it is."""
+    backend = (await add_agent(**llama_server.entry_data)).runtime_data
+
+    def kill_on_first_piece(_piece: str) -> None:
+        if llama_server.running:
+            llama_server.kill()
+
+    with pytest.raises(RemoteError, match="was lost during its reply|was cut off"):
+        await backend.async_generate(
+            [Message("user", "Write a very long story about a dragon who lives in a castle.")],
+            grammar=None,
+            sampling=Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=1000),
+            timeout=60,
+            on_text=kill_on_first_piece,
+        )
+    assert not llama_server.running
+
+    result = await say(hass, "turn off the kitchen lights", hass_admin_user)
+    assert_clear_failure(hass, result, "connection refused")
+    assert hass.states.get("light.kitchen_lights").state == "on"
+
+    llama_server.start()  # the same entry works again without a reload
+    await say(hass, "turn off the kitchen lights", hass_admin_user)
+    assert hass.states.get("light.kitchen_lights").state == "off"
+
+
+async def test_server_process_dies_mid_stream(
+    hass: HomeAssistant, core: HomeAssistant, dying_server: DyingServerProcess, add_agent
+) -> None:
+    """A server process that dies by SIGKILL after two pieces of its reply: a clear reply, twice."""
+    await add_agent(dying_server.base_url)
+    result = await say(hass, "turn off the kitchen lights")
+    assert_clear_failure(hass, result, "was lost during its reply")
+    assert dying_server.wait_dead() == -9
+    result = await say(hass, "turn off the kitchen lights")
+    assert_clear_failure(hass, result, "connection refused")
+
+
+# --- faults: the server answers badly ---
+
+
+@pytest.mark.parametrize(
+    ("mode", "settings", "expected"),
+    [
+        ("slow", {CONF_RESPONSE_TIMEOUT: 1}, "did not finish its reply within 1 seconds"),
+        ("slow", {"timeout": 1}, "sent nothing for 1 seconds"),
+        ("garbage", {}, "sent text/html content, not an OpenAI chat reply"),
+        ("garbage_stream", {}, "sent a line that is not JSON, not an OpenAI chat reply"),
+        ("truncated", {}, "was cut off"),
+        ("unauthorized", {}, "refused the API key (HTTP 401: Invalid API key)"),
+    ],
+)
+async def test_bad_replies_get_a_clear_answer(
+    hass: HomeAssistant,
+    core: HomeAssistant,
+    fault_server,
+    add_agent,
+    mode: str,
+    settings: dict[str, Any],
+    expected: str,
+) -> None:
+    server: FaultServer = await fault_server("stream", reply="All done.")
+    entry = await add_agent(server.base_url, **settings)
+    assert entry.state is ConfigEntryState.LOADED
+    server.mode = mode  # goes wrong after set-up, in the middle of a day
+    assert_clear_failure(hass, await say(hass, "hello"), expected)
+    assert entry.state is ConfigEntryState.LOADED
+
+    server.mode = "stream"  # and works again once the server is fine
+    result = await say(hass, "hello")
+    assert speech(result) == "All done."
+
+
+async def test_wrong_api_key_is_a_setup_error(
+    hass: HomeAssistant, core: HomeAssistant, llama_server: LlamaServerProcess, add_agent
+) -> None:
+    entry = await add_agent(**{**llama_server.entry_data, "api_key": "not-the-key"})
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason.startswith("Wrong API key: ")
+    assert "HTTP 401" in entry.reason
+    entry = await add_agent(**{**llama_server.entry_data, "api_key": None})
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_not_an_openai_api_is_a_setup_error(
+    hass: HomeAssistant, core: HomeAssistant, fault_server, add_agent
+) -> None:
+    server = await fault_server("html_models")
+    entry = await add_agent(server.base_url)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert "is not an OpenAI-compatible API" in entry.reason
+
+
+async def test_server_starting_up_is_not_ready(
+    hass: HomeAssistant, core: HomeAssistant, fault_server, add_agent
+) -> None:
+    """A server whose models list does not come in time is retried, not given up on."""
+    server = await fault_server("hang")
+    entry = await add_agent(server.base_url, timeout=1)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "sent nothing for 1 seconds" in entry.reason
+
+
+# --- what the server supports decides what is sent ---
+
+
+async def test_llama_server_gets_the_grammar_and_the_prompt_cache(
+    hass: HomeAssistant, demo_house: HomeAssistant, fault_server, add_agent
+) -> None:
+    """A server with llama-server's /props gets grammar, cache_prompt and llama.cpp's samplers."""
+    server = await fault_server("stream", props=True)
+    backend = (await add_agent(server.base_url)).runtime_data
+    assert backend.server.kind == "llama-server"
+    await say(hass, "turn off the kitchen lights")
+    body = server.bodies[-1]
+    assert body["grammar"].startswith("root ::=")
+    assert "light.kitchen_lights" in body["grammar"]
+    assert body["cache_prompt"] is True
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert (body["top_k"], body["min_p"], body["temperature"]) == (40, 0.0, 0.0)
+    assert body["messages"][0]["role"] == "system"
+    assert "light.kitchen_lights 'Kitchen Lights'" in body["messages"][0]["content"]
+    assert body["messages"][-1] == {"role": "user", "content": "turn off the kitchen lights"}
+
+
+async def test_plain_openai_server_gets_only_openai_fields(
+    hass: HomeAssistant, demo_house: HomeAssistant, fault_server, add_agent
+) -> None:
+    server = await fault_server("stream")
+    backend = (await add_agent(server.base_url)).runtime_data
+    assert backend.server.kind == "openai"
+    await say(hass, "turn off the kitchen lights")
+    body = server.bodies[-1]
+    assert not {"grammar", "cache_prompt", "top_k", "min_p"} & set(body)
+    assert body["model"] == "fault-model"

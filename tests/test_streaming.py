@@ -1,0 +1,175 @@
+"""Streaming: speech reaches the chat log as it is generated; call lines never do."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import chat_session
+from hypothesis import given
+from hypothesis import strategies as st
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+from custom_components.home_llm.parser import ALL_FORMATS, LINES, parse_reply
+from custom_components.home_llm.streaming import SpeechStream
+
+from .scripted import ScriptedBackend
+
+AGENT = "conversation.home_llm"
+
+LINES_OF_A_REPLY = [
+    "Turning off the kitchen lights.",
+    "light.turn_off(light.kitchen_lights)",
+    "  light.turn_on(light.bed_light, brightness=128)",
+    '{"service": "fan.turn_on", "target_device": "fan.ceiling_fan"}',
+    '<tool_call>{"name": "light.turn_on", "arguments": {"entity_id": "light.x"}}</tool_call>',
+    'Sure <tool_call>{"name": "switch.turn_on",',
+    '"arguments": {"entity_id": "switch.ac"}}</tool_call> done.',
+    "<think>maybe light.turn_on(light.x)",
+    "still thinking</think>The answer is 10.",
+    "```homeassistant",
+    "```",
+    "Is it on? Yes, it is on.",
+    "lights",
+    "",
+]
+
+
+def _stream(text: str, cuts: list[int], formats: frozenset[str]) -> tuple[list[str], str]:
+    """Feed `text` cut at `cuts`; the releases, and the final speech."""
+    stream = SpeechStream(formats)
+    released: list[str] = []
+    final = parse_reply(text, formats).speech
+    start = 0
+    for cut in [*sorted(set(cuts)), len(text)]:
+        if new := stream.feed(text[start:cut]):
+            released.append(new)
+            assert final.startswith(stream.released)  # only words the final speech holds, in order
+        start = cut
+    if new := stream.finish(final):
+        released.append(new)
+    return released, final
+
+
+@given(
+    lines=st.lists(st.sampled_from(LINES_OF_A_REPLY), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=30),
+    grammar=st.booleans(),
+)
+def test_released_speech_is_always_a_prefix_of_the_final_speech(
+    lines: list[str], cuts: list[int], grammar: bool
+) -> None:
+    text = "\n".join(lines)
+    released, final = _stream(text, [c for c in cuts if c <= len(text)], frozenset({LINES}) if grammar else ALL_FORMATS)
+    assert "".join(released) == final
+
+
+def test_speech_streams_before_the_line_ends() -> None:
+    text = "Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)\n"
+    stream = SpeechStream()
+    pieces = [stream.feed(text[i : i + 4]) for i in range(0, len(text), 4)]
+    assert pieces[:3] == ["", "Turning", " off"]  # a first word could still be a call: held
+    assert "".join(pieces) == "Turning off the kitchen lights."
+    assert stream.finish(parse_reply(text).speech) == ""
+
+
+@pytest.mark.parametrize(
+    "partial",
+    ["light", "light.turn_o", "light.turn_off(light.kit", "  switch.", '{"service"', "``", "Sure <tool", "<think>I am"],
+)
+def test_what_could_become_a_call_is_held(partial: str) -> None:
+    stream = SpeechStream()
+    assert stream.feed(partial) in ("", "Sure")
+    assert "<" not in stream.released
+    assert "(" not in stream.released
+
+
+def test_a_think_block_over_lines_is_held() -> None:
+    stream = SpeechStream()
+    assert stream.feed("<think>\nturn on light.x, I mean") == ""
+    assert stream.feed("\nok</think>\nDone.") == ""  # the line after the block may be speech, but it is not done
+    assert stream.finish("Done.") == "Done."
+
+
+@pytest.fixture
+async def agent(demo_house: HomeAssistant, model_path: Path) -> AsyncIterator[ScriptedBackend]:
+    ScriptedBackend.replies = []
+    ScriptedBackend.instances = []
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="Home LLM")
+    entry.add_to_hass(demo_house)
+    with patch("custom_components.home_llm.LlamaCppBackend", ScriptedBackend):
+        assert await demo_house.config_entries.async_setup(entry.entry_id)
+        await demo_house.async_block_till_done()
+        yield ScriptedBackend.instances[-1]
+    assert await demo_house.config_entries.async_unload(entry.entry_id)
+
+
+async def _say_with_listener(
+    hass: HomeAssistant, text: str
+) -> tuple[conversation.ConversationResult, list[tuple[dict, str]], str]:
+    """One turn the way the Assist pipeline runs it: with a chat log delta listener.
+    Returns the result, each delta with the kitchen light's state when it arrived, and the
+    content the chat log kept."""
+    deltas: list[tuple[dict, str]] = []
+
+    def listener(_chat_log: conversation.ChatLog, delta: dict) -> None:
+        deltas.append((delta, hass.states.get("light.kitchen_lights").state))
+
+    context = Context()
+    user_input = conversation.ConversationInput(
+        text=text, context=context, conversation_id=None, device_id=None, language="en", agent_id=AGENT
+    )
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(hass, session, user_input, chat_log_delta_listener=listener) as chat_log,
+    ):
+        result = await conversation.async_converse(
+            hass=hass,
+            text=text,
+            conversation_id=session.conversation_id,
+            context=context,
+            language="en",
+            agent_id=AGENT,
+        )
+        logged = chat_log.content[-1].content
+    return result, deltas, logged
+
+
+async def test_speech_is_streamed_and_call_lines_are_not(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
+    result, deltas, logged = await _say_with_listener(hass, "turn off the kitchen lights")
+
+    assert deltas[0][0] == {"role": "assistant"}
+    contents = [delta["content"] for delta, _state in deltas[1:]]
+    assert len(contents) > 3  # word by word, not all at the end
+    assert "".join(contents) == "Turning off the kitchen lights."
+    assert all("turn_off" not in c and "(" not in c for c in contents)
+    # The speech went out before the call ran; the call ran after it was checked.
+    assert {state for _delta, state in deltas} == {"on"}
+    assert hass.states.get("light.kitchen_lights").state == "off"
+    assert result.response.speech["plain"]["speech"] == logged == "Turning off the kitchen lights."
+
+
+async def test_refused_call_is_said_after_the_speech(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["Unlocking the front door.\nlock.unlock(lock.front_door)\nDone."]
+    result, deltas, logged = await _say_with_listener(hass, "unlock the front door")
+
+    streamed = "".join(delta.get("content", "") for delta, _state in deltas)
+    assert streamed.startswith("Unlocking the front door. Done. I did not run lock.unlock on lock.front_door")
+    assert "lock.unlock(" not in streamed
+    assert result.response.speech["plain"]["speech"] == logged == streamed
+    assert hass.states.get("lock.front_door").state == "locked"
+
+
+async def test_reply_without_speech_says_so(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["light.turn_off(light.kitchen_lights)"]
+    result, deltas, logged = await _say_with_listener(hass, "lights off")
+    # A call line alone: nothing streamed until the calls ran.
+    assert [delta for delta, _state in deltas[1:]] == [{"content": "Sorry, I have no answer to that."}]
+    assert hass.states.get("light.kitchen_lights").state == "off"
+    assert result.response.speech["plain"]["speech"] == logged == "Sorry, I have no answer to that."

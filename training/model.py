@@ -1,0 +1,173 @@
+"""A small torch llama that runs the default model's own GGUF weights, with LoRA on its linears.
+
+The GGUF tensors are dequantized with the `gguf` package, so training starts from exactly the
+weights llama.cpp runs. Tensors keep llama.cpp's layout (q/k rows are in the order of its
+"normal" rope, which rotates adjacent pairs), so a LoRA trained here exports as-is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from gguf import GGUFReader
+from gguf.quants import dequantize
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+LORA_TARGETS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
+
+
+@dataclass(frozen=True)
+class Config:
+    n_layers: int
+    dim: int
+    n_heads: int
+    n_kv_heads: int
+    ffn_dim: int
+    vocab: int
+    rope_theta: float
+    rms_eps: float
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+
+def _field(reader: GGUFReader, key: str) -> object:
+    field = reader.fields[key]
+    value = field.parts[field.data[0]]
+    return value.tolist()[0] if value.size == 1 else value.tolist()
+
+
+def read_gguf(path: Path) -> tuple[Config, dict[str, torch.Tensor]]:
+    """The model's hyper-parameters from its metadata and every tensor as float32 (rows = outputs)."""
+    reader = GGUFReader(path)
+    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+    if arch != "llama":
+        raise ValueError(f"{path}: architecture {arch!r}, only llama is supported")
+    tensors = {t.name: torch.from_numpy(np.ascontiguousarray(dequantize(t.data, t.tensor_type), dtype=np.float32))
+               for t in reader.tensors}
+    config = Config(
+        n_layers=int(_field(reader, "llama.block_count")),
+        dim=int(_field(reader, "llama.embedding_length")),
+        n_heads=int(_field(reader, "llama.attention.head_count")),
+        n_kv_heads=int(_field(reader, "llama.attention.head_count_kv")),
+        ffn_dim=int(_field(reader, "llama.feed_forward_length")),
+        vocab=tensors["token_embd.weight"].shape[0],
+        rope_theta=float(_field(reader, "llama.rope.freq_base")),
+        rms_eps=float(_field(reader, "llama.attention.layer_norm_rms_epsilon")),
+    )
+    return config, tensors
+
+
+class LoraLinear(nn.Module):
+    """A frozen weight plus a trainable low-rank update B·A scaled by alpha/rank (A random, B zero)."""
+
+    def __init__(self, weight: torch.Tensor, rank: int, alpha: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(weight, requires_grad=False)
+        self.rank = rank
+        self.scale = alpha / rank if rank else 0.0
+        if rank:
+            self.lora_a = nn.Parameter(torch.empty(rank, weight.shape[1]))
+            self.lora_b = nn.Parameter(torch.zeros(weight.shape[0], rank))
+            nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.linear(x, self.weight)
+        if self.rank:
+            out = out + F.linear(F.linear(x, self.lora_a), self.lora_b) * self.scale
+        return out
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """llama.cpp's normal rope: rotate adjacent pairs (x0, x1), (x2, x3), ..."""
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
+
+
+class Block(nn.Module):
+    def __init__(self, config: Config, tensors: dict[str, torch.Tensor], index: int, rank: int, alpha: float) -> None:
+        super().__init__()
+        self.config = config
+        prefix = f"blk.{index}."
+        self.attn_norm = nn.Parameter(tensors[prefix + "attn_norm.weight"], requires_grad=False)
+        self.ffn_norm = nn.Parameter(tensors[prefix + "ffn_norm.weight"], requires_grad=False)
+        self.linears = nn.ModuleDict(
+            {name: LoraLinear(tensors[f"{prefix}{name}.weight"], rank, alpha) for name in LORA_TARGETS}
+        )
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        c, lin = self.config, self.linears
+        batch, length, _ = x.shape
+        h = rms_norm(x, self.attn_norm, c.rms_eps)
+        q = lin["attn_q"](h).view(batch, length, c.n_heads, c.head_dim)
+        k = lin["attn_k"](h).view(batch, length, c.n_kv_heads, c.head_dim)
+        v = lin["attn_v"](h).view(batch, length, c.n_kv_heads, c.head_dim)
+        q, k = rope(q, cos, sin).transpose(1, 2), rope(k, cos, sin).transpose(1, 2)
+        v = v.transpose(1, 2)
+        group = c.n_heads // c.n_kv_heads
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + lin["attn_output"](attn.transpose(1, 2).reshape(batch, length, c.dim))
+        h = rms_norm(x, self.ffn_norm, c.rms_eps)
+        return x + lin["ffn_down"](F.silu(lin["ffn_gate"](h)) * lin["ffn_up"](h))
+
+
+class Llama(nn.Module):
+    def __init__(
+        self, config: Config, tensors: dict[str, torch.Tensor], rank: int = 0, alpha: float = 0.0, lora_layers: int = 0
+    ) -> None:
+        """LoRA on the top `lora_layers` blocks (0 = all): the frozen blocks below need no backward pass."""
+        super().__init__()
+        first = config.n_layers - lora_layers if 0 < lora_layers < config.n_layers else 0
+        self.config = config
+        self.embed = nn.Parameter(tensors["token_embd.weight"], requires_grad=False)
+        self.norm = nn.Parameter(tensors["output_norm.weight"], requires_grad=False)
+        # Tied embeddings unless the GGUF carries its own output matrix.
+        self.output = nn.Parameter(tensors.get("output.weight", tensors["token_embd.weight"]), requires_grad=False)
+        self.blocks = nn.ModuleList(
+            Block(config, tensors, i, rank if i >= first else 0, alpha) for i in range(config.n_layers)
+        )
+        self.gradient_checkpointing = False
+
+    def _rope_tables(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        c = self.config
+        freqs = c.rope_theta ** (-torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim)
+        angles = torch.outer(torch.arange(length, dtype=torch.float32), freqs)[None, :, None, :]
+        return angles.cos(), angles.sin()
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits for every position of a (batch, length) token tensor."""
+        x = F.embedding(tokens, self.embed)
+        cos, sin = self._rope_tables(tokens.shape[1])
+        for block in self.blocks:
+            if self.gradient_checkpointing and self.training:
+                x = checkpoint(block, x, cos, sin, use_reentrant=False)
+            else:
+                x = block(x, cos, sin)
+        return F.linear(rms_norm(x, self.norm, self.config.rms_eps), self.output)
+
+    def lora_state(self) -> dict[str, torch.Tensor]:
+        """The trainable tensors under the base model's GGUF names: blk.N.attn_q.weight.lora_a, ..."""
+        state = {}
+        for index, block in enumerate(self.blocks):
+            for name, linear in block.linears.items():
+                if linear.rank:
+                    state[f"blk.{index}.{name}.weight.lora_a"] = linear.lora_a
+                    state[f"blk.{index}.{name}.weight.lora_b"] = linear.lora_b
+        return state
+
+
+def load_model(path: Path, rank: int = 0, alpha: float = 0.0, lora_layers: int = 0) -> Llama:
+    config, tensors = read_gguf(path)
+    return Llama(config, tensors, rank, alpha, lora_layers)
