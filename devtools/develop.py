@@ -29,10 +29,19 @@ CONFIG_DIR = REPO / "config"
 USERNAME = PASSWORD = "dev"  # a local development instance on 127.0.0.1 only
 START_TIMEOUT = 300  # seconds; the first start builds the frontend's caches
 STOP_TIMEOUT = 30
+ONBOARDING_DEFAULTS = {"google_translate", "met", "radio_browser"}
 
 
 class DevelopError(Exception):
     """Home Assistant did not come up as expected; the message says why."""
+
+
+class HttpStatusError(DevelopError):
+    """Home Assistant answered with an error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Api:
@@ -54,24 +63,37 @@ class Api:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 text = response.read().decode()
         except urllib.error.HTTPError as err:
-            raise DevelopError(f"{method} {path}: HTTP {err.code}: {err.read().decode(errors='replace')}") from err
+            detail = err.read().decode(errors="replace")
+            raise HttpStatusError(f"{method} {path}: HTTP {err.code}: {detail}", err.code) from err
         return json.loads(text) if text else None
 
     def wait_until_up(self, process: subprocess.Popen, timeout: float = START_TIMEOUT) -> None:
+        """Wait until the HTTP server answers (any status: /api/ wants a token)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise DevelopError(f"hass exited with code {process.returncode} while starting (see its log above)")
             try:
-                self.request("GET", "/api/onboarding", timeout=5)
+                urllib.request.urlopen(f"{self.base}/api/", timeout=5).close()
                 return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, DevelopError):
+            except urllib.error.HTTPError:
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(1)
         raise DevelopError(f"Home Assistant did not answer on {self.base} within {timeout} s")
 
+    def onboarding_steps(self) -> dict[str, bool]:
+        """Which onboarding steps are done; once all are, Home Assistant drops the endpoint (404)."""
+        try:
+            return {step["step"]: step["done"] for step in self.request("GET", "/api/onboarding")}
+        except HttpStatusError as err:
+            if err.status == 404:
+                return {}
+            raise
+
     def log_in(self) -> None:
         """Onboard (first start) or log in as the dev user; keep the access token."""
-        steps = {step["step"]: step["done"] for step in self.request("GET", "/api/onboarding")}
+        steps = self.onboarding_steps()
         if not steps.get("user", True):
             user = {"client_id": self.client_id, "name": "Developer", "username": USERNAME, "password": PASSWORD}
             code = self.request("POST", "/api/onboarding/users", {**user, "language": "en"})["auth_code"]
@@ -92,6 +114,7 @@ class Api:
         grant = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
         self.token = self.request("POST", "/auth/token", grant, form=True)["access_token"]
         self._finish_onboarding(steps)
+        self._remove_broken_defaults()
 
     def _finish_onboarding(self, steps: dict[str, bool]) -> None:
         if not steps.get("core_config", True):
@@ -102,6 +125,12 @@ class Api:
             self.request(
                 "POST", "/api/onboarding/integration", {"client_id": self.client_id, "redirect_uri": self.client_id}
             )
+
+    def _remove_broken_defaults(self) -> None:
+        """Onboarding adds weather, radio and cloud text-to-speech, whose packages the dev .venv lacks."""
+        for entry in self.request("GET", "/api/config/config_entries/entry"):
+            if entry["domain"] in ONBOARDING_DEFAULTS and entry["state"] != "loaded":
+                self.request("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
 
     def ensure_agent(self, model_path: str) -> dict[str, Any]:
         """The Home LLM entry: the existing one, or a new one through the real config flow."""
@@ -123,7 +152,10 @@ class Api:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             for state in self.request("GET", "/api/states"):
-                if state["entity_id"].startswith("conversation.") and state["entity_id"] != "conversation.home_assistant":
+                if (
+                    state["entity_id"].startswith("conversation.")
+                    and state["entity_id"] != "conversation.home_assistant"
+                ):
                     return state["entity_id"]
             time.sleep(1)
         raise DevelopError(f"the Home LLM agent of entry {entry_id} did not appear")
@@ -151,7 +183,12 @@ def ensure_preferred_pipeline(api: Api, agent_id: str) -> None:
                 return
             fields = {k: v for k, v in preferred.items() if k not in ("id", "type")}
             fields.update(conversation_engine=agent_id, conversation_language="*")
-            await ws.send_json({"id": 2, "type": "assist_pipeline/pipeline/update", "pipeline_id": preferred["id"], **fields})
+            tts_ids = {state["entity_id"] for state in api.request("GET", "/api/states")}
+            if fields.get("tts_engine") not in tts_ids:  # e.g. the removed cloud text-to-speech
+                fields.update(tts_engine=None, tts_language=None, tts_voice=None)
+            await ws.send_json(
+                {"id": 2, "type": "assist_pipeline/pipeline/update", "pipeline_id": preferred["id"], **fields}
+            )
             if not (reply := await ws.receive_json())["success"]:
                 raise DevelopError(f"cannot point the Assist pipeline at {agent_id}: {reply}")
 

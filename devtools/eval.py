@@ -81,7 +81,9 @@ def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:
         "intent": case.get("intent"),
         "expect": case["expect"],
         "made": made,
-        "refused": [{"service": c.service, "entity_id": c.entity_id, "error": c.error} for c in turn.calls if not c.made],
+        "refused": [
+            {"service": c.service, "entity_id": c.entity_id, "error": c.error} for c in turn.calls if not c.made
+        ],
         "correct": call_set(made) == expected,
         "false_action": not expected and bool(made),
         "speech": turn.speech,
@@ -146,7 +148,10 @@ def draw_chart(report: dict[str, Any], path: Path) -> None:
     names = list(services)
     left.barh(names, [services[n]["accuracy"] for n in names], color="#4c72b0")
     for index, name in enumerate(names):
-        left.text(0.01, index, f"{services[name]['correct']}/{services[name]['cases']}", va="center", color="white")
+        accuracy = services[name]["accuracy"]
+        left.text(
+            min(accuracy, 0.9) + 0.01, index, f"{services[name]['correct']}/{services[name]['cases']}", va="center"
+        )
     left.set_xlim(0, 1)
     left.set_xlabel("accuracy (exact set of calls)")
     left.set_title(

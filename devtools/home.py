@@ -80,6 +80,8 @@ class Home:
     def __init__(self, model_path: str | Path | None = DEFAULT_MODEL) -> None:
         """Without a model path, Home Assistant and the houses only (no agent)."""
         self.model_path = str(Path(model_path).resolve()) if model_path else None
+        if self.model_path and not Path(self.model_path).is_file():
+            raise SetupError(f"model file not found: {self.model_path} (run scripts/setup)")
         self.hass: HomeAssistant = None  # type: ignore[assignment]
         self.entry: ConfigEntry | None = None
         self.context: Context | None = None
@@ -101,8 +103,6 @@ class Home:
         await self.async_close()
 
     async def _async_start(self) -> None:
-        if self.model_path and not Path(self.model_path).is_file():
-            raise SetupError(f"model file not found: {self.model_path} (run scripts/setup)")
         hass = self.hass = HomeAssistant(self._tmp.name)
         loader.async_setup(hass)
         hass.config.skip_pip = True

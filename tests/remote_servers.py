@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -32,7 +30,11 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parent.parent
 API_KEY = "home-llm-test-key"
-MODELS = {"object": "list", "data": [{"id": "fault-model", "object": "model", "owned_by": "test"}]}
+
+
+def models_list(models: tuple[str, ...]) -> dict[str, Any]:
+    """The body of GET /v1/models."""
+    return {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "test"} for model in models]}
 
 
 def free_port() -> int:
@@ -41,10 +43,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when pytest dies, so no server outlives a crashed run."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+# Runs `python ARGS...` in a process that gets SIGTERM when pytest dies (Linux prctl
+# PR_SET_PDEATHSIG, kept across exec), so no server outlives a crashed or killed test run.
+_ORPHAN_PROOF = (
+    "import contextlib, ctypes, os, signal, sys\n"
+    "with contextlib.suppress(OSError, AttributeError):\n"
+    "    ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+)
+
+
+def python_command(*args: str) -> list[str]:
+    return [sys.executable, "-c", _ORPHAN_PROOF, *args]
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, deadline_s: float, log: Path) -> None:
@@ -95,17 +105,15 @@ class LlamaServerProcess:
         if self.running:
             return
         self.port = self.port or free_port()
-        command = [
-            sys.executable, "-m", "llama_cpp.server",
+        command = python_command(
+            "-m", "llama_cpp.server",
             "--model", str(self.model),
             "--host", "127.0.0.1", "--port", str(self.port),
             "--api_key", self.api_key,
             "--n_ctx", "4096",
-        ]  # fmt: skip
+        )  # fmt: skip
         with self.log.open("a") as log:
-            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
-            )
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         # /openapi.json needs no key; uvicorn serves only once the model is loaded.
         _wait_until_serving(f"http://127.0.0.1:{self.port}/openapi.json", self._process, 120, self.log)
 
@@ -136,12 +144,21 @@ class FaultServer:
     With `props`, it also answers llama-server's /props, so the backend treats it as llama-server.
     """
 
-    def __init__(self, mode: str = "stream", *, props: bool = False, reply: str = "Done.") -> None:
+    def __init__(
+        self,
+        mode: str = "stream",
+        *,
+        props: bool = False,
+        reply: str = "Done.",
+        models: tuple[str, ...] = ("fault-model",),
+        port: int = 0,
+    ) -> None:
         self.mode = mode
+        self.models = models
         self.props = props
         self.reply = reply
         self.bodies: list[dict[str, Any]] = []  # the chat requests received
-        self.port = 0
+        self.port = port  # 0: any free port
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -156,14 +173,15 @@ class FaultServer:
         app.router.add_get("/props", self._props)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - the port picked for 0
+        self.port = site._server.sockets[0].getsockname()[1]  # the port picked for 0
 
     async def stop(self) -> None:
         self._release.set()  # lets slow handlers finish
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
         if self.mode == "unauthorized":
@@ -172,7 +190,7 @@ class FaultServer:
             return web.Response(text="<html><body>Router login</body></html>", content_type="text/html")
         if self.mode == "hang":
             await self._release.wait()
-        return web.json_response(MODELS)
+        return web.json_response(models_list(self.models))
 
     async def _props(self, request: web.Request) -> web.StreamResponse:
         if not self.props:
@@ -232,9 +250,9 @@ class DyingServerProcess:
 
     def start(self) -> None:
         with self.log.open("a") as log:
-            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                [sys.executable, "-m", "tests.remote_servers", "dying", str(self.port)],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            self._process = subprocess.Popen(
+                python_command("-m", "tests.remote_servers", "dying", str(self.port)),
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )  # fmt: skip
         _wait_until_serving(f"{self.base_url}/models", self._process, 30, self.log)
 
@@ -261,7 +279,7 @@ async def _dying_chat(request: web.Request) -> web.StreamResponse:
 
 def _serve_dying(port: int) -> None:
     app = web.Application()
-    app.router.add_get("/v1/models", lambda _request: web.json_response(MODELS))
+    app.router.add_get("/v1/models", lambda _request: web.json_response(models_list(("fault-model",))))
     app.router.add_post("/v1/chat/completions", _dying_chat)
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 

@@ -19,6 +19,7 @@ import pytest
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Context, Event, HomeAssistant
 
+from custom_components.home_llm import policy
 from custom_components.home_llm.actions import async_run_calls
 from custom_components.home_llm.arguments import SERVICE_SLOTS
 from custom_components.home_llm.const import ALLOWED_SERVICES
@@ -140,7 +141,8 @@ _NUMBER_POOL = ["-1", "256", "1e999", "-1e999", "nan", "inf", "9" * 30, "0.5", "
                 "0x10", "7", "35.5", "True", "None", "[]", "()", "(1,2)", "''"]  # fmt: skip
 _KEY_POOL = ["brightness", "entity_id", "area_id", "device_id", "target", "temperature", "item", "position", "rgb_color",
              "hvac_mode", "volume_level", "name", "service", "percentage", "duration", "color_name"]  # fmt: skip
-_CHARS = list("()[]{}\"',=.:_ \n\r\t-+%#`<>/\\0123456789abcdeflnorstuv") + [
+_CHARS = [
+    *"()[]{}\"',=.:_ \n\r\t-+%#`<>/\\0123456789abcdeflnorstuv",
     "\u0456",
     "\u043e",
     "\uff4c",
@@ -271,6 +273,24 @@ def test_fuzz_parser_and_policy(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures["refused"] > FUZZ_CASES // 5
 
 
+def _escapes(count: int) -> int:
+    escapes = 0
+    for text in fuzz_cases(count, ARG_HOUSE):
+        verdicts = check_calls(parse_reply(text).calls, ARG_HOUSE)
+        escapes += sum(v.allowed and not oracle_allows(v.call) for v in verdicts)
+    return escapes
+
+
+def test_the_fuzz_catches_a_broken_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the argument checks switched off, the same loop finds escapes: it can fail."""
+    monkeypatch.setattr(policy, "check_arguments", lambda _domain, _service, _device, arguments: dict(arguments))
+    assert _escapes(5000) > 0
+    monkeypatch.undo()
+    assert _escapes(5000) == 0
+    monkeypatch.setattr(policy, "is_sensitive", lambda _call, _house: False)
+    assert _escapes(5000) > 0
+
+
 def test_oracle_is_not_trivial() -> None:
     assert oracle_allows(Call("light", "turn_on", "light.kitchen", {"brightness": 128}))
     assert not oracle_allows(Call("light", "turn_on", "light.kitchen", {"brightness": 256}))
@@ -298,7 +318,9 @@ def _plain(arguments: dict[str, object]) -> dict[str, object]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in arguments.items()}
 
 
-async def test_only_accepted_calls_reach_home_assistant(demo_house: HomeAssistant) -> None:
+async def test_only_accepted_calls_reach_home_assistant(
+    demo_house: HomeAssistant, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Mutated replies on the real demo house: every service call on the bus is one the policy accepted."""
     hass = demo_house
     # Demo vacuums dock on a 30 s timer that would outlive the test: leave them out of the allowlist.
@@ -330,4 +352,6 @@ async def test_only_accepted_calls_reach_home_assistant(demo_house: HomeAssistan
         # Demo covers move on a timer; stop them so that none is left running.
         for service in ("stop_cover", "stop_cover_tilt"):
             await hass.services.async_call("cover", service, {"entity_id": "all"}, blocking=True)
+    with capsys.disabled():
+        print(f"\nfuzz on the demo house: {counts}")
     assert counts["done"] > 100 and counts["refused"] > 100, counts

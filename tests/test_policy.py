@@ -1,7 +1,15 @@
 """The call policy: nothing outside the exposed devices and allowed services gets through."""
 
 import pytest
+from homeassistant.components.climate import ClimateEntityFeature
+from homeassistant.components.cover import CoverEntityFeature
+from homeassistant.components.fan import FanEntityFeature
+from homeassistant.components.media_player import MediaPlayerEntityFeature
+from homeassistant.components.todo import TodoListEntityFeature
+from homeassistant.components.water_heater import WaterHeaterEntityFeature
+from homeassistant.util.color import COLORS
 
+from custom_components.home_llm import arguments as a
 from custom_components.home_llm.arguments import COLOR_NAMES, SERVICE_SLOTS
 from custom_components.home_llm.const import (
     ALLOWED_SERVICES,
@@ -10,7 +18,6 @@ from custom_components.home_llm.const import (
     FORBIDDEN_DOMAINS,
 )
 from custom_components.home_llm.parser import Call
-from custom_components.home_llm.snapshot import Device, House
 from custom_components.home_llm.policy import (
     MAX_CALLS_PER_TURN,
     allowed_services,
@@ -18,6 +25,7 @@ from custom_components.home_llm.policy import (
     check_calls,
     sensitive_allowed,
 )
+from custom_components.home_llm.snapshot import Device, House
 
 from .adversarial import ARG_HOUSE
 from .houses import MIXED_HOUSE
@@ -118,6 +126,7 @@ def test_arguments_accepted_and_normalized(service: str, entity_id: str, argumen
         ("light.turn_on", "light.kitchen", {"brightness": -1}, "between 0 and 255"),
         ("light.turn_on", "light.kitchen", {"brightness": 256}, "between 0 and 255"),
         ("light.turn_on", "light.kitchen", {"brightness": 10**400}, "must be a number"),
+        ("light.turn_on", "light.kitchen", {"brightness": 1e308}, "not 1e+308"),
         ("light.turn_on", "light.kitchen", {"brightness": float("nan")}, "must be a number"),
         ("light.turn_on", "light.kitchen", {"brightness": True}, "must be a number"),
         ("light.turn_on", "light.kitchen", {"brightness": "bright"}, "must be a number"),
@@ -206,23 +215,12 @@ def test_options() -> None:
 
 
 def test_every_argument_service_is_allowed_and_color_names_are_home_assistants() -> None:
-    from homeassistant.util.color import COLORS
-
     for domain, service in SERVICE_SLOTS:
         assert service in ALLOWED_SERVICES[domain], (domain, service)
     assert all(name in COLORS for name in COLOR_NAMES)
 
 
 def test_feature_bits_match_home_assistant() -> None:
-    from homeassistant.components.climate import ClimateEntityFeature
-    from homeassistant.components.cover import CoverEntityFeature
-    from homeassistant.components.fan import FanEntityFeature
-    from homeassistant.components.media_player import MediaPlayerEntityFeature
-    from homeassistant.components.todo import TodoListEntityFeature
-    from homeassistant.components.water_heater import WaterHeaterEntityFeature
-
-    from custom_components.home_llm import arguments as a
-
     assert a.CLIMATE_TARGET_TEMPERATURE == ClimateEntityFeature.TARGET_TEMPERATURE
     assert a.CLIMATE_TARGET_TEMPERATURE_RANGE == ClimateEntityFeature.TARGET_TEMPERATURE_RANGE
     assert a.CLIMATE_TARGET_HUMIDITY == ClimateEntityFeature.TARGET_HUMIDITY
@@ -234,3 +232,22 @@ def test_feature_bits_match_home_assistant() -> None:
     assert a.MEDIA_PLAYER_VOLUME_SET == MediaPlayerEntityFeature.VOLUME_SET
     assert a.WATER_HEATER_TARGET_TEMPERATURE == WaterHeaterEntityFeature.TARGET_TEMPERATURE
     assert a.TODO_CREATE_ITEM == TodoListEntityFeature.CREATE_TODO_ITEM
+
+
+def test_opening_a_gas_valve_is_sensitive() -> None:
+    house = House(
+        devices=(
+            Device("valve.gas_main", "Gas Main", "closed", attributes={"device_class": "gas"}),
+            Device("valve.garden", "Garden Water", "closed", attributes={"device_class": "water"}),
+        ),
+        services={"valve": ALLOWED_SERVICES["valve"]},
+    )
+    assert "sensitive" in check_call(Call("valve", "open_valve", "valve.gas_main"), house).reason
+    assert check_call(Call("valve", "close_valve", "valve.gas_main"), house).allowed
+    assert check_call(Call("valve", "open_valve", "valve.garden"), house).allowed
+    assert check_call(Call("valve", "open_valve", "valve.gas_main"), house, allow_sensitive=True).allowed
+
+
+def test_service_signature_for_prompts() -> None:
+    assert a.service_signature("light", "turn_on") == "light.turn_on(brightness,rgb_color,color_name,color_temp_kelvin)"
+    assert a.service_signature("light", "turn_off") == "light.turn_off"

@@ -28,12 +28,9 @@ from custom_components.home_llm.const import (
     CONF_API_KEY,
     CONF_BACKEND,
     CONF_BASE_URL,
-    CONF_PROMPT,
     CONF_REMOTE_MODEL,
     CONF_REMOTE_TIMEOUT,
     CONF_RESPONSE_TIMEOUT,
-    CONF_USE_GRAMMAR,
-    DEFAULT_PERSONA,
     DOMAIN,
 )
 from custom_components.home_llm.prompt import Message
@@ -144,28 +141,6 @@ async def test_question_touches_nothing(
     assert "bed light" in speech(result).lower()
 
 
-async def test_call_to_the_non_exposed_lock_is_refused(
-    hass: HomeAssistant,
-    demo_house: HomeAssistant,
-    llama_server: LlamaServerProcess,
-    add_agent,
-    hass_admin_user: MockUser,
-) -> None:
-    """The policy above the backend holds whatever the server sends back."""
-    await add_agent(
-        **llama_server.entry_data,
-        **{
-            CONF_USE_GRAMMAR: False,
-            CONF_PROMPT: DEFAULT_PERSONA
-            + "\nThe front door lock is lock.front_door; to unlock it write lock.unlock(lock.front_door).",
-        },
-    )
-    result = await say(hass, "unlock the front door lock", hass_admin_user)
-    assert hass.states.get("lock.front_door").state == "locked"
-    assert "I did not run lock.unlock on lock.front_door" in speech(result)
-    assert [t.id for t in result.response.failed_results] == ["lock.front_door"]
-
-
 async def test_streams_the_reply_piece_by_piece(
     hass: HomeAssistant, core: HomeAssistant, llama_server: LlamaServerProcess, add_agent
 ) -> None:
@@ -178,7 +153,7 @@ async def test_streams_the_reply_piece_by_piece(
         timeout=60,
         on_text=pieces.append,
     )
-    assert generation.text == "Red, green and blue." or generation.text == "Red, green and blue!"
+    assert generation.text in {"Red, green and blue.", "Red, green and blue!"}
     assert len(pieces) > 1
     assert "".join(pieces) == generation.text
     assert generation.completion_tokens == len(pieces)
@@ -187,26 +162,24 @@ async def test_streams_the_reply_piece_by_piece(
 # --- faults: the server goes away ---
 
 
-async def test_down_at_setup_then_recovers(
-    hass: HomeAssistant,
-    demo_house: HomeAssistant,
-    llama_server: LlamaServerProcess,
-    add_agent,
-    hass_admin_user: MockUser,
-) -> None:
-    """ConfigEntryNotReady while the server is down; Home Assistant's retry loads it once it is back."""
-    llama_server.kill()
-    entry = await add_agent(**llama_server.entry_data)
+async def test_down_at_setup_then_recovers(hass: HomeAssistant, core: HomeAssistant, fault_server, add_agent) -> None:
+    """ConfigEntryNotReady while nothing listens; Home Assistant's retry loads it once the server is back."""
+    gone = await fault_server()
+    port = gone.port
+    await gone.stop()
+    entry = await add_agent(gone.base_url)
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    assert "connection refused" in entry.reason
+    assert entry.reason == (
+        "The model server is not ready, Home Assistant will retry: "
+        f"cannot connect to the server at {gone.base_url}: connection refused"
+    )
     assert hass.states.get(AGENT) is None
 
-    llama_server.start()
+    await fault_server(port=port, reply="Back again.")
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
-    await say(hass, "turn off the kitchen lights", hass_admin_user)
-    assert hass.states.get("light.kitchen_lights").state == "off"
+    assert speech(await say(hass, "hello")) == "Back again."
 
 
 async def test_real_server_killed_mid_stream(
@@ -223,7 +196,7 @@ async def test_real_server_killed_mid_stream(
         if llama_server.running:
             llama_server.kill()
 
-    with pytest.raises(RemoteError, match="was lost during its reply|was cut off"):
+    with pytest.raises(RemoteError, match="was lost during its reply"):
         await backend.async_generate(
             [Message("user", "Write a very long story about a dragon who lives in a castle.")],
             grammar=None,
@@ -237,9 +210,11 @@ async def test_real_server_killed_mid_stream(
     assert_clear_failure(hass, result, "connection refused")
     assert hass.states.get("light.kitchen_lights").state == "on"
 
-    llama_server.start()  # the same entry works again without a reload
-    await say(hass, "turn off the kitchen lights", hass_admin_user)
-    assert hass.states.get("light.kitchen_lights").state == "off"
+    llama_server.start()  # the same backend works again without a reload
+    generation = await backend.async_generate(
+        [Message("user", "Say yes.")], grammar='root ::= "yes"', sampling=GREEDY, timeout=60
+    )
+    assert generation.text == "yes"
 
 
 async def test_server_process_dies_mid_stream(
@@ -257,8 +232,9 @@ async def test_server_process_dies_mid_stream(
 # --- faults: the server answers badly ---
 
 
+@pytest.mark.usefixtures("core")
 @pytest.mark.parametrize(
-    ("mode", "settings", "expected"),
+    "case",
     [
         ("slow", {CONF_RESPONSE_TIMEOUT: 1}, "did not finish its reply within 1 seconds"),
         ("slow", {"timeout": 1}, "sent nothing for 1 seconds"),
@@ -267,16 +243,19 @@ async def test_server_process_dies_mid_stream(
         ("truncated", {}, "was cut off"),
         ("unauthorized", {}, "refused the API key (HTTP 401: Invalid API key)"),
     ],
+    ids=[
+        "slower-than-turn-timeout",
+        "silent-longer-than-server-timeout",
+        "garbage",
+        "garbage-stream",
+        "truncated",
+        "401",
+    ],
 )
 async def test_bad_replies_get_a_clear_answer(
-    hass: HomeAssistant,
-    core: HomeAssistant,
-    fault_server,
-    add_agent,
-    mode: str,
-    settings: dict[str, Any],
-    expected: str,
+    hass: HomeAssistant, fault_server, add_agent, case: tuple[str, dict[str, Any], str]
 ) -> None:
+    mode, settings, expected = case
     server: FaultServer = await fault_server("stream", reply="All done.")
     entry = await add_agent(server.base_url, **settings)
     assert entry.state is ConfigEntryState.LOADED
@@ -317,6 +296,18 @@ async def test_server_starting_up_is_not_ready(
     entry = await add_agent(server.base_url, timeout=1)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "sent nothing for 1 seconds" in entry.reason
+
+
+async def test_calls_from_the_server_pass_the_policy(
+    hass: HomeAssistant, demo_house: HomeAssistant, fault_server, add_agent, hass_admin_user: MockUser
+) -> None:
+    """The server's reply is as untrusted as a local model's: the lock stays locked."""
+    server = await fault_server(reply="Unlocking the front door.\nlock.unlock(lock.front_door)")
+    await add_agent(server.base_url)
+    result = await say(hass, "unlock the front door", hass_admin_user)
+    assert hass.states.get("lock.front_door").state == "locked"
+    assert "I did not run lock.unlock on lock.front_door" in speech(result)
+    assert [t.id for t in result.response.failed_results] == ["lock.front_door"]
 
 
 # --- what the server supports decides what is sent ---

@@ -50,7 +50,7 @@ async def async_run_calls(
             await hass.services.async_call(call.domain, call.service, data, blocking=True, context=context)
         except (HomeAssistantError, vol.Invalid, ValueError) as err:
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
-        except Exception as err:  # noqa: BLE001 - a faulty integration must not end the turn
+        except Exception as err:  # a faulty integration must not end the turn
             _LOGGER.exception("Calling %s failed", call.service_name)
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
         else:

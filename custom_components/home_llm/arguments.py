@@ -126,7 +126,9 @@ def _number(device: Device, key: str, default: float | None = None) -> float | N
     return float(value)
 
 
-def _range(device: Device, low_key: str, high_key: str, *, integer: bool, default: tuple[float, float] | None = None) -> Range | None:
+def _range(
+    device: Device, low_key: str, high_key: str, *, integer: bool, default: tuple[float, float] | None = None
+) -> Range | None:
     low = _number(device, low_key, default[0] if default else None)
     high = _number(device, high_key, default[1] if default else None)
     if low is None or high is None or low > high:
@@ -225,6 +227,12 @@ def service_available(domain: str, service: str, device: Device) -> bool:
     return all(groups or not slot.required for slot, groups in zip(slots, usable, strict=True))
 
 
+def service_signature(domain: str, service: str) -> str:
+    """`light.turn_on(brightness,rgb_color,...)`: the Home-LLM v2 "Services:" entry, for a prompt."""
+    names = [name for slot in SERVICE_SLOTS.get((domain, service), ()) for group in slot.choices for name in group]
+    return f"{domain}.{service}({','.join(names)})" if names else f"{domain}.{service}"
+
+
 def check_arguments(domain: str, service: str, device: Device, arguments: Mapping[str, object]) -> dict[str, object]:
     """The arguments as Home Assistant takes them, or ArgumentError saying what is wrong."""
     slots = SERVICE_SLOTS.get((domain, service), ())
@@ -321,6 +329,8 @@ def _normalize_number(name: str, value_range: Range, value: object) -> int | flo
 
 
 def _plain(number: float) -> str:
+    if abs(number) >= 1e6:
+        return f"{number:g}"  # a huge number the model wrote is not read out digit by digit
     return str(int(number)) if float(number).is_integer() else str(number)
 
 

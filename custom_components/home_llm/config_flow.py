@@ -197,6 +197,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
     VERSION = 1
 
     def __init__(self) -> None:
+        super().__init__()
         self._llama_ready = False
         self._after_install = "local"
         self._install_task: asyncio.Task[bool] | None = None
@@ -234,7 +235,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
 
     async def async_step_install_llama_cpp(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if self._install_task is None:
-            self._install_task = self.hass.async_create_task(self._async_install_llama_cpp())
+            self._install_task = self.hass.async_create_task(self._async_install_llama_cpp(), eager_start=False)
         elif self._install_task.done():
             self._llama_ready = self._install_task.result()
             next_step = self._after_install if self._llama_ready else "llama_cpp_unavailable"

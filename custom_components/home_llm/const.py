@@ -171,7 +171,8 @@ SENSITIVE_SERVICES: Final = frozenset(
         ("alarm_control_panel", "alarm_disarm"),
     }
 )
-# Opening a cover of these device classes is sensitive too.
+# Opening a cover of these device classes is sensitive too, and opening a gas valve.
 SENSITIVE_COVER_CLASSES: Final = frozenset({"garage", "gate", "door"})
+SENSITIVE_VALVE_CLASSES: Final = frozenset({"gas"})
 
 CHATML_STOP: Final = "<|im_end|>"

@@ -23,6 +23,8 @@ MAX_CALLS = 50
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _CALL_LINE = re.compile(rf"[ \t]*(?P<domain>{_NAME})\.(?P<service>{_NAME})\((?P<args>.*)\)[ \t]*")
+# Lines that look like a call (v001 or JSON) without being a readable one.
+_CALL_SHAPED = re.compile(r"[ \t]*(?:[A-Za-z_]\w*\.\S*\(.*\)|\{.*\})[ \t\r]*")
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"^\s*```")
@@ -104,13 +106,15 @@ def parse_reply(text: str, formats: frozenset[str] = ALL_FORMATS) -> Reply:
 
     speech_lines: list[str] = []
     # Lines end at "\n" only, as in the grammar (str.splitlines would also split at \u2028...).
-    for line in text.split("\n"):
-        line = line.removesuffix("\r")
+    for raw_line in text.split("\n"):
+        line = raw_line.removesuffix("\r")
         if _FENCE.match(line):
             continue  # fence markers (```homeassistant, ```json, ```) are never speech
         call = _call_from_line(line, formats)
         if call is not None:
             calls.append(call)
+        elif _CALL_SHAPED.fullmatch(line):
+            continue  # a call it cannot read (`volume.set_bed_volume(40)`) is not words for the user
         elif line.strip():
             speech_lines.append(line.strip())
     speech = " ".join(speech_lines).strip()

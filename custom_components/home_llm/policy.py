@@ -21,6 +21,7 @@ from .const import (
     FORBIDDEN_DOMAINS,
     SENSITIVE_COVER_CLASSES,
     SENSITIVE_SERVICES,
+    SENSITIVE_VALVE_CLASSES,
 )
 from .parser import Call
 from .snapshot import House
@@ -51,13 +52,14 @@ def sensitive_allowed(options: Mapping[str, object]) -> bool:
 
 
 def is_sensitive(call: Call, house: House) -> bool:
-    """Unlocking, opening a lock, disarming, or opening a garage door, gate or door."""
+    """Unlocking, opening a lock, disarming, opening a garage door, gate or door, or a gas valve."""
     if (call.domain, call.service) in SENSITIVE_SERVICES:
         return True
-    if call.domain != "cover":
-        return False
     device = house.device(call.entity_id)
-    if device is None or device.attributes.get("device_class") not in SENSITIVE_COVER_CLASSES:
+    device_class = device.attributes.get("device_class") if device else None
+    if call.domain == "valve":
+        return call.service == "open_valve" and device_class in SENSITIVE_VALVE_CLASSES
+    if call.domain != "cover" or device_class not in SENSITIVE_COVER_CLASSES:
         return False
     if call.service == "set_cover_position":
         return call.arguments.get("position") != 0  # any opening at all

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -69,6 +70,25 @@ def resolve_chat_format(setting: str, template: str | None) -> str:
     if template and "<|im_start|>" not in template:
         return CHAT_FORMAT_GGUF
     return CHAT_FORMAT_CHATML
+
+
+def read_prompt(llama: Any, tokens: list[int], stop: Callable[[], bool] = lambda: False) -> int:
+    """Read `tokens` into the KV cache of `llama` without generating: keep the cached prefix,
+    drop the rest (as llama-cpp-python's generate does), read the new part in small batches and
+    stop between two when `stop()` says so. Returns the number of tokens read."""
+    cached = llama.longest_token_prefix(llama._input_ids, tokens)
+    if not llama._ctx.kv_cache_seq_rm(-1, cached, -1):
+        llama.reset()
+        cached = 0
+    llama.n_tokens = cached
+    read = 0
+    for start in range(cached, len(tokens), PREWARM_BATCH):
+        if stop():
+            break
+        batch = tokens[start : start + PREWARM_BATCH]
+        llama.eval(batch)
+        read += len(batch)
+    return read
 
 
 @lru_cache(maxsize=4)
@@ -202,24 +222,10 @@ class LlamaCppBackend:
         tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
         if len(tokens) >= llama.n_ctx():
             return 0
-        # Keep the cached prefix, drop the rest (what llama-cpp-python's generate does), then
-        # read the new part in small batches, yielding to a turn between them.
-        cached = llama.longest_token_prefix(llama._input_ids, tokens)
-        if not llama._ctx.kv_cache_seq_rm(-1, cached, -1):
-            llama.reset()
-            cached = 0
-        llama.n_tokens = cached
-        read = 0
-        for start in range(cached, len(tokens), PREWARM_BATCH):
-            if self._turn_waiting() or self._closing:
-                break
-            batch = tokens[start : start + PREWARM_BATCH]
-            try:
-                llama.eval(batch)
-            except (RuntimeError, ValueError) as err:
-                raise BackendError(f"llama.cpp failed: {err}") from err
-            read += len(batch)
-        return read
+        try:
+            return read_prompt(llama, tokens, stop=lambda: self._turn_waiting() or self._closing)
+        except (RuntimeError, ValueError) as err:
+            raise BackendError(f"llama.cpp failed: {err}") from err
 
     def _generate(
         self, prompt: str, stop: list[str], grammar: str | None, sampling: Sampling, emit: TextCallback | None

@@ -16,11 +16,13 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ..const import CONF_API_KEY, CONF_BASE_URL, CONF_REMOTE_MODEL, CONF_REMOTE_TIMEOUT, DOMAIN
 from ..prompt import Message
@@ -89,7 +91,8 @@ def _connection_error(err: Exception, base_url: str, wait: float) -> RemoteError
     if isinstance(err, TimeoutError):
         return RemoteError("timeout", f"the server at {base_url} did not answer within {wait:g} seconds")
     if isinstance(err, aiohttp.ClientConnectorError):
-        reason = os.strerror(err.os_error.errno) if err.os_error.errno else str(err.os_error)
+        os_error = err.os_error  # asyncio's own text for a refused connection is "Connect call failed"
+        reason = os.strerror(os_error.errno) if (os_error.errno or 0) > 0 else os_error.strerror or str(os_error)
         return RemoteError("cannot_connect", f"cannot connect to the server at {base_url}: {reason.lower()}")
     if isinstance(err, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)):
         return RemoteError("cannot_connect", f"the connection to the server at {base_url} was lost during its reply")
@@ -153,8 +156,10 @@ async def async_list_models(
     session: aiohttp.ClientSession, base_url: str, api_key: str | None, wait: float
 ) -> list[str]:
     """The model ids of `GET {base_url}/models`; RemoteError when that is not an OpenAI API."""
-    not_openai = f"{base_url} is not an OpenAI-compatible API (the URL usually ends in /v1)"
-    async with _request(session, "GET", f"{base_url}/models", base_url=base_url, api_key=api_key, wait=wait) as response:
+    not_openai = f"{base_url} is not an OpenAI-compatible API"
+    async with _request(
+        session, "GET", f"{base_url}/models", base_url=base_url, api_key=api_key, wait=wait
+    ) as response:
         if response.status in (404, 405):
             raise RemoteError("not_openai", f"{not_openai}: {base_url}/models answered HTTP {response.status}")
         await _check_status(response, base_url)
@@ -210,7 +215,7 @@ async def async_probe_server(
 class _Reply:
     """What has arrived of a streamed reply."""
 
-    pieces: list[str]
+    pieces: list[str] = field(default_factory=list)
     ended: bool = False  # a finish_reason or [DONE] arrived
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -273,13 +278,13 @@ class OpenAiBackend:
         *,
         grammar: str | None,
         sampling: Sampling,
-        timeout: float,
+        timeout: float,  # noqa: ASYNC109 - the Backend protocol's signature
         on_text: TextCallback | None = None,
     ) -> Generation:
         if self._closed:
             raise BackendError("the agent is being unloaded")
         body = self.request_body(messages, grammar, sampling)
-        reply = _Reply(pieces=[])
+        reply = _Reply()
         url = f"{self.base_url}/chat/completions"
         try:
             async with (
@@ -319,13 +324,13 @@ class OpenAiBackend:
             line = raw_line.decode("utf-8", "replace").strip()
             if not line or line.startswith(":"):
                 continue
-            field, _, value = line.partition(":")
+            name, _, value = line.partition(":")
             value = value.strip()
-            if field == "error":  # llama-server reports a failure mid-stream this way
+            if name == "error":  # llama-server reports a failure mid-stream this way
                 raise RemoteError("server_error", f"the server at {self.base_url} failed: {_error_detail(value)}")
-            if field in ("event", "id", "retry"):
+            if name in ("event", "id", "retry"):
                 continue
-            if field != "data":
+            if name != "data":
                 raise self._not_openai("a line that is not a server-sent event")
             if value == "[DONE]":
                 reply.ended = True
@@ -383,9 +388,6 @@ async def async_start_remote_backend(hass: HomeAssistant, entry: ConfigEntry) ->
     ConfigEntryNotReady while it is down or starting (Home Assistant retries and recovers when it
     returns); ConfigEntryError where the URL or the key is wrong.
     """
-    from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady  # noqa: PLC0415
-    from homeassistant.helpers.aiohttp_client import async_get_clientsession  # noqa: PLC0415
-
     base_url = entry.data[CONF_BASE_URL]
     api_key = entry.data.get(CONF_API_KEY) or None
     model = entry.data[CONF_REMOTE_MODEL]
@@ -409,5 +411,7 @@ async def async_start_remote_backend(hass: HomeAssistant, entry: ConfigEntry) ->
     if server.models and model not in server.models:
         # llama.cpp servers answer with their one model whatever the name; others will say so per turn.
         _LOGGER.warning("%s does not list the model %s (it lists %s)", base_url, model, ", ".join(server.models))
-    _LOGGER.info("Model server %s (%s) accepts %s", base_url, server.kind, ", ".join(sorted(server.fields)) or "no extras")
+    _LOGGER.info(
+        "Model server %s (%s) accepts %s", base_url, server.kind, ", ".join(sorted(server.fields)) or "no extras"
+    )
     return OpenAiBackend(session, base_url, model=model, api_key=api_key, server=server, wait=wait)

@@ -1,0 +1,46 @@
+"""scripts/bench --quick keeps working: a real Home Assistant, the real model, a tiny house.
+
+It checks the report's shape and sanity, not speed (figures come from full runs, not tests).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.real_model
+KINDS = {"cold", "warm", "changed_no_prewarm", "changed_prewarm"}
+
+
+def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) -> None:
+    out, png = tmp_path / "bench.json", tmp_path / "bench.png"
+    run = subprocess.run(
+        [str(REPO / "scripts" / "bench"), "--quick", "--model", str(model_path), "--out", str(out), "--plot", str(png)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert [size["entities"] for size in report["sizes"]] == [2, 4]
+    for size in report["sizes"]:
+        turns = size["turns"]
+        assert set(turns) == KINDS
+        assert turns["cold"]["read_tokens"] == turns["cold"]["prompt_tokens"] > 0  # cold: nothing cached
+        assert turns["warm"]["read_tokens"] < turns["warm"]["prompt_tokens"] // 2  # warm: the prefix was cached
+        # Without prewarm, the turn re-reads from the changed line; with it, no more than a warm turn.
+        assert turns["changed_no_prewarm"]["read_tokens"] > turns["changed_prewarm"]["read_tokens"]
+        for kind in KINDS:
+            assert turns[kind]["p50_ms"] > 0
+            assert turns[kind]["raw_p50_ms"] > 0
+            assert turns[kind]["ratio_to_raw"] > 0
+        assert size["peak_rss_mib"] > 50
+    assert report["memory"]["process_peak_rss_mib"] > report["memory"]["model_rss_mib"] > 10
+    assert set(report["goals"]) == {
+        "warm_largest_over_smallest", "turn_over_raw", "changed_prewarm_over_warm", "changed_no_prewarm_over_warm"
+    }
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == report["goals"]

@@ -1,0 +1,54 @@
+"""The shipped datasets: well-formed, disjoint splits, and exactly what the generator makes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from devtools.eval import load_cases
+
+from .conftest import REPO
+
+DATASETS = REPO / "datasets"
+FILES = ["ha_intents.dev.jsonl", "ha_intents.test.jsonl", "chitchat.dev.jsonl", "chitchat.test.jsonl"]
+
+
+def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(DATASETS / "generate.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    for name in FILES:
+        assert (tmp_path / name).read_text() == (DATASETS / name).read_text(), name
+
+
+def test_splits_are_well_formed_and_disjoint() -> None:
+    cases = {name: load_cases(DATASETS / name) for name in FILES}
+    assert [len(cases[name]) for name in FILES] == [100, 150, 16, 24]
+    dev = {c["text"] for c in cases["ha_intents.dev.jsonl"] + cases["chitchat.dev.jsonl"]}
+    test = {c["text"] for c in cases["ha_intents.test.jsonl"] + cases["chitchat.test.jsonl"]}
+    assert not dev & test
+    for name in FILES[:2]:
+        assert all(len(c["expect"]) == 1 for c in cases[name])
+    for name in FILES[2:]:
+        assert all(c["expect"] == [] for c in cases[name])
+    chat = {c["text"] for c in cases["chitchat.dev.jsonl"] + cases["chitchat.test.jsonl"]}
+    assert "if mary is 7 years old, and I am 3 years older than her. how old am I?" in chat
+
+
+def test_expected_calls_follow_from_the_intent() -> None:
+    lines = [json.loads(line) for name in FILES[:2] for line in (DATASETS / name).read_text().splitlines()]
+    for case in lines:
+        service, entity_id = case["expect"][0]["service"], case["expect"][0]["entity_id"]
+        assert service.split(".")[0] == entity_id.split(".")[0], case
+        if case["intent"] == "HassTurnOff":
+            assert service.endswith(("turn_off", "close_cover")), case
+        if case["intent"] == "HassMediaPause":
+            assert service == "media_player.media_pause", case
+    assert "cover.open_cover" in {c["expect"][0]["service"] for c in lines}
+    # Opening the garage door is refused by the call policy, so no case asks for it.
+    assert {"service": "cover.open_cover", "entity_id": "cover.garage_door"} not in [c["expect"][0] for c in lines]
