@@ -30,11 +30,22 @@ from custom_components.home_llm.prewarm import PREWARM_DELAY
 from .home import DEFAULT_MODEL, Home, SetupError, quiet_logs
 from .houses import parse_house
 
-KINDS = (("light", "Light", "on"), ("switch", "Switch", "off"), ("fan", "Fan", "off"),
-         ("cover", "Blinds", "closed"), ("media_player", "Speaker", "idle"))
+KINDS = (
+    ("light", "Light", "on"),
+    ("switch", "Switch", "off"),
+    ("fan", "Fan", "off"),
+    ("cover", "Blinds", "closed"),
+    ("media_player", "Speaker", "idle"),
+)
 ROOMS = ("Kitchen", "Living Room", "Bedroom", "Office", "Garage", "Hall", "Bathroom", "Attic", "Basement", "Porch")
-SENTENCES = ("turn off the {name}", "is the {name} on?", "switch on the {name}", "please turn on the {name}",
-             "what can you do?", "turn the {name} off")
+SENTENCES = (
+    "turn off the {name}",
+    "is the {name} on?",
+    "switch on the {name}",
+    "please turn on the {name}",
+    "what can you do?",
+    "turn the {name} off",
+)
 KINDS_TOGGLED = {"on": "off", "off": "on", "closed": "open", "open": "closed", "idle": "playing", "playing": "idle"}
 
 
@@ -46,7 +57,9 @@ def generate_house(size: int) -> list[dict[str, Any]]:
         room = ROOMS[(index // len(KINDS)) % len(ROOMS)]
         number = index // (len(KINDS) * len(ROOMS))
         name = f"{room} {kind}" + (f" {number + 1}" if number else "")
-        house.append({"entity_id": f"{domain}.{name.lower().replace(' ', '_')}", "name": name, "state": state, "area": room})
+        house.append(
+            {"entity_id": f"{domain}.{name.lower().replace(' ', '_')}", "name": name, "state": state, "area": room}
+        )
     return house
 
 
@@ -101,8 +114,13 @@ async def _turn(home: Home, recorder: Recorder, kind: str, text: str) -> Sample:
     turn = await home.async_turn(text)
     backend = recorder.backend
     completion = next(data["completion"] for op, data in reversed(recorder.log) if op == "turn")
-    return Sample(kind, turn.latency_ms, backend.last_prompt_tokens,
-                  backend.last_prompt_tokens - backend.last_cached_tokens, completion)
+    return Sample(
+        kind,
+        turn.latency_ms,
+        backend.last_prompt_tokens,
+        backend.last_prompt_tokens - backend.last_cached_tokens,
+        completion,
+    )
 
 
 async def _toggle(home: Home, entity_id: str) -> None:
@@ -155,8 +173,14 @@ def replay_raw(model: str, settings: dict[str, int], log: list[tuple[str, Any]])
     """The same token work with llama-cpp-python alone: returns the time of each turn, in ms."""
     from llama_cpp import Llama, LlamaGrammar  # noqa: PLC0415
 
-    llama = Llama(model_path=model, n_ctx=settings["context"], n_threads=settings["threads"],
-                  n_threads_batch=settings["threads"], n_batch=512, verbose=False)
+    llama = Llama(
+        model_path=model,
+        n_ctx=settings["context"],
+        n_threads=settings["threads"],
+        n_threads_batch=settings["threads"],
+        n_batch=512,
+        verbose=False,
+    )
     times = []
     try:
         for op, data in log:
@@ -169,8 +193,13 @@ def replay_raw(model: str, settings: dict[str, int], log: list[tuple[str, Any]])
                 start = time.perf_counter()
                 tokens = llama.tokenize(data["prompt"].encode(), add_bos=False, special=True)
                 llama.create_completion(
-                    tokens, max_tokens=max(data["completion"], 1), temperature=0.0, top_k=sampling.top_k,
-                    top_p=sampling.top_p, min_p=sampling.min_p, stop=data["stop"],
+                    tokens,
+                    max_tokens=max(data["completion"], 1),
+                    temperature=0.0,
+                    top_k=sampling.top_k,
+                    top_p=sampling.top_p,
+                    min_p=sampling.min_p,
+                    stop=data["stop"],
                     grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
                 )
                 times.append((time.perf_counter() - start) * 1000)
@@ -205,7 +234,9 @@ def summarize(samples: list[Sample]) -> dict[str, Any]:
             "prompt_tokens": round(statistics.mean(s.prompt_tokens for s in group)),
             "read_tokens": round(statistics.mean(s.read_tokens for s in group)),
             "completion_tokens": round(statistics.mean(s.completion_tokens for s in group), 1),
-            "tokens_per_s": round(sum(s.read_tokens + s.completion_tokens for s in group) / seconds, 1) if seconds else None,
+            "tokens_per_s": round(sum(s.read_tokens + s.completion_tokens for s in group) / seconds, 1)
+            if seconds
+            else None,
         }
     return out
 
@@ -235,8 +266,12 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     sizes = [entry["entities"] for entry in result["sizes"]]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for kind, label in (("cold", "cold (empty cache)"), ("changed_no_prewarm", "right after a state change, no prewarm"),
-                        ("changed_prewarm", "after a state change, prewarmed"), ("warm", "warm")):
+    for kind, label in (
+        ("cold", "cold (empty cache)"),
+        ("changed_no_prewarm", "right after a state change, no prewarm"),
+        ("changed_prewarm", "after a state change, prewarmed"),
+        ("warm", "warm"),
+    ):
         values = [entry["turns"].get(kind, {}).get("p50_ms", float("nan")) / 1000 for entry in result["sizes"]]
         ax.plot(sizes, values, marker="o", label=label)
     raw = [entry["turns"].get("warm", {}).get("raw_p50_ms", float("nan")) / 1000 for entry in result["sizes"]]
@@ -256,8 +291,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     runs = {"cold": args.cold, "warm": args.warm, "changed": args.changed}
     threads = args.threads or default_threads()
     result: dict[str, Any] = {
-        "model": args.model, "context": args.context, "threads": threads, "max_tokens": args.max_tokens,
-        "runs": runs, "sizes": [],
+        "model": args.model,
+        "context": args.context,
+        "threads": threads,
+        "max_tokens": args.max_tokens,
+        "runs": runs,
+        "sizes": [],
     }
     options = {CONF_CONTEXT_LENGTH: args.context, CONF_MAX_TOKENS: args.max_tokens}
     if args.threads:
@@ -266,9 +305,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         options[CONF_NUM_EXAMPLES] = 0  # the shortest prompt: seconds even on a busy machine
     async with Home(args.model) as home:
         entry = home.entry
-        home.hass.config_entries.async_update_entry(
-            entry, options={**entry.options, **options}
-        )
+        home.hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
         await home.hass.async_block_till_done()  # the entry reloads with the new options
         for size in args.sizes:
             samples, log = await bench_size(home, size, runs)
@@ -293,14 +330,18 @@ def goals(result: dict[str, Any]) -> dict[str, Any]:
     all_turns = [t for s in sizes for t in s["turns"].values()]
     return {
         "warm_largest_over_smallest": round(large["warm"]["p50_ms"] / small["warm"]["p50_ms"], 2),
-        "turn_over_raw": round(sum(t["ratio_to_raw"] * t["runs"] for t in all_turns) / sum(t["runs"] for t in all_turns), 3),
+        "turn_over_raw": round(
+            sum(t["ratio_to_raw"] * t["runs"] for t in all_turns) / sum(t["runs"] for t in all_turns), 3
+        ),
         "changed_prewarm_over_warm": [
             round(s["turns"]["changed_prewarm"]["p50_ms"] / s["turns"]["warm"]["p50_ms"], 2)
-            for s in sizes if "changed_prewarm" in s["turns"]
+            for s in sizes
+            if "changed_prewarm" in s["turns"]
         ],
         "changed_no_prewarm_over_warm": [
             round(s["turns"]["changed_no_prewarm"]["p50_ms"] / s["turns"]["warm"]["p50_ms"], 2)
-            for s in sizes if "changed_no_prewarm" in s["turns"]
+            for s in sizes
+            if "changed_no_prewarm" in s["turns"]
         ],
     }
 
@@ -312,7 +353,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="10,50,200", help="house sizes, comma-separated (default: %(default)s)")
     parser.add_argument("--cold", type=int, default=3, help="cold turns per size")
     parser.add_argument("--warm", type=int, default=10, help="warm turns per size")
-    parser.add_argument("--changed", type=int, default=5, help="state-change turns per size (each with and without prewarm)")
+    parser.add_argument(
+        "--changed", type=int, default=5, help="state-change turns per size (each with and without prewarm)"
+    )
     parser.add_argument("--context", type=int, default=8192, help="context length (200 entities need more than 4096)")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=0, help="0: the integration's default")

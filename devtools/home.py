@@ -133,6 +133,8 @@ class Home:
     def _watch_outcomes(self) -> None:
         """Keep the outcome of every call the agent makes (the agent's own record, with errors)."""
         module = sys.modules["custom_components.home_llm.conversation"]
+        if not hasattr(module, "async_run_calls"):
+            raise SetupError("the agent no longer runs calls through conversation.async_run_calls: update devtools")
         run_calls: Callable[..., Any] = module.async_run_calls
 
         async def recording_run_calls(*args: Any, **kwargs: Any) -> Any:

@@ -21,7 +21,10 @@ def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) ->
     out, png = tmp_path / "bench.json", tmp_path / "bench.png"
     run = subprocess.run(
         [str(REPO / "scripts" / "bench"), "--quick", "--model", str(model_path), "--out", str(out), "--plot", str(png)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())
@@ -40,7 +43,10 @@ def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) ->
         assert size["peak_rss_mib"] > 50
     assert report["memory"]["process_peak_rss_mib"] > report["memory"]["model_rss_mib"] > 10
     assert set(report["goals"]) == {
-        "warm_largest_over_smallest", "turn_over_raw", "changed_prewarm_over_warm", "changed_no_prewarm_over_warm"
+        "warm_largest_over_smallest",
+        "turn_over_raw",
+        "changed_prewarm_over_warm",
+        "changed_no_prewarm_over_warm",
     }
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(run.stdout.strip().splitlines()[-1]) == report["goals"]

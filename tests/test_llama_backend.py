@@ -39,12 +39,12 @@ def _turn(text: str, house=MIXED_HOUSE) -> list[Message]:
 
 def _tokens(backend: LlamaCppBackend, messages: list[Message]) -> int:
     prompt, _stop = backend.render(messages)
-    return len(backend._llama.tokenize(prompt.encode(), add_bos=False, special=True))  # noqa: SLF001
+    return len(backend._llama.tokenize(prompt.encode(), add_bos=False, special=True))
 
 
 async def test_all_cores_but_one_by_default(backend: LlamaCppBackend) -> None:
     assert default_threads() == max(len(os.sched_getaffinity(0)) - 1, 1)
-    assert backend._llama.n_threads == default_threads()  # noqa: SLF001
+    assert backend._llama.n_threads == default_threads()
 
 
 async def test_the_next_turn_reuses_the_house_prefix(backend: LlamaCppBackend) -> None:
@@ -98,4 +98,4 @@ async def test_reply_streams_in_pieces(backend: LlamaCppBackend) -> None:
 
 async def test_a_closed_backend_does_not_prewarm(backend: LlamaCppBackend) -> None:
     await backend.async_close()
-    assert await asyncio.get_running_loop().run_in_executor(None, backend._prewarm, "text") == 0  # noqa: SLF001
+    assert await asyncio.get_running_loop().run_in_executor(None, backend._prewarm, "text") == 0

@@ -83,7 +83,11 @@ async def test_prompt_template_sees_the_house(hass: HomeAssistant, demo_house: H
     entry = MockConfigEntry(
         domain=DOMAIN,
         data={CONF_MODEL_PATH: str(model_path)},
-        options={CONF_PROMPT: "You run {{ devices | count }} devices. {{ services | select('search', 'light') | list | count }} light services.", CONF_MAX_TOKENS: 4},
+        options={
+            CONF_PROMPT: "You run {{ devices | count }} devices. "
+            "{{ services | select('search', 'light') | list | count }} light services.",
+            CONF_MAX_TOKENS: 4,
+        },
         title="Home LLM",
     )
     entry.add_to_hass(hass)

@@ -35,7 +35,10 @@ def test_device_line_drops_quotes_from_names() -> None:
 def test_examples_use_the_house() -> None:
     pairs = examples(MIXED_HOUSE, 5)
     assert pairs[0][0] == "what can you do?"  # a question answered without a call comes first
-    assert pairs[1] == ("turn off the kitchen light", "Turning off the kitchen light for you now.\nlight.turn_off(light.kitchen)")
+    assert pairs[1] == (
+        "turn off the kitchen light",
+        "Turning off the kitchen light for you now.\nlight.turn_off(light.kitchen)",
+    )
     assert pairs[2] == ("switch on the ac", "Switching on the ac.\nswitch.turn_on(switch.ac)")
     assert pairs[3] == ("open the garage door", "Opening the garage door.\ncover.open_cover(cover.garage_door)")
     assert pairs[4] == ("is the kitchen light on?", "The kitchen light is on.")  # and a state question last
@@ -57,7 +60,16 @@ def test_examples_in_an_empty_house() -> None:
 def test_build_messages_order() -> None:
     history = [Message("user", "hi"), Message("assistant", "Hello!")]
     messages = build_messages(CARD_HOUSE, "turn on the fan", persona="P", history=history, num_examples=2)
-    assert [m.role for m in messages] == ["system", "user", "assistant", "user", "assistant", "user", "assistant", "user"]
+    assert [m.role for m in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
     assert messages[-1] == Message("user", "turn on the fan")
     assert messages[-3:-1] == history
 

@@ -199,7 +199,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             generating.cancel()  # the chat log stopped listening: stop the model too
 
         _LOGGER.debug("Model reply: %r", generation.text)
-        reply = parse_reply(generation.text, reply_formats(options, grammar_in_use=grammar is not None))
+        reply = parse_reply(generation.text, formats)
         if new := stream.finish(reply.speech):
             yield {"content": new}
         verdicts = check_calls(reply.calls, house, allow_sensitive=sensitive_allowed(options))

@@ -198,6 +198,9 @@ class LlamaCppBackend:
         except TimeoutError as err:
             self._cancel.set()  # stops the worker at its next token
             raise BackendError(f"the model did not answer within {timeout:g} seconds") from err
+        except asyncio.CancelledError:
+            self._cancel.set()  # nobody waits for the reply any more
+            raise
         finally:
             self._turn_started(turn)  # also when it never started (cancelled)
 
