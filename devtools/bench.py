@@ -165,7 +165,7 @@ async def bench_size(home: Home, size: int, runs: dict[str, int]) -> tuple[list[
 
 async def _settle(recorder: Recorder) -> None:
     """Let the debounced prewarm start and finish, as the seconds between two commands would."""
-    await asyncio.sleep(PREWARM_DELAY + 0.3)
+    await asyncio.sleep(PREWARM_DELAY + 1.0)  # a margin for a busy event loop
     await recorder.async_idle()
 
 

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from gguf import GGUFReader
+from llama_cpp import Llama, LlamaGrammar
 
+from custom_components.home_llm import SHIPPED_ADAPTER, default_lora_path
 from custom_components.home_llm.const import CHATML_STOP, DEFAULT_PERSONA
 from custom_components.home_llm.grammar import build_grammar
 from custom_components.home_llm.parser import parse_reply
@@ -17,7 +18,7 @@ from custom_components.home_llm.prompt import build_messages, to_chatml
 from custom_components.home_llm.snapshot import Device, House
 from training.export import write_adapter
 
-SHIPPED = Path(__file__).parent.parent / "custom_components" / "home_llm" / "adapters" / "smollm2-135m-home.gguf"
+SHIPPED = SHIPPED_ADAPTER
 PROMPT = "<|im_start|>user\nturn on the kitchen light<|im_end|>\n<|im_start|>assistant\n"
 
 
@@ -28,10 +29,9 @@ def _field(reader: GGUFReader, key: str) -> object:
 
 
 def _last_logits(model_path: Path, lora: Path | None) -> np.ndarray:
-    from llama_cpp import Llama
-
-    llama = Llama(model_path=str(model_path), lora_path=str(lora) if lora else None, n_ctx=256,
-                  logits_all=True, verbose=False)
+    llama = Llama(
+        model_path=str(model_path), lora_path=str(lora) if lora else None, n_ctx=256, logits_all=True, verbose=False
+    )
     try:
         tokens = llama.tokenize(PROMPT.encode(), add_bos=False, special=True)
         llama.eval(tokens)
@@ -78,9 +78,7 @@ def test_shipped_adapter_fits_the_default_model(model_path: Path) -> None:
 
 def test_shipped_adapter_runs_a_house(model_path: Path) -> None:
     """With the agent's prompt and grammar, the adapted model makes the right call for a command
-    phrased unlike the training templates, and makes none for a question."""
-    from llama_cpp import Llama, LlamaGrammar
-
+    phrased unlike the training templates, and none for a question."""
     house = House(
         devices=(
             Device("cover.garden_shutters", "Garden Shutters", "open"),
@@ -110,7 +108,14 @@ def test_shipped_adapter_runs_a_house(model_path: Path) -> None:
             )
             return {f"{c.domain}.{c.service}({c.entity_id})" for c in parse_reply(out["choices"][0]["text"]).calls}
 
-        assert calls("could you get the loft fan running") == {"fan.turn_on(fan.loft_fan)"}
+        assert calls("I want the pantry light off") == {"light.turn_off(light.pantry_light)"}
         assert calls("is the kettle on?") == set()
     finally:
         llama.close()
+
+
+def test_default_model_gets_the_shipped_adapter(model_path: Path, tmp_path: Path) -> None:
+    assert default_lora_path(str(model_path)) == str(SHIPPED)
+    assert default_lora_path(str(tmp_path / "smollm2-135m-instruct-q8_0.gguf")) == str(SHIPPED)
+    # Another model has other tensor shapes: no adapter unless the user picks one.
+    assert default_lora_path(str(tmp_path / "Qwen2.5-0.5B-Instruct.Q4_K_M.gguf")) is None

@@ -4,6 +4,9 @@ lets them through) for a prompt built by the agent's own prompt code."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from custom_components.home_llm.const import DEFAULT_PERSONA
@@ -67,8 +70,6 @@ def test_no_call_kinds_have_no_call_and_absent_things_are_absent() -> None:
 
 def test_no_phrasing_from_the_held_out_intents_set() -> None:
     """The Home Assistant intents sentences are the evaluation's phrasings: none is trained on."""
-    from pathlib import Path
-    import json
 
     held_out = Path(__file__).parent.parent / "datasets" / "ha_intents.test.jsonl"
     if not held_out.is_file():

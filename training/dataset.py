@@ -18,22 +18,71 @@ from pathlib import Path
 from training.pure import const, snapshot
 
 AREAS = (
-    "kitchen", "living room", "bedroom", "master bedroom", "office", "garage", "hallway", "bathroom",
-    "dining room", "basement", "porch", "patio", "kids room", "guest room", "laundry room", "attic",
-    "nursery", "study", "den", "entryway",
+    "kitchen",
+    "living room",
+    "bedroom",
+    "master bedroom",
+    "office",
+    "garage",
+    "hallway",
+    "bathroom",
+    "dining room",
+    "basement",
+    "porch",
+    "patio",
+    "kids room",
+    "guest room",
+    "laundry room",
+    "attic",
+    "nursery",
+    "study",
+    "den",
+    "entryway",
 )
 # Per domain: what a device is called (after an optional area) and the states it may be in.
 KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "light": (("light", "lamp", "ceiling light", "lights", "floor lamp", "desk lamp", "spotlights",
-               "pendant", "strip", "chandelier", "bulb", "night light"), ("on", "off")),
-    "switch": (("switch", "plug", "outlet", "heater", "kettle", "coffee machine", "power strip",
-                "christmas tree", "fountain", "dehumidifier"), ("on", "off")),
+    "light": (
+        (
+            "light",
+            "lamp",
+            "ceiling light",
+            "lights",
+            "floor lamp",
+            "desk lamp",
+            "spotlights",
+            "pendant",
+            "strip",
+            "chandelier",
+            "bulb",
+            "night light",
+        ),
+        ("on", "off"),
+    ),
+    "switch": (
+        (
+            "switch",
+            "plug",
+            "outlet",
+            "heater",
+            "kettle",
+            "coffee machine",
+            "power strip",
+            "christmas tree",
+            "fountain",
+            "dehumidifier",
+        ),
+        ("on", "off"),
+    ),
     "fan": (("fan", "ceiling fan", "exhaust fan", "tower fan", "air purifier"), ("on", "off")),
-    "cover": (("blinds", "curtains", "shades", "garage door", "shutters", "awning", "window", "roller blind"),
-              ("open", "closed")),
+    "cover": (
+        ("blinds", "curtains", "shades", "garage door", "shutters", "awning", "window", "roller blind"),
+        ("open", "closed"),
+    ),
     "lock": (("lock", "door lock", "front door", "back door", "deadbolt", "gate lock"), ("locked", "unlocked")),
-    "media_player": (("tv", "speaker", "soundbar", "stereo", "chromecast", "radio", "sonos"),
-                     ("playing", "paused", "idle", "off")),
+    "media_player": (
+        ("tv", "speaker", "soundbar", "stereo", "chromecast", "radio", "sonos"),
+        ("playing", "paused", "idle", "off"),
+    ),
     "climate": (("thermostat", "heat pump", "air conditioner", "ac", "radiator"), ("heat", "cool", "off", "auto")),
     "vacuum": (("vacuum", "robot vacuum", "roomba", "robot cleaner"), ("docked", "cleaning", "returning", "idle")),
 }
@@ -51,100 +100,267 @@ VENDOR_IDS = ("hue_bulb", "shelly", "tuya", "zigbee", "sonoff", "ikea", "tplink"
 
 # Things no generated house has, for requests that must be answered without a call.
 ABSENT_THINGS = (
-    "sauna", "hot tub", "sprinkler", "dishwasher", "aquarium pump", "garden lights", "jacuzzi", "oven",
-    "washing machine", "doorbell camera", "pool heater", "fireplace", "humidifier", "projector", "sound machine",
-    "car charger", "wine cooler", "treadmill", "snow melter", "fish feeder",
+    "sauna",
+    "hot tub",
+    "sprinkler",
+    "dishwasher",
+    "aquarium pump",
+    "garden lights",
+    "jacuzzi",
+    "oven",
+    "washing machine",
+    "doorbell camera",
+    "pool heater",
+    "fireplace",
+    "humidifier",
+    "projector",
+    "sound machine",
+    "car charger",
+    "wine cooler",
+    "treadmill",
+    "snow melter",
+    "fish feeder",
 )
 
 # (service, what the user says, what the assistant says); {n} is the device's name.
 ACTIONS: dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = {}
 _ON_OFF = (
-    ("turn_on",
-     ("turn on the {n}", "turn the {n} on", "switch on the {n}", "please turn on the {n}", "{n} on",
-      "can you turn on the {n}?", "could you switch the {n} on please", "power on the {n}", "activate the {n}",
-      "I'd like the {n} on", "put the {n} on", "the {n} on please", "enable the {n}", "start the {n}",
-      "turn on {n}", "hey, turn the {n} on"),
-     ("Turning on the {n}.", "Switching on the {n} for you.", "Sure, turning the {n} on.",
-      "Turning on the {n} for you now.", "Okay, the {n} is going on.")),
-    ("turn_off",
-     ("turn off the {n}", "turn the {n} off", "switch off the {n}", "please turn off the {n}", "{n} off",
-      "can you turn off the {n}?", "could you switch the {n} off please", "power off the {n}", "shut off the {n}",
-      "kill the {n}", "deactivate the {n}", "disable the {n}", "I don't need the {n} anymore, turn it off",
-      "turn off {n}", "cut the {n}", "stop the {n}"),
-     ("Turning off the {n}.", "Switching off the {n} for you.", "Sure, turning the {n} off.",
-      "Turning off the {n} for you now.", "Okay, the {n} is going off.")),
-    ("toggle",
-     ("toggle the {n}", "flip the {n}", "toggle {n}", "switch the {n} over", "flip the {n} switch"),
-     ("Toggling the {n}.", "Flipping the {n} for you.", "Sure, toggling the {n}.")),
+    (
+        "turn_on",
+        (
+            "turn on the {n}",
+            "turn the {n} on",
+            "switch on the {n}",
+            "please turn on the {n}",
+            "{n} on",
+            "can you turn on the {n}?",
+            "could you switch the {n} on please",
+            "power on the {n}",
+            "activate the {n}",
+            "I'd like the {n} on",
+            "put the {n} on",
+            "the {n} on please",
+            "enable the {n}",
+            "start the {n}",
+            "turn on {n}",
+            "hey, turn the {n} on",
+        ),
+        (
+            "Turning on the {n}.",
+            "Switching on the {n} for you.",
+            "Sure, turning the {n} on.",
+            "Turning on the {n} for you now.",
+            "Okay, the {n} is going on.",
+        ),
+    ),
+    (
+        "turn_off",
+        (
+            "turn off the {n}",
+            "turn the {n} off",
+            "switch off the {n}",
+            "please turn off the {n}",
+            "{n} off",
+            "can you turn off the {n}?",
+            "could you switch the {n} off please",
+            "power off the {n}",
+            "shut off the {n}",
+            "kill the {n}",
+            "deactivate the {n}",
+            "disable the {n}",
+            "I don't need the {n} anymore, turn it off",
+            "turn off {n}",
+            "cut the {n}",
+            "stop the {n}",
+        ),
+        (
+            "Turning off the {n}.",
+            "Switching off the {n} for you.",
+            "Sure, turning the {n} off.",
+            "Turning off the {n} for you now.",
+            "Okay, the {n} is going off.",
+        ),
+    ),
+    (
+        "toggle",
+        ("toggle the {n}", "flip the {n}", "toggle {n}", "switch the {n} over", "flip the {n} switch"),
+        ("Toggling the {n}.", "Flipping the {n} for you.", "Sure, toggling the {n}."),
+    ),
 )
 ACTIONS["light"] = (
     *_ON_OFF[:2],
     _ON_OFF[2],
-    ("turn_on", ("lights on in the {n}", "light up the {n}", "illuminate the {n}", "I need light, turn on the {n}"),
-     ("Turning on the {n}.", "Lighting up the {n}.")),
-    ("turn_off", ("lights out for the {n}", "darken the {n}", "no more {n}, turn it off"),
-     ("Turning off the {n}.",)),
+    (
+        "turn_on",
+        ("lights on in the {n}", "light up the {n}", "illuminate the {n}", "I need light, turn on the {n}"),
+        ("Turning on the {n}.", "Lighting up the {n}."),
+    ),
+    ("turn_off", ("lights out for the {n}", "darken the {n}", "no more {n}, turn it off"), ("Turning off the {n}.",)),
 )
 ACTIONS["switch"] = _ON_OFF
-ACTIONS["fan"] = (*_ON_OFF, ("turn_on", ("I'm hot, turn on the {n}", "get the {n} going", "start the {n} up"),
-                             ("Turning on the {n}.", "Starting the {n}.")))
+ACTIONS["fan"] = (
+    *_ON_OFF,
+    (
+        "turn_on",
+        ("I'm hot, turn on the {n}", "get the {n} going", "start the {n} up"),
+        ("Turning on the {n}.", "Starting the {n}."),
+    ),
+)
 ACTIONS["climate"] = _ON_OFF[:2]
 ACTIONS["cover"] = (
-    ("open_cover",
-     ("open the {n}", "open up the {n}", "raise the {n}", "please open the {n}", "can you open the {n}?",
-      "{n} up", "lift the {n}", "pull up the {n}", "let some light in, open the {n}", "open {n}"),
-     ("Opening the {n}.", "Opening the {n} for you.", "Sure, raising the {n}.")),
-    ("close_cover",
-     ("close the {n}", "shut the {n}", "lower the {n}", "please close the {n}", "can you close the {n}?",
-      "{n} down", "pull down the {n}", "draw the {n}", "close {n}", "bring down the {n}"),
-     ("Closing the {n}.", "Closing the {n} for you.", "Sure, lowering the {n}.")),
-    ("stop_cover",
-     ("stop the {n}", "halt the {n}", "stop moving the {n}", "freeze the {n} where it is"),
-     ("Stopping the {n}.", "Stopping the {n} right there.")),
+    (
+        "open_cover",
+        (
+            "open the {n}",
+            "open up the {n}",
+            "raise the {n}",
+            "please open the {n}",
+            "can you open the {n}?",
+            "{n} up",
+            "lift the {n}",
+            "pull up the {n}",
+            "let some light in, open the {n}",
+            "open {n}",
+        ),
+        ("Opening the {n}.", "Opening the {n} for you.", "Sure, raising the {n}."),
+    ),
+    (
+        "close_cover",
+        (
+            "close the {n}",
+            "shut the {n}",
+            "lower the {n}",
+            "please close the {n}",
+            "can you close the {n}?",
+            "{n} down",
+            "pull down the {n}",
+            "draw the {n}",
+            "close {n}",
+            "bring down the {n}",
+        ),
+        ("Closing the {n}.", "Closing the {n} for you.", "Sure, lowering the {n}."),
+    ),
+    (
+        "stop_cover",
+        ("stop the {n}", "halt the {n}", "stop moving the {n}", "freeze the {n} where it is"),
+        ("Stopping the {n}.", "Stopping the {n} right there."),
+    ),
 )
 ACTIONS["lock"] = (
-    ("lock",
-     ("lock the {n}", "please lock the {n}", "secure the {n}", "can you lock the {n}?", "make sure the {n} is locked",
-      "lock up the {n}", "bolt the {n}", "lock {n}"),
-     ("Locking the {n}.", "Locking the {n} for you.", "Sure, securing the {n}.")),
-    ("unlock",
-     ("unlock the {n}", "please unlock the {n}", "can you unlock the {n}?", "unbolt the {n}", "unlock {n}",
-      "let me in, unlock the {n}"),
-     ("Unlocking the {n}.", "Unlocking the {n} for you.")),
+    (
+        "lock",
+        (
+            "lock the {n}",
+            "please lock the {n}",
+            "secure the {n}",
+            "can you lock the {n}?",
+            "make sure the {n} is locked",
+            "lock up the {n}",
+            "bolt the {n}",
+            "lock {n}",
+        ),
+        ("Locking the {n}.", "Locking the {n} for you.", "Sure, securing the {n}."),
+    ),
+    (
+        "unlock",
+        (
+            "unlock the {n}",
+            "please unlock the {n}",
+            "can you unlock the {n}?",
+            "unbolt the {n}",
+            "unlock {n}",
+            "let me in, unlock the {n}",
+        ),
+        ("Unlocking the {n}.", "Unlocking the {n} for you."),
+    ),
 )
 ACTIONS["media_player"] = (
     *_ON_OFF[:2],
-    ("media_play", ("play the {n}", "resume the {n}", "resume playback on the {n}", "unpause the {n}",
-                    "start playing on the {n}", "continue the music on the {n}"),
-     ("Playing on the {n}.", "Resuming the {n}.")),
-    ("media_pause", ("pause the {n}", "pause playback on the {n}", "hold the {n} for a moment", "pause {n}",
-                     "can you pause the {n}?"),
-     ("Pausing the {n}.", "Pausing the {n} for you.")),
-    ("media_stop", ("stop the music on the {n}", "stop playback on the {n}", "stop playing on the {n}"),
-     ("Stopping the {n}.",)),
-    ("media_next_track", ("next song on the {n}", "skip this track on the {n}", "skip to the next track on the {n}",
-                          "next track on the {n}"),
-     ("Skipping to the next track on the {n}.", "Next track on the {n}.")),
-    ("media_previous_track", ("previous song on the {n}", "go back a track on the {n}", "play the last song again on the {n}"),
-     ("Going back a track on the {n}.",)),
-    ("volume_up", ("turn up the {n}", "louder on the {n}", "raise the volume of the {n}", "{n} volume up"),
-     ("Turning up the volume on the {n}.", "Raising the {n}'s volume.")),
-    ("volume_down", ("turn down the {n}", "quieter on the {n}", "lower the volume of the {n}", "{n} volume down"),
-     ("Turning down the volume on the {n}.", "Lowering the {n}'s volume.")),
+    (
+        "media_play",
+        (
+            "play the {n}",
+            "resume the {n}",
+            "resume playback on the {n}",
+            "unpause the {n}",
+            "start playing on the {n}",
+            "continue the music on the {n}",
+        ),
+        ("Playing on the {n}.", "Resuming the {n}."),
+    ),
+    (
+        "media_pause",
+        (
+            "pause the {n}",
+            "pause playback on the {n}",
+            "hold the {n} for a moment",
+            "pause {n}",
+            "can you pause the {n}?",
+        ),
+        ("Pausing the {n}.", "Pausing the {n} for you."),
+    ),
+    (
+        "media_stop",
+        ("stop the music on the {n}", "stop playback on the {n}", "stop playing on the {n}"),
+        ("Stopping the {n}.",),
+    ),
+    (
+        "media_next_track",
+        (
+            "next song on the {n}",
+            "skip this track on the {n}",
+            "skip to the next track on the {n}",
+            "next track on the {n}",
+        ),
+        ("Skipping to the next track on the {n}.", "Next track on the {n}."),
+    ),
+    (
+        "media_previous_track",
+        ("previous song on the {n}", "go back a track on the {n}", "play the last song again on the {n}"),
+        ("Going back a track on the {n}.",),
+    ),
+    (
+        "volume_up",
+        ("turn up the {n}", "louder on the {n}", "raise the volume of the {n}", "{n} volume up"),
+        ("Turning up the volume on the {n}.", "Raising the {n}'s volume."),
+    ),
+    (
+        "volume_down",
+        ("turn down the {n}", "quieter on the {n}", "lower the volume of the {n}", "{n} volume down"),
+        ("Turning down the volume on the {n}.", "Lowering the {n}'s volume."),
+    ),
 )
 ACTIONS["vacuum"] = (
-    ("start", ("start the {n}", "run the {n}", "vacuum with the {n}", "send the {n} to clean", "start cleaning with the {n}",
-               "let the {n} clean the floors"),
-     ("Starting the {n}.", "Sending the {n} off to clean.")),
+    (
+        "start",
+        (
+            "start the {n}",
+            "run the {n}",
+            "vacuum with the {n}",
+            "send the {n} to clean",
+            "start cleaning with the {n}",
+            "let the {n} clean the floors",
+        ),
+        ("Starting the {n}.", "Sending the {n} off to clean."),
+    ),
     ("stop", ("stop the {n}", "halt the {n}", "stop cleaning with the {n}"), ("Stopping the {n}.",)),
     ("pause", ("pause the {n}", "pause the {n} for now"), ("Pausing the {n}.",)),
-    ("return_to_base", ("send the {n} home", "dock the {n}", "return the {n} to its base", "send the {n} back to the dock"),
-     ("Sending the {n} back to its dock.", "Returning the {n} to its base.")),
+    (
+        "return_to_base",
+        ("send the {n} home", "dock the {n}", "return the {n} to its base", "send the {n} back to the dock"),
+        ("Sending the {n} back to its dock.", "Returning the {n} to its base."),
+    ),
 )
 
 # What each state is called in a question, and how a reply says it.
 STATE_QUESTIONS: dict[str, tuple[str, ...]] = {
-    "light": ("is the {n} on?", "are the {n} on?", "is the {n} off?", "what's the state of the {n}?", "did I leave the {n} on?"),
+    "light": (
+        "is the {n} on?",
+        "are the {n} on?",
+        "is the {n} off?",
+        "what's the state of the {n}?",
+        "did I leave the {n} on?",
+    ),
     "switch": ("is the {n} on?", "is the {n} running?", "what's the state of the {n}?"),
     "fan": ("is the {n} on?", "is the {n} running?", "what's the {n} doing?"),
     "cover": ("is the {n} open?", "are the {n} closed?", "is the {n} open or closed?", "what's the state of the {n}?"),
@@ -162,7 +378,10 @@ CHIT_CHAT = (
     ("thanks", "You're welcome!"),
     ("thank you so much", "Happy to help."),
     ("who are you?", "I'm Al, your home assistant. I can control the devices in your house."),
-    ("what can you do?", "I can switch the devices of your house on and off, open and close covers and answer questions."),
+    (
+        "what can you do?",
+        "I can switch the devices of your house on and off, open and close covers and answer questions.",
+    ),
     ("tell me a joke", "Why did the lamp go to school? To get a little brighter."),
     ("how are you?", "I'm doing well, thanks for asking. What can I do for you?"),
     ("what time is it?", "I can't tell the time, but I can control your devices."),
@@ -250,8 +469,11 @@ def _command(device: dict, rng: random.Random) -> tuple[str, str, str]:
     domain = device["entity_id"].split(".")[0]
     service, says, answers = rng.choice(ACTIONS[domain])
     name = _said_name(device, rng)
-    return (rng.choice(says).format(n=name), rng.choice(answers).format(n=device["name"].lower()),
-            f"{domain}.{service}({device['entity_id']})")
+    return (
+        rng.choice(says).format(n=name),
+        rng.choice(answers).format(n=device["name"].lower()),
+        f"{domain}.{service}({device['entity_id']})",
+    )
 
 
 def _lower_first(text: str) -> str:
@@ -309,9 +531,14 @@ def _group(devices: list[dict], rng: random.Random) -> tuple[str, str, str, list
     on = rng.random() < 0.5
     word = "lights" if domain == "light" else "switches"
     verb = "on" if on else "off"
-    user = rng.choice((f"turn {verb} all the {area} {word}", f"turn {verb} the {word} in the {area}",
-                       f"{area} {word} {verb}", f"switch {verb} everything in the {area}"
-                       if domain == "switch" else f"all {word} {verb} in the {area}"))
+    user = rng.choice(
+        (
+            f"turn {verb} all the {area} {word}",
+            f"turn {verb} the {word} in the {area}",
+            f"{area} {word} {verb}",
+            f"switch {verb} everything in the {area}" if domain == "switch" else f"all {word} {verb} in the {area}",
+        )
+    )
     calls = [f"{domain}.turn_{verb}({d['entity_id']})" for d in members]
     return "group", user, f"Turning {verb} the {word} in the {area}.", calls
 

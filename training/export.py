@@ -46,7 +46,14 @@ def main() -> None:
     checkpoint, target = Path(sys.argv[1]), Path(sys.argv[2])
     saved = torch.load(checkpoint, map_location="cpu")
     args = saved["args"]
-    recipe = {k: args[k] for k in ("rank", "alpha", "lr", "batch", "epochs", "train", "seed")} | {"step": saved["step"]}
+    recipe = {k: args.get(k) for k in ("rank", "alpha", "lr", "batch", "epochs", "train", "seed", "lora_layers")}
+    recipe |= {
+        "base_model": Path(args["model"]).name,
+        "targets": "q,k,v,o,gate,up,down",
+        "step": saved["step"],
+        "generator": "training/dataset.py",
+        "trainer": "training/train.py",
+    }
     write_adapter(saved["lora"], args["alpha"], target, recipe)
     print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB) from step {saved['step']}")
 

@@ -50,8 +50,10 @@ def read_gguf(path: Path) -> tuple[Config, dict[str, torch.Tensor]]:
     arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
     if arch != "llama":
         raise ValueError(f"{path}: architecture {arch!r}, only llama is supported")
-    tensors = {t.name: torch.from_numpy(np.ascontiguousarray(dequantize(t.data, t.tensor_type), dtype=np.float32))
-               for t in reader.tensors}
+    tensors = {
+        t.name: torch.from_numpy(np.ascontiguousarray(dequantize(t.data, t.tensor_type), dtype=np.float32))
+        for t in reader.tensors
+    }
     config = Config(
         n_layers=int(_field(reader, "llama.block_count")),
         dim=int(_field(reader, "llama.embedding_length")),

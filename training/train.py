@@ -62,8 +62,8 @@ def batches(encoded: list[tuple[list[int], list[int]]], size: int, seed: int) ->
     window = size * 16
     grouped = []
     for start in range(0, len(order), window):
-        chunk = sorted(order[start:start + window], key=lambda i: len(encoded[i][0]))
-        grouped.extend(chunk[i:i + size] for i in range(0, len(chunk), size))
+        chunk = sorted(order[start : start + window], key=lambda i: len(encoded[i][0]))
+        grouped.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
     rng.shuffle(grouped)
     return grouped
 
@@ -73,15 +73,16 @@ def collate(items: list[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, tor
     tokens = torch.zeros(len(items), length, dtype=torch.long)
     labels = torch.full((len(items), length), IGNORE, dtype=torch.long)
     for row, (t, lab) in enumerate(items):
-        tokens[row, :len(t)] = torch.tensor(t)
-        labels[row, :len(lab)] = torch.tensor(lab)
+        tokens[row, : len(t)] = torch.tensor(t)
+        labels[row, : len(lab)] = torch.tensor(lab)
     return tokens, labels
 
 
 def loss_of(model, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     logits = model(tokens[:, :-1])
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1),
-                                             ignore_index=IGNORE)
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=IGNORE
+    )
 
 
 def plot_losses(log_path: Path, png: Path) -> None:
@@ -120,8 +121,11 @@ def main() -> None:
     args.add_argument("--epochs", type=int, default=1)
     args.add_argument("--max-len", type=int, default=1024)
     args.add_argument("--checkpoint-every", type=int, default=5)
-    args.add_argument("--no-gradient-checkpointing", action="store_true",
-                      help="faster where memory allows (about a quarter less compute)")
+    args.add_argument(
+        "--no-gradient-checkpointing",
+        action="store_true",
+        help="faster where memory allows (about a quarter less compute)",
+    )
     args.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's choice)")
     args.add_argument("--adapter", type=Path, default=None, help="GGUF adapter to write (default: OUT/adapter.gguf)")
     opts = args.parse_args()
@@ -167,16 +171,22 @@ def main() -> None:
         log_path.unlink()
 
     def save(step: int) -> None:
-        state = {"lora": {k: v.detach().cpu() for k, v in model.lora_state().items()}, "step": step,
-                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "args": vars(opts) | {
-                     "out": str(opts.out), "model": str(opts.model), "adapter": str(opts.adapter)}}
+        state = {
+            "lora": {k: v.detach().cpu() for k, v in model.lora_state().items()},
+            "step": step,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "args": vars(opts) | {"out": str(opts.out), "model": str(opts.model), "adapter": str(opts.adapter)},
+        }
         torch.save(state, checkpoint_path.with_suffix(".part"))
         checkpoint_path.with_suffix(".part").replace(checkpoint_path)
 
     def validation_loss() -> float:
         model.eval()
         with torch.no_grad():
-            losses = [loss_of(model, *(t.to(device) for t in collate(held[i:i + 8]))).item() for i in range(0, len(held), 8)]
+            losses = [
+                loss_of(model, *(t.to(device) for t in collate(held[i : i + 8]))).item() for i in range(0, len(held), 8)
+            ]
         model.train()
         return sum(losses) / len(losses)
 
@@ -191,8 +201,17 @@ def main() -> None:
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             scheduler.step()
-            log.write(json.dumps({"step": step + 1, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
-                                  "seconds": round(time.time() - begun, 1)}) + "\n")
+            log.write(
+                json.dumps(
+                    {
+                        "step": step + 1,
+                        "loss": loss.item(),
+                        "lr": scheduler.get_last_lr()[0],
+                        "seconds": round(time.time() - begun, 1),
+                    }
+                )
+                + "\n"
+            )
             log.flush()
             bar.set_postfix(loss=f"{loss.item():.3f}")
             bar.update(1)
@@ -202,11 +221,23 @@ def main() -> None:
                 save(step + 1)
     plot_losses(log_path, opts.out / "loss.png")
     adapter = opts.adapter or opts.out / "adapter.gguf"
-    recipe = {"base_model": opts.model.name, "rank": opts.rank, "alpha": opts.alpha, "lr": opts.lr,
-              "batch": opts.batch, "epochs": opts.epochs, "train_examples": len(encoded), "steps": len(plan),
-              "tokens": tokens_total, "seed": opts.seed, "targets": "q,k,v,o,gate,up,down", "lora_layers": opts.lora_layers or "all",
-              "num_examples_mix": "0..5 (5 weighted x3)", "generator": "training/dataset.py",
-              "final_val_loss": validation_loss()}
+    recipe = {
+        "base_model": opts.model.name,
+        "rank": opts.rank,
+        "alpha": opts.alpha,
+        "lr": opts.lr,
+        "batch": opts.batch,
+        "epochs": opts.epochs,
+        "train_examples": len(encoded),
+        "steps": len(plan),
+        "tokens": tokens_total,
+        "seed": opts.seed,
+        "targets": "q,k,v,o,gate,up,down",
+        "lora_layers": opts.lora_layers or "all",
+        "num_examples_mix": "0..5 (5 weighted x3)",
+        "generator": "training/dataset.py",
+        "final_val_loss": validation_loss(),
+    }
     write_adapter(model.lora_state(), opts.alpha, adapter, recipe)
     print(f"wrote {adapter} ({adapter.stat().st_size / 1e6:.1f} MB) and {opts.out / 'loss.png'}")
 

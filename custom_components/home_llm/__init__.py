@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -29,6 +31,17 @@ from .const import (
 from .model_files import ModelFileError, read_model_info
 
 PLATFORMS = [Platform.CONVERSATION]
+# Our house adapter (training/), trained on the default model: used when no adapter is chosen
+# and the model is that one (any quantization of it has the same tensor shapes).
+SHIPPED_ADAPTER = Path(__file__).parent / "adapters" / "smollm2-135m-home.gguf"
+SHIPPED_ADAPTER_BASE = "smollm2-135m-instruct"
+
+
+def default_lora_path(model_path: str) -> str | None:
+    """The shipped adapter for the default model family, else none. Runs in the executor (stat)."""
+    if Path(model_path).name.lower().startswith(SHIPPED_ADAPTER_BASE) and SHIPPED_ADAPTER.is_file():
+        return str(SHIPPED_ADAPTER)
+    return None
 
 type HomeLlmConfigEntry = ConfigEntry[Backend]
 
@@ -60,6 +73,8 @@ async def _async_start_llama_backend(hass: HomeAssistant, entry: HomeLlmConfigEn
         ) from err
 
     options = entry.options
+    # No adapter chosen (the options form stores ""): ours, if the model is the default one.
+    lora_path = options.get(CONF_LORA_PATH) or await hass.async_add_executor_job(default_lora_path, path)
     backend = LlamaCppBackend(
         LlamaSettings(
             model_path=path,
@@ -67,7 +82,7 @@ async def _async_start_llama_backend(hass: HomeAssistant, entry: HomeLlmConfigEn
             threads=int(options.get(CONF_THREADS, DEFAULT_THREADS)),
             batch_size=int(options.get(CONF_BATCH_SIZE, DEFAULT_BATCH_SIZE)),
             chat_format=options.get(CONF_CHAT_FORMAT, DEFAULT_CHAT_FORMAT),
-            lora_path=options.get(CONF_LORA_PATH) or None,
+            lora_path=lora_path or None,
             flash_attention=bool(options.get(CONF_FLASH_ATTENTION, False)),
         )
     )
