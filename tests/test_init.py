@@ -46,3 +46,16 @@ async def test_bad_model_file_fails_setup(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert message in entry.reason
     assert str(path) in entry.reason
+
+
+@pytest.mark.parametrize(("options", "adapter"), [({}, True), ({"house_adapter": False}, False)])
+async def test_house_adapter_is_applied_to_the_default_model_unless_turned_off(
+    hass: HomeAssistant, core: HomeAssistant, model_path: Path, options: dict, adapter: bool
+) -> None:
+    from custom_components.home_llm import SHIPPED_ADAPTER  # noqa: PLC0415
+
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, options=options)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.runtime_data.settings.lora_path == (str(SHIPPED_ADAPTER) if adapter else None)
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -19,12 +19,14 @@ from .const import (
     CONF_CHAT_FORMAT,
     CONF_CONTEXT_LENGTH,
     CONF_FLASH_ATTENTION,
+    CONF_HOUSE_ADAPTER,
     CONF_LORA_PATH,
     CONF_MODEL_PATH,
     CONF_THREADS,
     DEFAULT_BATCH_SIZE,
     DEFAULT_CHAT_FORMAT,
     DEFAULT_CONTEXT_LENGTH,
+    DEFAULT_HOUSE_ADAPTER,
     DEFAULT_THREADS,
     DOMAIN,
 )
@@ -74,7 +76,9 @@ async def _async_start_llama_backend(hass: HomeAssistant, entry: HomeLlmConfigEn
 
     options = entry.options
     # No adapter chosen (the options form stores ""): ours, if the model is the default one.
-    lora_path = options.get(CONF_LORA_PATH) or await hass.async_add_executor_job(default_lora_path, path)
+    lora_path = options.get(CONF_LORA_PATH) or None
+    if lora_path is None and options.get(CONF_HOUSE_ADAPTER, DEFAULT_HOUSE_ADAPTER):
+        lora_path = await hass.async_add_executor_job(default_lora_path, path)
     backend = LlamaCppBackend(
         LlamaSettings(
             model_path=path,

@@ -48,6 +48,7 @@ from .const import (
     CONF_CONTEXT_LENGTH,
     CONF_EXTRA_ATTRIBUTES,
     CONF_FLASH_ATTENTION,
+    CONF_HOUSE_ADAPTER,
     CONF_LORA_PATH,
     CONF_MAX_TOKENS,
     CONF_MIN_P,
@@ -68,6 +69,7 @@ from .const import (
     DEFAULT_EXTRA_ATTRIBUTES,
     DEFAULT_FLASH_ATTENTION,
     DEFAULT_HF_REPO,
+    DEFAULT_HOUSE_ADAPTER,
     DEFAULT_LORA_PATH,
     DEFAULT_MAX_TOKENS,
     DEFAULT_MIN_P,
@@ -479,6 +481,7 @@ LLAMA_CPP_OPTIONS = (
     CONF_THREADS,
     CONF_BATCH_SIZE,
     CONF_CHAT_FORMAT,
+    CONF_HOUSE_ADAPTER,
     CONF_LORA_PATH,
     CONF_FLASH_ATTENTION,
 )
@@ -525,6 +528,7 @@ def options_schema(local_model: bool) -> vol.Schema:
                 options=[CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF], translation_key="chat_format"
             )
         ),
+        vol.Optional(CONF_HOUSE_ADAPTER, default=DEFAULT_HOUSE_ADAPTER): BooleanSelector(),
         vol.Optional(CONF_LORA_PATH, default=DEFAULT_LORA_PATH): TextSelector(),
         vol.Optional(CONF_FLASH_ATTENTION, default=DEFAULT_FLASH_ATTENTION): BooleanSelector(),
     }

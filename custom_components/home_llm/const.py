@@ -35,6 +35,7 @@ CHAT_FORMAT_AUTO: Final = "auto"  # ChatML, unless the GGUF carries another chat
 CHAT_FORMAT_CHATML: Final = "chatml"
 CHAT_FORMAT_GGUF: Final = "gguf"  # the GGUF's own tokenizer.chat_template
 CONF_LORA_PATH: Final = "lora_path"  # a GGUF LoRA adapter applied on top of the model ("" = none)
+CONF_HOUSE_ADAPTER: Final = "house_adapter"  # apply our shipped adapter to the default model family
 CONF_ALLOW_SENSITIVE: Final = "allow_sensitive"
 CONF_ALLOWED_SERVICES: Final = "allowed_services"  # list of "domain.service"
 CONF_EXTRA_ATTRIBUTES: Final = "extra_attributes"  # attributes shown in device lines
@@ -51,7 +52,7 @@ DEFAULT_TOP_P: Final = 1.0
 DEFAULT_MIN_P: Final = 0.0
 DEFAULT_MAX_TOKENS: Final = 128
 DEFAULT_CONTEXT_LENGTH: Final = 4096
-DEFAULT_THREADS: Final = 0  # 0 = one per physical core (llama.cpp's own choice)
+DEFAULT_THREADS: Final = 0  # 0 = all cores but one (backends.llama_cpp.default_threads)
 DEFAULT_BATCH_SIZE: Final = 512
 DEFAULT_USE_GRAMMAR: Final = True
 DEFAULT_NUM_EXAMPLES: Final = 5
@@ -60,6 +61,7 @@ DEFAULT_RESPONSE_TIMEOUT: Final = 90
 DEFAULT_CHAT_FORMAT: Final = CHAT_FORMAT_AUTO
 DEFAULT_ALLOW_SENSITIVE: Final = False
 DEFAULT_LORA_PATH: Final = ""
+DEFAULT_HOUSE_ADAPTER: Final = True
 DEFAULT_FLASH_ATTENTION: Final = False
 # Attributes a device line may show, when the user picks them in the options.
 EXTRA_ATTRIBUTE_CHOICES: Final = (
