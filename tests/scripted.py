@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 
 from custom_components.home_llm.backends import BackendError, Generation, Sampling, TextCallback
 from custom_components.home_llm.prompt import Message
@@ -15,8 +16,8 @@ class ScriptedBackend:
     pass of the event loop, as a real backend's tokens arrive.
     """
 
-    replies: list[str | Exception] = []
-    instances: list[ScriptedBackend] = []
+    replies: ClassVar[list[str | Exception]] = []
+    instances: ClassVar[list[ScriptedBackend]] = []
     piece_size = 3
 
     def __init__(self, settings: object) -> None:

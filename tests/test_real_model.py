@@ -16,7 +16,15 @@ from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.home_llm.const import ALLOWED_SERVICES, CONF_HOUSE_ADAPTER, CONF_MODEL_PATH, CONF_PROMPT, CONF_USE_GRAMMAR, DEFAULT_PERSONA, DOMAIN
+from custom_components.home_llm.const import (
+    ALLOWED_SERVICES,
+    CONF_HOUSE_ADAPTER,
+    CONF_MODEL_PATH,
+    CONF_PROMPT,
+    CONF_USE_GRAMMAR,
+    DEFAULT_PERSONA,
+    DOMAIN,
+)
 
 pytestmark = pytest.mark.real_model
 AGENT = "conversation.home_llm"

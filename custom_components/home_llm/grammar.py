@@ -118,7 +118,9 @@ class _Rules:
         return self._names[body]
 
 
-def _arguments_gbnf(rules: _Rules, slots: list[list[tuple[tuple[str, ValueDomain], ...]]], required: list[bool]) -> str | None:
+def _arguments_gbnf(
+    rules: _Rules, slots: list[list[tuple[tuple[str, ValueDomain], ...]]], required: list[bool]
+) -> str | None:
     """`, name=value` pieces in slot order; an optional slot may be left out."""
     pieces: list[str] = []
     for groups, needed in zip(slots, required, strict=True):

@@ -100,7 +100,8 @@ def examples(house: House, count: int) -> list[tuple[str, str]]:
             continue
         used.add(device.entity_id)
         name = device.name.lower()
-        commands.append((said.format(name=name), answer.format(name=name) + "\n" + call_line(domain, service, device.entity_id)))
+        reply = answer.format(name=name) + "\n" + call_line(domain, service, device.entity_id)
+        commands.append((said.format(name=name), reply))
     asked = next((d for domain in _ON_WORDS for d in house.devices if d.domain == domain), None)
     state_question = (f"is the {asked.name.lower()} {_ON_WORDS[asked.domain]}?",
                       f"The {asked.name.lower()} is {asked.state}.") if asked else None

@@ -10,6 +10,7 @@ small batches, so a user never waits for a prewarm.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -148,7 +149,7 @@ class LlamaCppBackend:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # noqa: PLC0415
 
             def token_text(token: int) -> str:
-                return self._llama._model.token_get_text(token) if token != -1 else ""  # noqa: SLF001
+                return self._llama._model.token_get_text(token) if token != -1 else ""
 
             self._formatter = Jinja2ChatFormatter(
                 template=template,
@@ -286,8 +287,6 @@ class LlamaCppBackend:
                 self._llama = None
 
         loop = asyncio.get_running_loop()
-        try:
+        with contextlib.suppress(RuntimeError):  # already shut down
             await loop.run_in_executor(self._executor, close)
-        except RuntimeError:
-            pass  # already shut down
         await loop.run_in_executor(None, self._executor.shutdown, True)

@@ -278,7 +278,7 @@ class OpenAiBackend:
         *,
         grammar: str | None,
         sampling: Sampling,
-        timeout: float,  # noqa: ASYNC109 - the Backend protocol's signature
+        timeout: float,
         on_text: TextCallback | None = None,
     ) -> Generation:
         if self._closed:
