@@ -123,7 +123,12 @@ async def _request(
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> str:
-    return (await response.content.read(MAX_BODY)).decode("utf-8", "replace")
+    """The whole body, at most MAX_BODY bytes. One read() returns only what has arrived so far:
+    a 34 KB OpenAPI schema was once cut short under load, and the server lost its grammar."""
+    body = bytearray()
+    while len(body) < MAX_BODY and (chunk := await response.content.read(MAX_BODY - len(body))):
+        body += chunk
+    return body.decode("utf-8", "replace")
 
 
 def _error_detail(text: str) -> str:
