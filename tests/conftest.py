@@ -5,11 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import async_get_platforms
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+
+from .scripted import ScriptedBackend
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = REPO / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -50,3 +56,18 @@ async def demo_house(core: HomeAssistant) -> AsyncIterator[HomeAssistant]:
     for platform in [*async_get_platforms(hass, "demo"), *async_get_platforms(hass, "sun")]:
         await platform.async_reset()
     await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def agent(demo_house: HomeAssistant, model_path: Path) -> AsyncIterator[ScriptedBackend]:
+    """The integration on the demo house, answering from ScriptedBackend.replies (exact control)."""
+    ScriptedBackend.replies = []
+    ScriptedBackend.instances = []
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="Home LLM")
+    entry.add_to_hass(demo_house)
+    with patch("custom_components.home_llm.LlamaCppBackend", ScriptedBackend):
+        assert await demo_house.config_entries.async_setup(entry.entry_id)
+        await demo_house.async_block_till_done()
+        yield ScriptedBackend.instances[-1]
+    assert await demo_house.config_entries.async_unload(entry.entry_id)
+    assert ScriptedBackend.instances[-1].closed

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-from unittest.mock import patch
-
 import pytest
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent
-from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.home_llm.backends import BackendError
-from custom_components.home_llm.const import ALLOWED_SERVICES, CONF_MODEL_PATH, DOMAIN
+from custom_components.home_llm.const import ALLOWED_SERVICES
 
 from .scripted import ScriptedBackend
 
 AGENT = "conversation.home_llm"
-
-
-@pytest.fixture
-async def agent(demo_house: HomeAssistant, model_path: Path) -> AsyncIterator[ScriptedBackend]:
-    """The integration set up on the demo house, answering from ScriptedBackend.replies."""
-    ScriptedBackend.replies = []
-    ScriptedBackend.instances = []
-    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="Home LLM")
-    entry.add_to_hass(demo_house)
-    with patch("custom_components.home_llm.LlamaCppBackend", ScriptedBackend):
-        assert await demo_house.config_entries.async_setup(entry.entry_id)
-        await demo_house.async_block_till_done()
-        yield ScriptedBackend.instances[-1]
-    assert await demo_house.config_entries.async_unload(entry.entry_id)
-    assert ScriptedBackend.instances[-1].closed
 
 
 async def _say(hass: HomeAssistant, text: str, conversation_id: str | None = None, context: Context | None = None):

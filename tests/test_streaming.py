@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-from unittest.mock import patch
-
 import pytest
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session
 from hypothesis import given
 from hypothesis import strategies as st
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
 from custom_components.home_llm.parser import ALL_FORMATS, LINES, parse_reply
 from custom_components.home_llm.streaming import SpeechStream
 
@@ -94,19 +88,6 @@ def test_a_think_block_over_lines_is_held() -> None:
     assert stream.feed("<think>\nturn on light.x, I mean") == ""
     assert stream.feed("\nok</think>\nDone.") == ""  # the line after the block may be speech, but it is not done
     assert stream.finish("Done.") == "Done."
-
-
-@pytest.fixture
-async def agent(demo_house: HomeAssistant, model_path: Path) -> AsyncIterator[ScriptedBackend]:
-    ScriptedBackend.replies = []
-    ScriptedBackend.instances = []
-    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="Home LLM")
-    entry.add_to_hass(demo_house)
-    with patch("custom_components.home_llm.LlamaCppBackend", ScriptedBackend):
-        assert await demo_house.config_entries.async_setup(entry.entry_id)
-        await demo_house.async_block_till_done()
-        yield ScriptedBackend.instances[-1]
-    assert await demo_house.config_entries.async_unload(entry.entry_id)
 
 
 async def _say_with_listener(
