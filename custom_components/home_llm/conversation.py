@@ -194,6 +194,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             while (piece := await pieces.get()) is not None:
                 if new := stream.feed(piece):
                     yield {"content": new}
+                await asyncio.sleep(0)  # get() does not pause while pieces are queued: let other tasks run
             generation = generating.result()
         finally:
             generating.cancel()  # the chat log stopped listening: stop the model too
