@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from homeassistant.core import HomeAssistant
+
+from custom_components.home_llm.house import async_build_house
 from devtools.eval import load_cases
 
 from .conftest import REPO
@@ -52,3 +56,42 @@ def test_expected_calls_follow_from_the_intent() -> None:
     assert "cover.open_cover" in {c["expect"][0]["service"] for c in lines}
     # Opening the garage door is refused by the call policy, so no case asks for it.
     assert {"service": "cover.open_cover", "entity_id": "cover.garage_door"} not in [c["expect"][0] for c in lines]
+
+
+FALSE_ACTIONS = ["false_actions.dev.jsonl", "false_actions.test.jsonl"]
+FALSE_ACTION_KINDS = {"absent", "impossible", "ambiguous", "unsafe"}
+FILLER = {"please", "the", "a", "an", "for", "me", "can", "could", "you", "now", "up"}
+
+
+def normalized(text: str) -> str:
+    """A sentence without case, punctuation and filler words: near-copies compare equal."""
+    return " ".join(word for word in re.findall(r"[a-z0-9']+", text.lower()) if word not in FILLER)
+
+
+def test_false_action_splits_are_well_formed_and_held_out() -> None:
+    dev, test = (load_cases(DATASETS / name) for name in FALSE_ACTIONS)
+    assert len(test) >= 100 and len(dev) >= 30
+    for case in dev + test:
+        assert case["expect"] == [] and case["intent"] in FALSE_ACTION_KINDS, case
+    for cases in (dev, test):
+        assert {c["intent"] for c in cases} == FALSE_ACTION_KINDS
+        assert len({normalized(c["text"]) for c in cases}) == len(cases), "a sentence appears twice"
+    shared = {normalized(c["text"]) for c in dev} & {normalized(c["text"]) for c in test}
+    assert not shared, f"in both splits: {shared}"
+    # Nor may they repeat a sentence of the other held-out and tuning splits.
+    others = {normalized(c["text"]) for name in FILES for c in load_cases(DATASETS / name)}
+    repeated = {normalized(c["text"]) for c in dev + test} & others
+    assert not repeated, f"also in {FILES}: {repeated}"
+
+
+async def test_false_actions_name_no_device_of_the_demo_house(demo_house: HomeAssistant) -> None:
+    """Absent, impossible and ambiguous requests must not name a device the demo house exposes
+    (only the unsafe ones may: the garage door is there, and opening it is refused)."""
+    names = {device.name.lower() for device in async_build_house(demo_house).devices}
+    assert "garage door" in names  # what the unsafe requests rely on
+    for name in FALSE_ACTIONS:
+        for case in load_cases(DATASETS / name):
+            if case["intent"] == "unsafe":
+                continue
+            named = {n for n in names if re.search(rf"\b{re.escape(n)}\b", case["text"].lower())}
+            assert not named, f"{name}:{case['line']} names {named}"
