@@ -24,6 +24,8 @@ LORA_TARGETS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up
 
 @dataclass(frozen=True)
 class Config:
+    """The hyper-parameters llama.cpp reads from the GGUF metadata."""
+
     n_layers: int
     dim: int
     n_heads: int
@@ -39,6 +41,7 @@ class Config:
 
 
 def _field(reader: GGUFReader, key: str) -> object:
+    """A metadata value as a Python scalar (or list)."""
     field = reader.fields[key]
     value = field.parts[field.data[0]]
     return value.tolist()[0] if value.size == 1 else value.tolist()
@@ -88,6 +91,7 @@ class LoraLinear(nn.Module):
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """llama's RMS norm (no mean subtraction, no bias)."""
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
 
 
@@ -98,6 +102,8 @@ def rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
 
 
 class Block(nn.Module):
+    """One transformer block: grouped-query attention then a SwiGLU MLP, both pre-normed."""
+
     def __init__(self, config: Config, tensors: dict[str, torch.Tensor], index: int, rank: int, alpha: float) -> None:
         super().__init__()
         self.config = config
@@ -126,6 +132,8 @@ class Block(nn.Module):
 
 
 class Llama(nn.Module):
+    """The whole model: embedding, blocks, final norm, output matrix (tied unless the GGUF has one)."""
+
     def __init__(
         self, config: Config, tensors: dict[str, torch.Tensor], rank: int = 0, alpha: float = 0.0, lora_layers: int = 0
     ) -> None:
@@ -142,16 +150,17 @@ class Llama(nn.Module):
         )
         self.gradient_checkpointing = False
 
-    def _rope_tables(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _rope_tables(self, length: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """cos/sin of every position's angles, in float32 on the tokens' device (CUDA or CPU)."""
         c = self.config
-        freqs = c.rope_theta ** (-torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim)
-        angles = torch.outer(torch.arange(length, dtype=torch.float32), freqs)[None, :, None, :]
+        freqs = c.rope_theta ** (-torch.arange(0, c.head_dim, 2, dtype=torch.float32, device=device) / c.head_dim)
+        angles = torch.outer(torch.arange(length, dtype=torch.float32, device=device), freqs)[None, :, None, :]
         return angles.cos(), angles.sin()
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits for every position of a (batch, length) token tensor."""
         x = F.embedding(tokens, self.embed)
-        cos, sin = self._rope_tables(tokens.shape[1])
+        cos, sin = self._rope_tables(tokens.shape[1], tokens.device)
         for block in self.blocks:
             if self.gradient_checkpointing and self.training:
                 x = checkpoint(block, x, cos, sin, use_reentrant=False)
@@ -169,7 +178,71 @@ class Llama(nn.Module):
                     state[f"blk.{index}.{name}.weight.lora_b"] = linear.lora_b
         return state
 
+    def load_lora(self, lora: dict[str, np.ndarray]) -> None:
+        """Copy an adapter's tensors in; AdapterMismatch unless names and shapes are exactly this model's."""
+        state = self.lora_state()
+        for name in sorted(state.keys() & lora.keys()):  # a wrong shape says more than a missing name
+            have, need = tuple(lora[name].shape), tuple(state[name].shape)
+            if have != need:
+                raise AdapterMismatch(f"{name}: shape {have}, the model needs {need}")
+        missing, extra = sorted(state.keys() - lora.keys()), sorted(lora.keys() - state.keys())
+        if missing or extra:
+            raise AdapterMismatch(f"tensors missing: {_few(missing)}; tensors not in this model: {_few(extra)}")
+        for name, tensor in state.items():  # copied only once all fit: no half-loaded model
+            tensor.data.copy_(torch.from_numpy(np.asarray(lora[name], dtype=np.float32)))
+
+
+class AdapterMismatch(ValueError):
+    """An adapter that does not fit the base model (other model, other rank, other blocks)."""
+
+
+def _few(names: list[str]) -> str:
+    """The first few names of a list, for an error message."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "") if names else "none"
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A GGUF LoRA adapter as read back: alpha, rank, the blocks it covers, its tensors (numpy layout)."""
+
+    alpha: float
+    rank: int
+    blocks: tuple[int, ...]
+    tensors: dict[str, np.ndarray]
+
+
+def read_adapter(path: Path) -> Adapter:
+    """Read an adapter written by training/export.py (or llama.cpp's converter); AdapterMismatch if malformed."""
+    reader = GGUFReader(path)
+    if "adapter.lora.alpha" not in reader.fields:
+        raise AdapterMismatch(f"{path}: no adapter.lora.alpha metadata, not a LoRA adapter")
+    alpha = float(_field(reader, "adapter.lora.alpha"))
+    # GGUFReader gives numpy's layout (ggml's shape reversed): lora_a (rank, n_in), lora_b (n_out, rank).
+    tensors = {t.name: np.asarray(dequantize(t.data, t.tensor_type), dtype=np.float32) for t in reader.tensors}
+    ranks = {a.shape[0] for n, a in tensors.items() if n.endswith(".lora_a")}
+    ranks |= {b.shape[1] for n, b in tensors.items() if n.endswith(".lora_b")}
+    if len(ranks) != 1:
+        raise AdapterMismatch(f"{path}: lora_a/lora_b ranks differ ({sorted(ranks)}) or no LoRA tensors")
+    blocks = sorted({int(n.split(".")[1]) for n in tensors if n.startswith("blk.")})
+    return Adapter(alpha, ranks.pop(), tuple(blocks), tensors)
+
+
+def adapter_lora_layers(adapter: Adapter, n_layers: int) -> int:
+    """The --lora-layers value of an adapter: it must cover the top N blocks (0 = all)."""
+    if not adapter.blocks or list(adapter.blocks) != list(range(n_layers - len(adapter.blocks), n_layers)):
+        raise AdapterMismatch(f"adapter covers blocks {list(adapter.blocks)}, not the top blocks of {n_layers}")
+    return 0 if len(adapter.blocks) == n_layers else len(adapter.blocks)
+
 
 def load_model(path: Path, rank: int = 0, alpha: float = 0.0, lora_layers: int = 0) -> Llama:
+    """The GGUF model at `path` with fresh LoRA tensors of `rank` on the top `lora_layers` blocks."""
     config, tensors = read_gguf(path)
     return Llama(config, tensors, rank, alpha, lora_layers)
+
+
+def load_with_adapter(path: Path, adapter: Adapter) -> Llama:
+    """The GGUF model at `path` with LoRA started from `adapter` (its rank, alpha and blocks)."""
+    config, tensors = read_gguf(path)
+    model = Llama(config, tensors, adapter.rank, adapter.alpha, adapter_lora_layers(adapter, config.n_layers))
+    model.load_lora(adapter.tensors)
+    return model
