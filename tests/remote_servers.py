@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -140,7 +141,8 @@ class FaultServer:
     modes: "stream" (a good streamed reply of `reply`), "slow" (no answer until the test ends),
     "garbage" (an HTML page), "garbage_stream" (an event stream of non-JSON), "truncated" (the
     stream ends before the reply does), "unauthorized" (401 for everything), "html_models" (the
-    models list is an HTML page), "hang" (the models list never comes).
+    models list is an HTML page), "hang" (the models list never comes), "raw" (the bytes in `raw`,
+    sent in one write, as an event stream: floods, over-long lines, odd events).
     With `props`, it also answers llama-server's /props, so the backend treats it as llama-server.
     """
 
@@ -158,6 +160,8 @@ class FaultServer:
         self.props = props
         self.reply = reply
         self.bodies: list[dict[str, Any]] = []  # the chat requests received
+        self.authorizations: list[str | None] = []  # the Authorization header of each request
+        self.raw = b""
         self.port = port  # 0: any free port
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -184,6 +188,7 @@ class FaultServer:
             self._runner = None
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
+        self.authorizations.append(request.headers.get("Authorization"))
         if self.mode == "unauthorized":
             return _unauthorized()
         if self.mode == "html_models":
@@ -199,6 +204,7 @@ class FaultServer:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         self.bodies.append(await request.json())
+        self.authorizations.append(request.headers.get("Authorization"))
         if self.mode == "unauthorized":
             return _unauthorized()
         if self.mode == "slow":
@@ -209,6 +215,10 @@ class FaultServer:
         await response.prepare(request)
         if self.mode == "garbage_stream":
             await response.write(b"data: {this is not json\n\n")
+            return response
+        if self.mode == "raw":
+            with contextlib.suppress(ConnectionError):  # the client may stop reading part way
+                await response.write(self.raw)
             return response
         pieces = [self.reply[: len(self.reply) // 2], self.reply[len(self.reply) // 2 :]]
         for event in stream_events(pieces, finish=self.mode != "truncated"):

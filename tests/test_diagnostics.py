@@ -81,3 +81,18 @@ async def test_missing_model_file(hass: HomeAssistant, tmp_path: Path) -> None:
     entry.add_to_hass(hass)
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["model"]["error"] == "model_not_found"
+
+
+async def test_remote_server_url_loses_its_password(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            CONF_BACKEND: BACKEND_REMOTE,
+            CONF_BASE_URL: "http://admin:secret@gpu-box:8080/v1",
+            CONF_REMOTE_MODEL: "home-3b",
+        },
+    )
+    entry.add_to_hass(hass)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["data"][CONF_BASE_URL] == "http://gpu-box:8080/v1"
+    assert "secret" not in str(diagnostics)

@@ -8,10 +8,15 @@ small aiohttp servers that answer too slowly, with garbage, with a cut-off strea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigEntryState
@@ -34,6 +39,8 @@ from custom_components.home_llm.const import (
     DOMAIN,
 )
 from custom_components.home_llm.prompt import Message
+
+from .remote_servers import stream_events
 
 if TYPE_CHECKING:
     from .remote_servers import DyingServerProcess, FaultServer, LlamaServerProcess
@@ -343,3 +350,128 @@ async def test_plain_openai_server_gets_only_openai_fields(
     body = server.bodies[-1]
     assert not {"grammar", "cache_prompt", "top_k", "min_p"} & set(body)
     assert body["model"] == "fault-model"
+
+
+# --- untrusted servers: no stall, no crash, no leaked password ---
+
+
+@asynccontextmanager
+async def worst_loop_lag() -> AsyncIterator[dict[str, float]]:
+    """A task that sleeps 1 ms in a loop; yields the longest gap it saw between its wake-ups, in seconds:
+    "wall" (what a user feels; on a busy machine, other processes add to it) and "cpu" (the event loop
+    thread's own work in the gap, which is what this code controls)."""
+    worst = {"wall": 0.0, "cpu": 0.0}
+
+    async def probe() -> None:
+        while True:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(0.001)
+            worst["wall"] = max(worst["wall"], time.perf_counter() - wall - 0.001)
+            worst["cpu"] = max(worst["cpu"], time.thread_time() - cpu)
+
+    task = asyncio.create_task(probe())
+    try:
+        yield worst
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def events(pieces: list[str], *, finish: bool = True) -> bytes:
+    """An event stream of `pieces`, as one block of bytes."""
+    return b"".join(stream_events(pieces, finish=finish))
+
+
+MAX_TOKENS = 4096  # the largest the options allow
+STREAM_SHAPES = {
+    # A server that ignores max_tokens: the issue's 200,000 chunks (4.6 MB).
+    "ignores-max-tokens": (events(["hi "] * 200_000), "more than the 4096 tokens asked for (max_tokens)"),
+    "over-20000-characters": (events(["x" * 100] * 300), "more than 20000 characters"),
+    "full-size-reply": (events(["Ok, "] * MAX_TOKENS), None),
+    "backtracking-line": (events(["a." + "(" * 15_000, "\n", *["b"] * 4000]), None),
+    "many-short-lines": (events(["Hello there.\n"] * 1500), None),
+    "blank-line-flood": (b"\n" * 3_000_000, "more than 16640 lines for 4096 tokens"),
+    "empty-event-flood": (b'data: {"choices": []}\n' * 20_000, "more than 16640 lines"),
+    "line-over-128-KiB": (events(["x" * 200_000]), "sent a line longer than 128 KiB"),
+    "deeply-nested-json": (b"data: " + b"[" * 100_000 + b"\n\n", "sent a line that is not JSON"),
+}
+
+
+@pytest.mark.usefixtures("core")
+@pytest.mark.parametrize("shape", list(STREAM_SHAPES), ids=list(STREAM_SHAPES))
+async def test_no_stream_stalls_the_event_loop(hass: HomeAssistant, fault_server, add_agent, shape: str) -> None:
+    """Whatever a server streams, all sent at once: a clear answer, and the loop never waits over 50 ms."""
+    raw, expected = STREAM_SHAPES[shape]
+    server: FaultServer = await fault_server("raw")
+    server.raw = raw
+    await add_agent(server.base_url, max_tokens=MAX_TOKENS)
+    async with worst_loop_lag() as worst:
+        result = await say(hass, "hello")
+    # The figures for the README (`scripts/test tests/test_remote_backend.py -k stall -s`).
+    print(
+        f"{shape}: longest event-loop stall {worst['cpu'] * 1000:.1f} ms of work ({worst['wall'] * 1000:.1f} ms wall)"
+    )
+    if expected is None:
+        assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    else:
+        assert_clear_failure(hass, result, expected)
+    assert worst["cpu"] < 0.05
+
+
+@pytest.mark.usefixtures("core")
+async def test_password_in_the_url_is_only_sent(
+    hass: HomeAssistant, fault_server, add_agent, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`http://admin:secret@host/v1`: basic auth on the wire; never in speech, logs or the unique id."""
+    server: FaultServer = await fault_server(reply="Hi.")
+    url = server.base_url.replace("http://", "http://admin:s%40cret@")
+    entry = await add_agent(url, model="other-model")  # not listed: a warning names the server
+    assert entry.state is ConfigEntryState.LOADED
+    assert server.authorizations[-1] == aiohttp.BasicAuth("admin", "s@cret").encode()
+    assert speech(await say(hass, "hello")) == "Hi."
+    assert server.authorizations[-1] == aiohttp.BasicAuth("admin", "s@cret").encode()
+    server.mode = "garbage"
+    result = await say(hass, "hello")
+    assert_clear_failure(hass, result, f"the server at {server.base_url} sent text/html content")
+    assert entry.runtime_data.base_url == server.base_url
+    assert "cret" not in speech(result)
+    assert "does not list the model" in caplog.text
+    assert "cret" not in caplog.text
+
+
+@pytest.mark.usefixtures("core")
+async def test_api_key_and_password_in_the_url(hass: HomeAssistant, fault_server, add_agent) -> None:
+    """Both given: the key goes (one Authorization header), not a crash."""
+    server: FaultServer = await fault_server(reply="Hi.")
+    entry = await add_agent(server.base_url.replace("http://", "http://admin:secret@"), api_key="sk-1")
+    assert entry.state is ConfigEntryState.LOADED
+    assert speech(await say(hass, "hello")) == "Hi."
+    assert server.authorizations[-1] == "Bearer sk-1"
+
+
+@pytest.mark.usefixtures("core")
+async def test_old_unique_id_loses_its_password(hass: HomeAssistant, fault_server) -> None:
+    """An entry made before the fix has the password in its unique id: set-up takes it out."""
+    server: FaultServer = await fault_server()
+    entry = remote_entry(server.base_url.replace("http://", "http://admin:secret@"))
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, unique_id=f"{entry.data[CONF_BASE_URL]}#fault-model")
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.unique_id == f"{server.base_url}#fault-model"
+    assert entry.data[CONF_BASE_URL].startswith("http://admin:secret@")  # still sent with each request
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("core")
+async def test_server_text_cannot_forge_log_lines(
+    hass: HomeAssistant, fault_server, add_agent, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Model names and error messages from a server are logged and spoken on one line."""
+    server: FaultServer = await fault_server("raw", models=("x\nERROR forged model line",))
+    await add_agent(server.base_url)
+    server.raw = b'error: {"message": "bad\\nERROR forged error line\\u2028x"}\n\n'
+    result = await say(hass, "hello")
+    assert_clear_failure(hass, result, "failed: bad ERROR forged error line x")
+    assert "\nERROR forged" not in caplog.text

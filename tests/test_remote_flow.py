@@ -162,3 +162,35 @@ def test_every_error_is_translated() -> None:
     exceptions = set(re.findall(r'translation_key="(\w+)"', backend))
     assert exceptions == {"remote_not_ready", "remote_invalid_auth", "remote_not_openai"}
     assert all("{detail}" in strings["exceptions"][key]["message"] for key in exceptions)
+
+
+@pytest.mark.usefixtures("core")
+async def test_password_in_the_url_stays_out_of_the_unique_id(hass: HomeAssistant, fault_server) -> None:
+    """The entry keeps the URL as typed (its requests need it); the unique id and the form show none of it."""
+    server = await fault_server()
+    result = await open_remote_step(hass)
+    url = server.base_url.replace("http://", "http://admin:secret@")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], server_input(url))
+    assert result["step_id"] == "remote_model"
+    assert result["description_placeholders"]["url"] == server.base_url
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_REMOTE_MODEL: "fault-model"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_BASE_URL] == url
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.unique_id == f"{server.base_url}#fault-model"
+    assert "secret" not in entry.title
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("core")
+async def test_failure_messages_name_no_password(hass: HomeAssistant, fault_server) -> None:
+    closed = await fault_server()
+    await closed.stop()
+    result = await open_remote_step(hass)
+    url = closed.base_url.replace("http://", "http://admin:secret@")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], server_input(url))
+    assert result["errors"] == {"base": "remote_cannot_connect"}
+    assert result["description_placeholders"]["url"] == closed.base_url
+    assert "connection refused" in result["description_placeholders"]["detail"]
+    assert "secret" not in str(result["description_placeholders"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
@@ -9,7 +11,7 @@ from homeassistant.helpers import chat_session
 from hypothesis import given
 from hypothesis import strategies as st
 
-from custom_components.home_llm.parser import ALL_FORMATS, LINES, parse_reply
+from custom_components.home_llm.parser import ALL_FORMATS, LINES, MAX_REPLY_CHARS, parse_reply
 from custom_components.home_llm.streaming import SpeechStream
 
 from .scripted import ScriptedBackend
@@ -154,3 +156,45 @@ async def test_reply_without_speech_says_so(hass: HomeAssistant, agent: Scripted
     assert [delta for delta, _state in deltas[1:]] == [{"content": "Sorry, I have no answer to that."}]
     assert hass.states.get("light.kitchen_lights").state == "off"
     assert result.response.speech["plain"]["speech"] == logged == "Sorry, I have no answer to that."
+
+
+def test_each_finished_line_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long reply costs no more per piece than a short one: no re-parsing of what is finished."""
+    parsed: list[int] = []
+    real_parse = parse_reply
+
+    def counting_parse(text: str, formats: frozenset[str] = ALL_FORMATS):
+        parsed.append(len(text))
+        return real_parse(text, formats)
+
+    monkeypatch.setattr("custom_components.home_llm.streaming.parse_reply", counting_parse)
+    text = "Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)\n" * 200
+    stream = SpeechStream()
+    for start in range(0, len(text), 3):
+        stream.feed(text[start : start + 3])
+    assert sum(parsed) == len(text)  # every character parsed exactly once
+    assert stream.released == real_parse(text).speech
+
+
+def test_nothing_past_the_parser_limit_is_kept() -> None:
+    """The parser reads MAX_REPLY_CHARS characters; the stream keeps and parses no more."""
+    stream = SpeechStream()
+    for _ in range(30):
+        stream.feed("word " * 199 + "\n")
+    assert len(stream.text) == MAX_REPLY_CHARS
+    assert stream.finish(parse_reply(stream.text).speech) == ""  # all of it was released already
+
+
+def test_backtracking_line_costs_nothing_later() -> None:
+    """`a.((((...` once made every later one-character piece cost 0.4 s (the call-shape pattern backtracked)."""
+    stream = SpeechStream()
+    stream.feed("a." + "(" * 19_000 + "\n")
+    slowest = 0.0
+    for char in "Done, and nothing more to say":
+        start = time.perf_counter()
+        stream.feed(char)
+        slowest = max(slowest, time.perf_counter() - start)
+    assert slowest < 0.05
+    start = time.perf_counter()
+    parse_reply("a." + "(" * 19_998)
+    assert time.perf_counter() - start < 0.05

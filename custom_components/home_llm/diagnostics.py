@@ -9,16 +9,21 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_KEY, CONF_MODEL_PATH
+from .backends.openai import redact_url
+from .const import CONF_API_KEY, CONF_BASE_URL, CONF_MODEL_PATH
 from .model_files import ModelFileError, read_model_info
 
 TO_REDACT = {CONF_API_KEY}
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
+    """The entry's settings (no API key, no password in the server URL), options, model and backend."""
     backend = getattr(entry, "runtime_data", None)
+    data = async_redact_data(dict(entry.data), TO_REDACT)
+    if CONF_BASE_URL in data:
+        data[CONF_BASE_URL] = redact_url(data[CONF_BASE_URL])  # the server stays useful to read; not its password
     return {
-        "data": async_redact_data(dict(entry.data), TO_REDACT),
+        "data": data,
         "options": dict(entry.options),
         "model": await _async_model_metadata(hass, entry.data.get(CONF_MODEL_PATH)),
         "backend": {

@@ -24,7 +24,14 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .backends.openai import DEFAULT_REMOTE_TIMEOUT, RemoteError, async_list_models, normalize_base_url
+from .backends.openai import (
+    DEFAULT_REMOTE_TIMEOUT,
+    RemoteError,
+    async_list_models,
+    normalize_base_url,
+    redact_url,
+    remote_unique_id,
+)
 from .const import BACKEND_REMOTE, CONF_API_KEY, CONF_BACKEND, CONF_BASE_URL, CONF_REMOTE_MODEL, CONF_REMOTE_TIMEOUT
 
 SERVER_SCHEMA = vol.Schema(
@@ -67,7 +74,7 @@ class RemoteServerFlowMixin(ConfigFlow):
                     )
                 except RemoteError as err:
                     errors["base"] = f"remote_{err.key}"
-                    placeholders = {"url": base_url, "detail": str(err)}
+                    placeholders = {"url": redact_url(base_url), "detail": str(err)}
                 else:
                     self._remote_server = {CONF_BASE_URL: base_url, CONF_REMOTE_TIMEOUT: wait}
                     if api_key:
@@ -83,7 +90,7 @@ class RemoteServerFlowMixin(ConfigFlow):
     async def async_step_remote_model(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         base_url = self._remote_server[CONF_BASE_URL]
         if user_input is not None and (model := user_input[CONF_REMOTE_MODEL].strip()):
-            unique_id = f"{base_url}#{model}"
+            unique_id = remote_unique_id(base_url, model)  # no password in it: unique ids are not secret
             if unique_id in self._async_current_ids(include_ignore=False):
                 return self.async_abort(reason="remote_already_configured")
             await self.async_set_unique_id(unique_id)
@@ -101,5 +108,5 @@ class RemoteServerFlowMixin(ConfigFlow):
         return self.async_show_form(
             step_id="remote_model",
             data_schema=schema,
-            description_placeholders={"url": base_url, "count": str(len(models))},
+            description_placeholders={"url": redact_url(base_url), "count": str(len(models))},
         )
