@@ -22,6 +22,7 @@ from custom_components.home_llm.arguments import (
     SERVICE_SLOTS,
     Choice,
     Duration,
+    Flag,
     Range,
     Rgb,
     Text,
@@ -238,6 +239,8 @@ def _sample(value: object) -> object:
             return options[0]
         case Rgb():
             return (10, 20, 30)
+        case Flag():
+            return True
         case Text():
             return "milk"
         case Duration():

@@ -15,6 +15,7 @@ from custom_components.home_llm.snapshot import Device
 from .adversarial import ARG_HOUSE
 from .gbnf import accepts, gbnf_to_regex
 from .houses import CARD_HOUSE, MIXED_HOUSE, make_house
+from .test_new_services import SERVICE_HOUSE
 
 GRAMMAR = build_grammar(CARD_HOUSE)
 
@@ -68,7 +69,7 @@ def test_empty_house_allows_speech_only() -> None:
 
 def test_llama_cpp_compiles_the_grammar() -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
-    for house in (CARD_HOUSE, MIXED_HOUSE, ARG_HOUSE, make_house()):
+    for house in (CARD_HOUSE, MIXED_HOUSE, ARG_HOUSE, SERVICE_HOUSE, make_house()):
         assert llama_cpp.LlamaGrammar.from_string(build_grammar(house), verbose=False) is not None
 
 
@@ -172,7 +173,7 @@ def _attributes(draw: st.DrawFn) -> dict[str, object]:
         "supported_color_modes": st.lists(st.sampled_from(["onoff", "brightness", "color_temp", "hs", "rgbw", "xy"])),
         "min_color_temp_kelvin": _NUMBER, "max_color_temp_kelvin": _NUMBER,
         "min_temp": _NUMBER, "max_temp": _NUMBER, "min_humidity": _NUMBER, "max_humidity": _NUMBER,
-        "hvac_modes": _MODES, "fan_modes": _MODES, "preset_modes": _MODES,
+        "hvac_modes": _MODES, "fan_modes": _MODES, "preset_modes": _MODES, "source_list": _MODES,
         "device_class": st.sampled_from(["garage", "window", "door"]),
     }  # fmt: skip
     chosen = draw(st.lists(st.sampled_from(sorted(keys)), unique=True))
@@ -202,10 +203,61 @@ def test_every_admitted_argument_call_is_accepted(data: st.DataObject, house) ->
         assert verdict.allowed, (text, verdict.reason)
 
 
-def test_every_argument_service_appears_for_the_argument_house() -> None:
-    """The argument house can be given every argument service: none is silently dropped."""
+def test_every_argument_service_appears_for_the_argument_houses() -> None:
+    """The argument houses can be given every argument service: none is silently dropped."""
+    grammar = build_grammar(make_house(*ARG_HOUSE.devices, *SERVICE_HOUSE.devices))
     for domain, service in SERVICE_SLOTS:
-        assert f'"{service}("' in ARG_GRAMMAR, (domain, service)
+        assert f'"{service}("' in grammar, (domain, service)
+
+
+SERVICE_GRAMMAR = build_grammar(SERVICE_HOUSE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Faster.\nfan.increase_speed(fan.living_room_fan)",
+        "fan.decrease_speed(fan.living_room_fan)",
+        "fan.increase_speed(fan.living_room_fan, percentage_step=100)",
+        "fan.decrease_speed(fan.living_room_fan, percentage_step=1)",
+        "media_player.volume_mute(media_player.living_room, is_volume_muted=true)",
+        "media_player.volume_mute(media_player.living_room, is_volume_muted=false)",
+        'media_player.select_source(media_player.lounge_room, source="youtube")',
+        'media_player.select_source(media_player.lounge_room, source="dvd")',
+        'climate.set_hvac_mode(climate.hvac, hvac_mode="fan_only")',
+        'climate.set_hvac_mode(climate.heatpump, hvac_mode="off")',
+        "climate.set_temperature(climate.hvac, temperature=24)",
+        'climate.set_temperature(climate.heatpump, temperature=20.5, hvac_mode="heat")',
+    ],
+)
+def test_accepts_new_services(text: str) -> None:
+    assert accepts(SERVICE_GRAMMAR, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fan.increase_speed(fan.preset_only_limited_fan)",  # no speeds to step through
+        "fan.increase_speed(fan.living_room_fan, percentage_step=0)",
+        "fan.increase_speed(fan.living_room_fan, percentage_step=101)",
+        "fan.increase_speed(fan.living_room_fan, percentage=50)",
+        "media_player.volume_mute(media_player.living_room)",
+        "media_player.volume_mute(media_player.living_room, is_volume_muted=maybe)",
+        'media_player.volume_mute(media_player.living_room, is_volume_muted="true")',
+        "media_player.volume_mute(media_player.living_room, is_volume_muted=1)",
+        "media_player.volume_mute(media_player.lounge_room, is_volume_muted=true)",  # the TV cannot mute
+        'media_player.select_source(media_player.lounge_room, source="netflix")',
+        'media_player.select_source(media_player.lounge_room, source="DVD")',
+        "media_player.select_source(media_player.lounge_room, source=dvd)",
+        'media_player.select_source(media_player.living_room, source="dvd")',  # no source selection
+        'climate.set_hvac_mode(climate.hvac, hvac_mode="heat_cool")',
+        'climate.set_hvac_mode(climate.heatpump, hvac_mode="cool")',
+        "climate.set_hvac_mode(climate.hvac)",
+        "climate.set_temperature(climate.hvac, temperature=36)",
+    ],
+)
+def test_rejects_new_services(text: str) -> None:
+    assert not accepts(SERVICE_GRAMMAR, text)
 
 
 @pytest.mark.parametrize(

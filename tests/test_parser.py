@@ -96,6 +96,29 @@ def test_v001_arguments_of_every_kind() -> None:
     )
 
 
+def test_new_service_calls_in_every_format() -> None:
+    """Issue 11's services: the grammar's bare `true`, a quoted source with a blank, JSON booleans."""
+    reply = parse_reply(
+        "Done.\n"
+        "fan.increase_speed(fan.living_room_fan)\n"
+        "fan.decrease_speed(fan.living_room_fan, percentage_step=25)\n"
+        "media_player.volume_mute(media_player.living_room, is_volume_muted=true)\n"
+        'media_player.select_source(media_player.lounge_room, source="HDMI 1")\n'
+        '{"service": "media_player.volume_mute", "target_device": "media_player.bedroom", "is_volume_muted": false}\n'
+        '<tool_call>{"name": "media_player.select_source", '
+        '"arguments": {"entity_id": "media_player.lounge_room", "source": "dvd"}}</tool_call>'
+    )
+    assert reply.speech == "Done."
+    assert reply.calls == (
+        Call("media_player", "select_source", "media_player.lounge_room", {"source": "dvd"}),  # tool calls first
+        Call("fan", "increase_speed", "fan.living_room_fan"),
+        Call("fan", "decrease_speed", "fan.living_room_fan", {"percentage_step": 25}),
+        Call("media_player", "volume_mute", "media_player.living_room", {"is_volume_muted": "true"}),
+        Call("media_player", "select_source", "media_player.lounge_room", {"source": "HDMI 1"}),
+        Call("media_player", "volume_mute", "media_player.bedroom", {"is_volume_muted": False}),
+    )
+
+
 def test_tool_call_with_arguments_as_a_json_string() -> None:
     reply = parse_reply(
         '<tool_call>{"name": "climate.set_temperature", "arguments": "{\\"entity_id\\": \\"climate.hvac\\", '

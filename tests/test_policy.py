@@ -29,6 +29,7 @@ from custom_components.home_llm.snapshot import Device, House
 
 from .adversarial import ARG_HOUSE
 from .houses import MIXED_HOUSE
+from .test_new_services import SERVICE_HOUSE
 
 
 def test_allowed() -> None:
@@ -181,6 +182,95 @@ def test_arguments_refused(service: str, entity_id: str, arguments: dict, reason
     assert reason in verdict.reason
 
 
+@pytest.mark.parametrize(
+    ("service", "entity_id", "arguments", "sent"),
+    [
+        ("fan.increase_speed", "fan.living_room_fan", {}, {}),
+        ("fan.decrease_speed", "fan.living_room_fan", {}, {}),
+        ("fan.increase_speed", "fan.living_room_fan", {"percentage_step": "25"}, {"percentage_step": 25}),
+        ("fan.decrease_speed", "fan.living_room_fan", {"percentage_step": "10%"}, {"percentage_step": 10}),
+        (
+            "media_player.volume_mute",
+            "media_player.living_room",
+            {"is_volume_muted": "true"},
+            {"is_volume_muted": True},
+        ),
+        (
+            "media_player.volume_mute",
+            "media_player.living_room",
+            {"is_volume_muted": False},
+            {"is_volume_muted": False},
+        ),
+        (
+            "media_player.volume_mute",
+            "media_player.living_room",
+            {"is_volume_muted": "FALSE"},
+            {"is_volume_muted": False},
+        ),
+        ("media_player.select_source", "media_player.lounge_room", {"source": "youtube"}, {"source": "youtube"}),
+        ("media_player.select_source", "media_player.lounge_room", {"source": " DVD "}, {"source": "dvd"}),
+        ("climate.set_hvac_mode", "climate.hvac", {"hvac_mode": "Heat"}, {"hvac_mode": "heat"}),
+        ("climate.set_temperature", "climate.hvac", {"temperature": "23.5"}, {"temperature": 23.5}),
+        (
+            "climate.set_temperature",
+            "climate.heatpump",
+            {"temperature": 20, "hvac_mode": "off"},
+            {"temperature": 20.0, "hvac_mode": "off"},
+        ),
+    ],
+)
+def test_new_services_accepted_and_normalized(service: str, entity_id: str, arguments: dict, sent: dict) -> None:
+    domain, _, name = service.partition(".")
+    verdict = check_call(Call(domain, name, entity_id, arguments), SERVICE_HOUSE)
+    assert verdict.allowed, verdict.reason
+    assert verdict.call.arguments == sent
+
+
+@pytest.mark.parametrize(
+    ("service", "entity_id", "arguments", "reason"),
+    [
+        (
+            "fan.increase_speed",
+            "fan.preset_only_limited_fan",
+            {},
+            "Preset Only Limited Fan does not support fan.increase_speed",
+        ),
+        (
+            "fan.decrease_speed",
+            "fan.preset_only_limited_fan",
+            {},
+            "Preset Only Limited Fan does not support fan.decrease_speed",
+        ),
+        ("fan.increase_speed", "fan.living_room_fan", {"percentage_step": 0}, "between 1 and 100"),
+        ("fan.increase_speed", "fan.living_room_fan", {"percentage_step": 101}, "between 1 and 100"),
+        ("fan.increase_speed", "fan.living_room_fan", {"percentage": 50}, "does not take an argument 'percentage'"),
+        ("media_player.volume_mute", "media_player.living_room", {"is_volume_muted": "maybe"}, "true or false"),
+        ("media_player.volume_mute", "media_player.living_room", {"is_volume_muted": 1}, "true or false"),
+        ("media_player.volume_mute", "media_player.living_room", {}, "needs is_volume_muted"),
+        ("media_player.volume_mute", "media_player.lounge_room", {"is_volume_muted": True}, "does not support"),
+        (
+            "media_player.select_source",
+            "media_player.lounge_room",
+            {"source": "Netflix"},
+            "source must be one of dvd, youtube, not 'Netflix'",
+        ),
+        ("media_player.select_source", "media_player.lounge_room", {}, "needs source"),
+        ("media_player.select_source", "media_player.living_room", {"source": "dvd"}, "does not support"),
+        ("climate.set_hvac_mode", "climate.hvac", {"hvac_mode": "heat_cool"}, "must be one of off, heat, cool"),
+        ("climate.set_hvac_mode", "climate.hvac", {}, "needs hvac_mode"),
+        ("climate.set_temperature", "climate.hvac", {"temperature": 36}, "between 7 and 35"),
+        ("climate.set_temperature", "climate.hvac", {"temperature": "warm"}, "must be a number"),
+        ("climate.set_temperature", "climate.heatpump", {"target_temp_low": 20, "target_temp_high": 24}, "does not"),
+        ("climate.set_temperature", "climate.hvac", {"target_temp_low": 25, "target_temp_high": 24}, "above"),
+    ],
+)
+def test_new_services_refused(service: str, entity_id: str, arguments: dict, reason: str) -> None:
+    domain, _, name = service.partition(".")
+    verdict = check_call(Call(domain, name, entity_id, arguments), SERVICE_HOUSE)
+    assert not verdict.allowed
+    assert reason in verdict.reason
+
+
 def test_opening_a_garage_door_by_position_is_sensitive() -> None:
     verdict = _check("cover.set_cover_position", "cover.garage_door", {"position": 50})
     assert not verdict.allowed and "sensitive" in verdict.reason
@@ -230,6 +320,8 @@ def test_feature_bits_match_home_assistant() -> None:
     assert a.FAN_PRESET_MODE == FanEntityFeature.PRESET_MODE
     assert a.COVER_SET_POSITION == CoverEntityFeature.SET_POSITION
     assert a.MEDIA_PLAYER_VOLUME_SET == MediaPlayerEntityFeature.VOLUME_SET
+    assert a.MEDIA_PLAYER_VOLUME_MUTE == MediaPlayerEntityFeature.VOLUME_MUTE
+    assert a.MEDIA_PLAYER_SELECT_SOURCE == MediaPlayerEntityFeature.SELECT_SOURCE
     assert a.WATER_HEATER_TARGET_TEMPERATURE == WaterHeaterEntityFeature.TARGET_TEMPERATURE
     assert a.TODO_CREATE_ITEM == TodoListEntityFeature.CREATE_TODO_ITEM
 

@@ -2,8 +2,9 @@
 
 For each service: which arguments it takes (in slots: one choice per slot, some slots required),
 and for each argument the values this entity allows, read from its snapshot attributes (supported
-features, min/max temperature, its own hvac/fan/preset modes, colour modes...). The policy reads
-values through `check_arguments`; the grammar writes only values from the same `value_domain`.
+features, min/max temperature, its own hvac/fan/preset modes, colour modes, a player's sources...).
+The policy reads values through `check_arguments`; the grammar writes only values from the same
+`value_domain`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ class Rgb:
 
 
 @dataclass(frozen=True, slots=True)
+class Flag:
+    """A boolean: true or false."""
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     max_length: int
 
@@ -44,7 +50,7 @@ class Duration:
     max_seconds: int
 
 
-ValueDomain = Range | Choice | Rgb | Text | Duration
+ValueDomain = Range | Choice | Rgb | Flag | Text | Duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +83,12 @@ SERVICE_SLOTS: dict[tuple[str, str], tuple[Slot, ...]] = {
     ("climate", "set_humidity"): (_required(("humidity",)),),
     ("fan", "set_percentage"): (_required(("percentage",)),),
     ("fan", "set_preset_mode"): (_required(("preset_mode",)),),
+    ("fan", "increase_speed"): (_optional("percentage_step"),),
+    ("fan", "decrease_speed"): (_optional("percentage_step"),),
     ("cover", "set_cover_position"): (_required(("position",)),),
     ("media_player", "volume_set"): (_required(("volume_level",)),),
+    ("media_player", "volume_mute"): (_required(("is_volume_muted",)),),
+    ("media_player", "select_source"): (_required(("source",)),),
     ("humidifier", "set_humidity"): (_required(("humidity",)),),
     ("water_heater", "set_temperature"): (_required(("temperature",)),),
     ("todo", "add_item"): (_required(("item",)),),
@@ -104,10 +114,21 @@ FAN_SET_SPEED = 1
 FAN_PRESET_MODE = 8
 COVER_SET_POSITION = 4
 MEDIA_PLAYER_VOLUME_SET = 4
+MEDIA_PLAYER_VOLUME_MUTE = 8
+MEDIA_PLAYER_SELECT_SOURCE = 2048
 WATER_HEATER_TARGET_TEMPERATURE = 1
 TODO_CREATE_ITEM = 1
 MAX_TODO_ITEM = 100
 MAX_TIMER_SECONDS = 24 * 3600
+
+# Services Home Assistant registers for entities with a feature only (it refuses the others):
+# checked even when the call has no argument, so that the grammar never offers them.
+SERVICE_FEATURES: dict[tuple[str, str], int] = {
+    ("fan", "increase_speed"): FAN_SET_SPEED,
+    ("fan", "decrease_speed"): FAN_SET_SPEED,
+    ("media_player", "volume_mute"): MEDIA_PLAYER_VOLUME_MUTE,
+    ("media_player", "select_source"): MEDIA_PLAYER_SELECT_SOURCE,
+}
 
 
 class ArgumentError(ValueError):
@@ -190,10 +211,16 @@ def value_domain(domain: str, name: str, device: Device) -> ValueDomain | None:
             return Range(0, 100, True) if features & FAN_SET_SPEED else None
         case ("fan", "preset_mode"):
             return _choice(device, "preset_modes") if features & FAN_PRESET_MODE else None
+        case ("fan", "percentage_step"):
+            return Range(1, 100, True) if features & FAN_SET_SPEED else None
         case ("cover", "position"):
             return Range(0, 100, True) if features & COVER_SET_POSITION else None
         case ("media_player", "volume_level"):
             return Range(0, 1, False) if features & MEDIA_PLAYER_VOLUME_SET else None
+        case ("media_player", "is_volume_muted"):
+            return Flag() if features & MEDIA_PLAYER_VOLUME_MUTE else None
+        case ("media_player", "source"):
+            return _choice(device, "source_list") if features & MEDIA_PLAYER_SELECT_SOURCE else None
         case ("humidifier", "humidity"):
             return _range(device, "min_humidity", "max_humidity", integer=True, default=(0, 100))
         case ("water_heater", "temperature"):
@@ -220,8 +247,16 @@ def usable_choices(domain: str, service: str, device: Device) -> list[list[tuple
     return slots
 
 
+def _has_service_feature(domain: str, service: str, device: Device) -> bool:
+    """Whether `device` has the feature Home Assistant needs for this service (if any)."""
+    needed = SERVICE_FEATURES.get((domain, service), 0)
+    return _features(device) & needed == needed
+
+
 def service_available(domain: str, service: str, device: Device) -> bool:
-    """Whether `device` can take every argument the service requires."""
+    """Whether `device` supports the service and can take every argument it requires."""
+    if not _has_service_feature(domain, service, device):
+        return False
     slots = SERVICE_SLOTS.get((domain, service), ())
     usable = usable_choices(domain, service, device)
     return all(groups or not slot.required for slot, groups in zip(slots, usable, strict=True))
@@ -235,6 +270,8 @@ def service_signature(domain: str, service: str) -> str:
 
 def check_arguments(domain: str, service: str, device: Device, arguments: Mapping[str, object]) -> dict[str, object]:
     """The arguments as Home Assistant takes them, or ArgumentError saying what is wrong."""
+    if not _has_service_feature(domain, service, device):
+        raise ArgumentError(f"{device.name} does not support {domain}.{service}")
     slots = SERVICE_SLOTS.get((domain, service), ())
     known = [name for slot in slots for group in slot.choices for name in group]
     normalized: dict[str, object] = {}
@@ -282,6 +319,8 @@ def normalize(name: str, value_range: ValueDomain, value: object) -> object:
             raise ArgumentError(f"{name} must be one of {', '.join(options)}, not {_shown(value)}")
         case Rgb():
             return _normalize_rgb(value)
+        case Flag():
+            return _normalize_flag(name, value)
         case Text(max_length):
             if isinstance(value, int | float) and not isinstance(value, bool):
                 value = str(value)
@@ -342,6 +381,15 @@ def _normalize_rgb(value: object) -> tuple[int, int, int]:
         raise ArgumentError("rgb_color must be three numbers from 0 to 255, like (255, 0, 0)")
     red, green, blue = (int(p) for p in parts if p is not None)
     return (red, green, blue)
+
+
+def _normalize_flag(name: str, value: object) -> bool:
+    """True or false: a JSON boolean, or the words the grammar writes (`true`, `false`)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().casefold() in ("true", "false"):
+        return value.strip().casefold() == "true"
+    raise ArgumentError(f"{name} must be true or false, not {_shown(value)}")
 
 
 def _seconds(value: object) -> int | None:

@@ -16,6 +16,7 @@ from .arguments import (
     SERVICE_SLOTS,
     Choice,
     Duration,
+    Flag,
     Range,
     Rgb,
     Text,
@@ -94,6 +95,8 @@ def value_gbnf(value: ValueDomain) -> str | None:
         case Rgb():
             byte = "(" + " | ".join(int_range(0, 255)) + ")"
             return f'"(" {byte} ", " {byte} ", " {byte} ")"'
+        case Flag():
+            return '"true" | "false"'  # bare words, as the parser reads them back
         case Text():
             # Plain characters only: no quote, backslash or control character; not blank at the ends.
             char = '[^"\\\\\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]'

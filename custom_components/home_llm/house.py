@@ -41,6 +41,7 @@ SNAPSHOT_ATTRIBUTES = frozenset(
         "percentage",
         "current_position",
         "volume_level",
+        "source_list",
         "media_title",
         "device_class",
         "supported_features",

@@ -45,6 +45,11 @@ _NO_CALL_EXAMPLE = (
 )
 
 
+# Shown whenever a device has it: a call argument must name one of these (a player's sources),
+# and the model cannot guess them from the device's name. Hvac modes are standard words: left out.
+_ARGUMENT_CHOICES = ("source_list",)
+
+
 def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
     """`light.office 'Office Light' = on`, the model card's device line.
 
@@ -53,7 +58,7 @@ def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
     """
     name = device.name.replace("'", "")
     line = f"{device.entity_id} '{name}' = {device.state}"
-    for attribute in extra_attributes:
+    for attribute in dict.fromkeys((*extra_attributes, *_ARGUMENT_CHOICES)):
         value = device.attributes.get(attribute)
         if value is not None:
             line += f";{attribute}={_attribute_text(value)}"
