@@ -46,8 +46,10 @@ from custom_components.home_llm.const import (
 )
 
 from .fake_hub import FakeHub, HubFile, make_gguf, start_fake_hub
+from .test_gguf_fuzz import STRING, WEIGHTS, gguf_file, gguf_string, u32
 
 SMOL_TITLE = "Smollm2 135M 8k Lc100K Mix1 Ep2"
+SMOL_DOWNLOAD = "acon96--Home-3B-v3-GGUF--SmolLM2-135M-Instruct.Q4_1.gguf"  # named after the repository and file
 
 
 @pytest.fixture(autouse=True)
@@ -231,6 +233,45 @@ async def test_local_errors(hass: HomeAssistant, models_dir: Path, model_path: P
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
+def _fill_with_bad_files(models_dir: Path) -> None:
+    """One usable file and two that crashed the local list before: a lying length and an odd name."""
+    models_dir.mkdir(parents=True)
+    make_gguf(models_dir / "tiny.Q6_K.gguf", file_type=LlamaFileType.MOSTLY_Q6_K)
+    (models_dir / "hostile.gguf").write_bytes(gguf_file([gguf_string(b"k", 2**63) + u32(STRING)], [WEIGHTS]))
+    (models_dir / "two\nlines.gguf").write_bytes(b"GGUF")
+
+
+def _check_skipped(result: dict[str, Any], models_dir: Path) -> None:
+    """The form offers the usable file and names each skipped one with its translated reason."""
+    assert [Path(option["value"]).name for option in _options(result, CONF_MODEL_PATH)] == ["tiny.Q6_K.gguf"]
+    assert result["errors"] == {"base": "models_skipped"}
+    skipped = result["description_placeholders"]["skipped"].splitlines()
+    assert skipped[0].startswith("- hostile.gguf is incomplete or damaged (a metadata key of 9223372036854775808")
+    assert skipped[1] == "- two?lines.gguf is not a GGUF model file. Download a .gguf file of the model."
+    assert result["description_placeholders"]["folder"] == str(models_dir)
+
+
+async def test_local_names_skipped_files(hass: HomeAssistant, models_dir: Path, tmp_path: Path) -> None:
+    _fill_with_bad_files(models_dir)
+    result = await _choose(hass, "local")
+    assert result["step_id"] == "local"
+    _check_skipped(result, models_dir)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_MODEL_PATH: str(tmp_path / "x")})
+    assert result["errors"] == {CONF_MODEL_PATH: "model_not_found", "base": "models_skipped"}
+
+
+async def test_reconfigure_names_skipped_files(hass: HomeAssistant, models_dir: Path) -> None:
+    _fill_with_bad_files(models_dir)
+    path = str(models_dir / "tiny.Q6_K.gguf")
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=path, data={CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: path}
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    _check_skipped(result, models_dir)
+
+
 async def test_one_entry_per_model_file(hass: HomeAssistant, models_dir: Path, model: str) -> None:
     path = model
     MockConfigEntry(domain=DOMAIN, unique_id=path, data={CONF_MODEL_PATH: path}).add_to_hass(hass)
@@ -277,12 +318,12 @@ async def test_huggingface_download_creates_entry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     entries = hass.config_entries.async_entries(DOMAIN)
-    assert [entry.data[CONF_MODEL_PATH] for entry in entries] == [str(models_dir / "SmolLM2-135M-Instruct.Q4_1.gguf")]
+    assert [entry.data[CONF_MODEL_PATH] for entry in entries] == [str(models_dir / SMOL_DOWNLOAD)]
     assert entries[0].title == SMOL_TITLE
     assert entries[0].state is ConfigEntryState.LOADED
     assert hub.dropped == 1  # the transfer was cut once and resumed
-    assert sorted(os.listdir(models_dir)) == ["SmolLM2-135M-Instruct.Q4_1.gguf"]
-    assert (models_dir / "SmolLM2-135M-Instruct.Q4_1.gguf").stat().st_size == len(smol)
+    assert sorted(os.listdir(models_dir)) == [SMOL_DOWNLOAD]
+    assert (models_dir / SMOL_DOWNLOAD).stat().st_size == len(smol)
     await _unload_all(hass)
 
 
@@ -316,7 +357,7 @@ def _served(tmp_path: Path, fault: str) -> HubFile:
         ("checksum", "download_checksum", []),
         ("no_space", "download_no_space", []),
         ("gone", "download_failed", []),
-        ("unloadable", "model_load_failed", ["m.Q4_K_M.gguf"]),
+        ("unloadable", "model_load_failed", ["owner--repo--m.Q4_K_M.gguf"]),
     ],
 )
 async def test_download_failures(
@@ -341,7 +382,7 @@ async def test_file_that_already_has_an_entry(
     hass: HomeAssistant, models_dir: Path, hub: FakeHub, tmp_path: Path
 ) -> None:
     hub.repos["owner/repo"] = {"sub/m.Q4_K_M.gguf": HubFile(make_gguf(tmp_path / "m.gguf"))}
-    target = str(models_dir.parent.resolve() / "models" / "m.Q4_K_M.gguf")
+    target = str(models_dir.parent.resolve() / "models" / "owner--repo--sub--m.Q4_K_M.gguf")
     MockConfigEntry(domain=DOMAIN, unique_id=target, data={CONF_MODEL_PATH: target}).add_to_hass(hass)
     result = await _choose(hass, "huggingface")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": "owner/repo"})
@@ -360,7 +401,7 @@ async def test_leaving_mid_download_leaves_nothing(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"repo_id": "owner/repo"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"file": "m.Q4_K_M.gguf"})
     assert result["type"] is FlowResultType.SHOW_PROGRESS
-    part = models_dir / "m.Q4_K_M.gguf.part"
+    part = models_dir / "owner--repo--m.Q4_K_M.gguf.part"
     for _ in range(200):
         await asyncio.sleep(0.05)
         if part.exists() and part.stat().st_size > 300_000:

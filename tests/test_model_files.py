@@ -17,6 +17,7 @@ from custom_components.home_llm.model_files import (
     ModelFileError,
     describe_size,
     download_hub_file,
+    download_target,
     find_local_models,
     list_hub_files,
     quant_from_filename,
@@ -28,6 +29,7 @@ from .fake_hub import FakeHub, make_gguf, start_fake_hub
 from .fake_hub import HubFile as ServedFile
 
 REPO_ID = "acon96/Home-3B-v3-GGUF"
+PREFIX = "acon96--Home-3B-v3-GGUF--"  # downloads are named after their repository
 
 
 @pytest.fixture
@@ -140,17 +142,34 @@ def test_lora_adapter(tmp_path: Path, model_path: Path) -> None:
 
 
 def test_find_local_models(tmp_path: Path) -> None:
-    assert find_local_models(tmp_path / "absent") == []
+    assert find_local_models(tmp_path / "absent") == ([], [])
     make_gguf(tmp_path / "b.Q4_K_M.gguf")
     make_gguf(tmp_path / "a.Q6_K.gguf", file_type=LlamaFileType.MOSTLY_Q6_K)
     make_gguf(tmp_path / "adapter.gguf", gguf_type="adapter")  # not a model
     (tmp_path / "broken.gguf").write_bytes(b"GGUF")  # skipped
     (tmp_path / "notes.txt").write_text("not a model")
-    found = find_local_models(tmp_path)
+    found, skipped = find_local_models(tmp_path)
     assert [(Path(info.path).name, info.quant) for info in found] == [
         ("a.Q6_K.gguf", "Q6_K"),
         ("b.Q4_K_M.gguf", "Q4_K_M"),
     ]
+    assert [(Path(err.path).name, err.key) for err in skipped] == [("broken.gguf", "model_not_gguf")]
+
+
+def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_gguf(tmp_path / "locked.gguf")
+    real_open = open
+
+    def refuse(path: object, *args: object, **kwargs: object) -> object:
+        if str(path).endswith("locked.gguf"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", refuse)
+    found, skipped = find_local_models(tmp_path)
+    assert found == []
+    assert [(Path(err.path).name, err.key) for err in skipped] == [("locked.gguf", "model_unreadable")]
+    assert "Permission denied" in skipped[0].detail
 
 
 @pytest.mark.parametrize(
@@ -232,13 +251,60 @@ async def test_download(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> No
     hub.repos[REPO_ID] = {"Home-3B-v3.q4_k_m.gguf": ServedFile(data)}
     folder = tmp_path / "models"
     path = await _download(hass, _listed(hub, "Home-3B-v3.q4_k_m.gguf"), folder)
-    assert Path(path) == folder / "Home-3B-v3.q4_k_m.gguf"
+    assert Path(path) == folder / "acon96--Home-3B-v3-GGUF--Home-3B-v3.q4_k_m.gguf"
     assert _content(path) == data
-    assert sorted(p.name for p in folder.iterdir()) == ["Home-3B-v3.q4_k_m.gguf"]
+    assert sorted(p.name for p in folder.iterdir()) == ["acon96--Home-3B-v3-GGUF--Home-3B-v3.q4_k_m.gguf"]
     # A second time the file is already there: nothing is fetched.
     fetched = len(hub.requests)
     assert download_hub_file(REPO_ID, _listed(hub, "Home-3B-v3.q4_k_m.gguf"), folder, cancel=threading.Event()) == path
     assert len(hub.requests) == fetched
+
+
+def test_download_target_keeps_hub_paths_apart(tmp_path: Path) -> None:
+    def target(repo_id: str, filename: str) -> str:
+        return Path(download_target(tmp_path, repo_id, HubFile(filename, 1, None, None))).name
+
+    names = {
+        target("owner/repo", "m.gguf"),
+        target("owner/repo", "a/m.gguf"),
+        target("owner/repo", "b/m.gguf"),
+        target("other/repo", "m.gguf"),
+    }
+    assert names == {
+        "owner--repo--m.gguf",
+        "owner--repo--a--m.gguf",
+        "owner--repo--b--m.gguf",
+        "other--repo--m.gguf",
+    }
+    assert target("owner/repo", "../../escape.gguf") == "owner--repo--..--..--escape.gguf"  # stays in the folder
+    assert len(target("owner/repo", "x" * 300 + ".gguf").encode()) <= 255  # a name the file system accepts
+
+
+async def test_same_file_name_in_two_folders(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    first = make_gguf(tmp_path / "1.gguf", name="First model")
+    second = make_gguf(tmp_path / "2.gguf", name="Other model")
+    assert len(first) == len(second) and first != second
+    hub.repos[REPO_ID] = {"a/m.Q4_K_M.gguf": ServedFile(first), "b/m.Q4_K_M.gguf": ServedFile(second)}
+    folder = tmp_path / "models"
+    first_path = await _download(hass, _listed(hub, "a/m.Q4_K_M.gguf"), folder)
+    second_path = await _download(hass, _listed(hub, "b/m.Q4_K_M.gguf"), folder)
+    assert first_path != second_path
+    assert (_content(first_path), _content(second_path)) == (first, second)
+
+
+async def test_reused_file_is_checked(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
+    data = make_gguf(tmp_path / "src.gguf", name="Right model")
+    hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data)}
+    file = _listed(hub, "m.Q4_K_M.gguf")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    stale = download_target(folder, REPO_ID, file)
+    wrong = make_gguf(Path(stale), name="Wrong model")  # same size, other bytes
+    assert len(wrong) == len(data)
+    path = await _download(hass, file, folder)
+    assert path == stale
+    assert _content(path) == data
+    assert any("/resolve/" in request for request, _ in hub.requests)  # fetched again, not reused
 
 
 async def test_interrupted_download_resumes(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
@@ -257,7 +323,7 @@ async def test_partial_file_from_an_earlier_run_is_resumed(hass: HomeAssistant, 
     hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data)}
     folder = tmp_path / "models"
     folder.mkdir()
-    (folder / "m.Q4_K_M.gguf.part").write_bytes(data[:1000])
+    (folder / f"{PREFIX}m.Q4_K_M.gguf.part").write_bytes(data[:1000])
     path = await _download(hass, _listed(hub, "m.Q4_K_M.gguf"), folder)
     assert _content(path) == data
     assert hub.requests[-1][1] == "bytes=1000-"
@@ -268,7 +334,7 @@ async def test_server_that_ignores_range_starts_again(hass: HomeAssistant, hub: 
     hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data, ignore_range=True)}
     folder = tmp_path / "models"
     folder.mkdir()
-    (folder / "m.Q4_K_M.gguf.part").write_bytes(b"x" * 1000)  # would fail the checksum if kept
+    (folder / f"{PREFIX}m.Q4_K_M.gguf.part").write_bytes(b"x" * 1000)  # would fail the checksum if kept
     path = await _download(hass, _listed(hub, "m.Q4_K_M.gguf"), folder)
     assert _content(path) == data
 
@@ -276,7 +342,7 @@ async def test_server_that_ignores_range_starts_again(hass: HomeAssistant, hub: 
 async def test_complete_partial_file_is_only_checked(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
     folder = tmp_path / "models"
     folder.mkdir()
-    data = make_gguf(folder / "m.Q4_K_M.gguf.part")  # every byte there; the hub lists no checksum
+    data = make_gguf(folder / f"{PREFIX}m.Q4_K_M.gguf.part")  # every byte there; the hub lists no checksum
     file = HubFile("m.Q4_K_M.gguf", len(data), None, "Q4_K_M")
     path = await hass.async_add_executor_job(_blocking_download, file, folder)
     assert _content(path) == data
@@ -284,13 +350,25 @@ async def test_complete_partial_file_is_only_checked(hass: HomeAssistant, hub: F
 
 
 async def test_more_bytes_than_listed(hass: HomeAssistant, hub: FakeHub, tmp_path: Path) -> None:
-    data = make_gguf(tmp_path / "src.gguf")
+    data = make_gguf(tmp_path / "src.gguf", tensor_values=1_000_000)  # 4 MB where 100 kB were listed
     hub.repos[REPO_ID] = {"m.Q4_K_M.gguf": ServedFile(data)}
-    file = HubFile("m.Q4_K_M.gguf", len(data) - 100, None, "Q4_K_M")
+    file = HubFile("m.Q4_K_M.gguf", 100_000, None, "Q4_K_M")
+    progress: list[int] = []
+
+    def run() -> str:
+        return download_hub_file(
+            REPO_ID,
+            file,
+            tmp_path / "models",
+            cancel=threading.Event(),
+            on_progress=lambda done, _: progress.append(done),
+        )
+
     with pytest.raises(ModelFileError) as err:
-        await hass.async_add_executor_job(_blocking_download, file, tmp_path / "models")
+        await hass.async_add_executor_job(run)
     assert err.value.key == "download_failed"
-    assert "expected" in err.value.detail
+    assert "more than the 100000 bytes" in err.value.detail
+    assert max(progress, default=0) <= file.size  # it stopped at the declared size
     assert list((tmp_path / "models").iterdir()) == []
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import UnknownFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -30,6 +30,7 @@ from homeassistant.helpers.selector import (
     TemplateSelector,
     TextSelector,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 
 from .backends import BackendError
@@ -111,6 +112,7 @@ CONF_HUB_FILE = "file"
 VALIDATION_CONTEXT = 512  # the test load only proves the file loads; a small context keeps it cheap
 PROGRESS_INTERVAL = 1.0  # seconds between percentage updates of the download step
 IMPORT_TIMEOUT = 120
+MAX_SKIPPED_SHOWN = 10  # files named in the "skipped" message; the rest are counted
 
 
 def llama_cpp_importable() -> bool:
@@ -176,6 +178,20 @@ def _model_path_schema(models: list[ModelInfo], default: str | None) -> vol.Sche
             )
         }
     )
+
+
+async def _async_describe_skipped(hass: HomeAssistant, skipped: list[ModelFileError]) -> str:
+    """One line per skipped file: its name and the translated reason (the same message as when it is typed in)."""
+    translations = await async_get_translations(hass, hass.config.language, "config", {DOMAIN})
+    lines = []
+    for err in skipped[:MAX_SKIPPED_SHOWN]:
+        reason = translations.get(f"component.{DOMAIN}.config.error.{err.key}", err.key)
+        # The name comes from the file system: no line breaks or other control characters in the form.
+        name = "".join(char if char.isprintable() else "?" for char in Path(err.path).name)
+        lines.append("- " + reason.replace("{path}", name).replace("{detail}", err.detail))
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        lines.append(f"- (+{len(skipped) - MAX_SKIPPED_SHOWN})")
+    return "\n".join(lines)
 
 
 class _DownloadProgress:
@@ -292,7 +308,9 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             self._hub_file = self._hub_files[user_input[CONF_HUB_FILE]]
             # One entry per file: known before the download, so none is wasted.
-            target = await self.hass.async_add_executor_job(download_target, self._models_dir, self._hub_file)
+            target = await self.hass.async_add_executor_job(
+                download_target, self._models_dir, self._repo_id, self._hub_file
+            )
             await self.async_set_unique_id(target)
             self._abort_if_unique_id_configured()
             return await self.async_step_download()
@@ -398,7 +416,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         if (install := await self._async_require_llama_cpp("local")) is not None:
             return install
         errors: dict[str, str] = {}
-        placeholders = {"folder": self._models_dir, "path": "", "detail": ""}
+        placeholders = {"folder": self._models_dir, "path": "", "detail": "", "skipped": ""}
         default = None
         if user_input is not None:
             default = user_input[CONF_MODEL_PATH].strip()
@@ -409,13 +427,21 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
                 placeholders |= {"path": err.path, "detail": err.detail}
             else:
                 return self._create_llama_entry(info)
-        models = await self.hass.async_add_executor_job(find_local_models, self._models_dir)
+        models = await self._async_local_models(errors, placeholders)
         return self.async_show_form(
             step_id="local",
             data_schema=_model_path_schema(models, default or (models[0].path if models else None)),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def _async_local_models(self, errors: dict[str, str], placeholders: dict[str, str]) -> list[ModelInfo]:
+        """The models folder's usable models; the files skipped, and why, go into a form-wide message."""
+        models, skipped = await self.hass.async_add_executor_job(find_local_models, self._models_dir)
+        if skipped:
+            errors.setdefault("base", "models_skipped")
+            placeholders["skipped"] = await _async_describe_skipped(self.hass, skipped)
+        return models
 
     async def _async_validate(self, path: str) -> ModelInfo:
         """Header checks, one entry per file, then a real load. Raises ModelFileError."""
@@ -437,7 +463,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         if entry.data.get(CONF_BACKEND, BACKEND_LLAMA_CPP) != BACKEND_LLAMA_CPP:
             return self.async_abort(reason="reconfigure_remote")
         errors: dict[str, str] = {}
-        placeholders = {"folder": self._models_dir, "path": "", "detail": ""}
+        placeholders = {"folder": self._models_dir, "path": "", "detail": "", "skipped": ""}
         default = entry.data[CONF_MODEL_PATH]
         if user_input is not None:
             default = user_input[CONF_MODEL_PATH].strip()
@@ -454,7 +480,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry, unique_id=info.path, title=_model_title(info), data_updates={CONF_MODEL_PATH: info.path}
                 )
-        models = await self.hass.async_add_executor_job(find_local_models, self._models_dir)
+        models = await self._async_local_models(errors, placeholders)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_model_path_schema(models, default),

@@ -6,6 +6,7 @@ Everything here blocks (file and network I/O): call it from an executor.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ DOWNLOAD_CHUNK = 1 << 20
 DOWNLOAD_RETRIES = 5  # reconnections (each resuming where the last one stopped) before giving up
 RETRY_DELAY = 1.0  # seconds between reconnections
 PART_SUFFIX = ".part"
+_MAX_FILE_NAME = 255 - len(PART_SUFFIX)  # bytes in a file name on common file systems, less the suffix
 
 # A quant name in a file name: "Home-3B-v3.q4_k_m.gguf", "model-Q6_K.gguf", "model.f16.gguf".
 _QUANT_IN_NAME = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[A-Za-z0-9]+)*|BF16|F16|F32)(?![A-Za-z0-9])", re.IGNORECASE)
@@ -72,98 +74,191 @@ _WANTED_KEYS = {
     "general.alignment",
     "tokenizer.chat_template",
 }
+# Limits from the format and llama.cpp (gguf.c): a file past them is damaged, whatever its size.
+_MAX_DIMS = 4  # GGML_MAX_DIMS
+_MAX_KEY = 65535  # a key or tensor name
+_MAX_KEPT_STRING = 1 << 20  # a chat template or name kept in memory; real ones are a few kB
+_MAX_ARRAY_DEPTH = 2  # an array of arrays at most
+_U64 = struct.Struct("<Q")
+_SKIP_BLOCK = 1 << 20  # bytes read at a time while skipping a vocabulary
+# The fewest bytes each counted item can take, so that a count can be checked against the file.
+_MIN_KV_BYTES = 8 + 4 + 1  # key length, value type, a one-byte value
+_MIN_TENSOR_BYTES = 8 + 4 + 4 + 8  # name length, dimension count, type, offset
+_MIN_ITEM_BYTES = {_STRING: 8, _ARRAY: 12} | {code: struct.calcsize(fmt) for code, fmt in _SCALAR_FORMATS.items()}
+
+
+class _BadHeader(Exception):
+    """A header the file cannot hold or the format forbids; `key` names the translated message."""
+
+    def __init__(self, detail: str, key: str = "model_truncated") -> None:
+        super().__init__(detail)
+        self.key = key
 
 
 class _HeaderReader:
-    """Reads a GGUF header sequentially; a short read means the file is cut."""
+    """Reads a GGUF header sequentially, checking every length and count against the bytes left."""
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: BinaryIO, size: int) -> None:
         self._file = file
+        self._size = size
+        self._position = 0
 
-    def read(self, size: int) -> bytes:
+    @property
+    def position(self) -> int:
+        """Bytes read so far."""
+        return self._position
+
+    def _claim(self, size: int, what: str) -> None:
+        """Refuse to read or skip more than the file still holds (a lying length, not a short file)."""
+        left = self._size - self._position
+        if size > left:
+            raise _BadHeader(f"{what} of {size} bytes at offset {self._position}, only {left} bytes left")
+        self._position += size
+
+    def read(self, size: int, what: str = "a value") -> bytes:
+        """`size` bytes, which the file must hold."""
+        self._claim(size, what)
         data = self._file.read(size)
         if len(data) < size:
-            raise EOFError("the header ends early")
+            raise _BadHeader("the file shrank while it was read")
         return data
 
+    def skip(self, size: int, what: str) -> None:
+        """Move past `size` bytes, which the file must hold."""
+        self._claim(size, what)
+        self._file.seek(self._position)
+
+    def skip_strings(self, count: int) -> None:
+        """Move past `count` strings, walking their lengths in memory: a vocabulary has 100,000+ of them,
+        and a read and a seek for each took 0.4 s. The loop is kept to the bare minimum for that reason."""
+        unpack, size = _U64.unpack_from, self._size
+        start, block, offset, limit = self._position, b"", 0, -1  # offset: the next string's, in the block
+        for _ in range(count):
+            if offset > limit:  # its length is not in the block: read the block that starts there
+                start += offset
+                if start > size:
+                    raise _BadHeader(f"a string that ends at offset {start}, past the file's end ({size} bytes)")
+                self._file.seek(start)
+                block, offset = self._file.read(_SKIP_BLOCK), 0
+                limit = len(block) - 8
+                if limit < 0:
+                    raise _BadHeader(f"a string's length at offset {start}, only {size - start} bytes left")
+            offset += 8 + unpack(block, offset)[0]
+        position = start + offset
+        if position > size:
+            raise _BadHeader(f"a string that ends at offset {position}, past the file's end ({size} bytes)")
+        self._position = position
+        self._file.seek(position)
+
     def scalar(self, fmt: str) -> Any:
+        """One fixed-size number."""
         return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
 
-    def string(self) -> str:
-        return self.read(self.scalar("<Q")).decode("utf-8", errors="replace")
+    def count(self, item_bytes: int, what: str) -> int:
+        """A count of items of at least `item_bytes` each, which must fit in the bytes left."""
+        count, left = self.scalar("<Q"), self._size - self._position
+        if count * item_bytes > left:
+            raise _BadHeader(f"{count} {what} at offset {self._position}, only {left} bytes left")
+        return count
 
-    def value(self, value_type: int, keep: bool) -> Any:
+    def string(self, limit: int, what: str) -> str:
+        """A length-prefixed UTF-8 string of at most `limit` bytes."""
+        length = self.scalar("<Q")
+        if length > limit:
+            self._claim(length, what)  # a length past the file's end is reported as such
+            raise _BadHeader(f"{what} of {length} bytes, more than {limit}")
+        return self.read(length, what).decode("utf-8", errors="replace")
+
+    def value(self, value_type: int, keep: bool, depth: int = 0) -> Any:
+        """One metadata value; only a kept scalar or string is returned, the rest is skipped."""
         if value_type in _SCALAR_FORMATS:
             return self.scalar(_SCALAR_FORMATS[value_type])
         if value_type == _STRING:
             if keep:
-                return self.string()
-            self._file.seek(self.scalar("<Q"), os.SEEK_CUR)
+                return self.string(_MAX_KEPT_STRING, "a string")
+            self.skip(self.scalar("<Q"), "a string")
             return None
         if value_type == _ARRAY:
-            item_type, count = self.scalar("<I"), self.scalar("<Q")
+            if depth >= _MAX_ARRAY_DEPTH:
+                raise _BadHeader(f"arrays nested more than {_MAX_ARRAY_DEPTH} deep")
+            item_type = self.scalar("<I")
+            if item_type not in _MIN_ITEM_BYTES:
+                raise _BadHeader(f"unknown array item type {item_type}")
+            count = self.count(_MIN_ITEM_BYTES[item_type], "array items")
             if item_type in _SCALAR_FORMATS:
-                self._file.seek(count * struct.calcsize(_SCALAR_FORMATS[item_type]), os.SEEK_CUR)
+                self.skip(count * _MIN_ITEM_BYTES[item_type], "an array")
+            elif item_type == _STRING:
+                self.skip_strings(count)
             else:
                 for _ in range(count):
-                    self.value(item_type, keep=False)
+                    self.value(item_type, keep=False, depth=depth + 1)
             return None
-        raise ValueError(f"unknown metadata value type {value_type}")
+        raise _BadHeader(f"unknown metadata value type {value_type}")
 
 
-def _read_header(file: BinaryIO) -> tuple[dict[str, Any], int]:
-    """The wanted metadata, and the offset where the last tensor's data ends."""
-    from gguf import GGML_QUANT_SIZES, GGUF_DEFAULT_ALIGNMENT, GGMLQuantizationType  # noqa: PLC0415
-
-    header = _HeaderReader(file)
+def _read_header(file: BinaryIO, size: int) -> tuple[dict[str, Any], int]:
+    """The wanted metadata, and the offset where the last tensor's data ends. Raises _BadHeader."""
+    header = _HeaderReader(file, size)
     header.read(8)  # magic and version, checked by the caller
-    tensor_count, kv_count = header.scalar("<Q"), header.scalar("<Q")
+    tensor_count = header.count(_MIN_TENSOR_BYTES, "tensors")
+    kv_count = header.count(_MIN_KV_BYTES, "metadata pairs")
     metadata: dict[str, Any] = {}
     for _ in range(kv_count):
-        key = header.string()
+        key = header.string(_MAX_KEY, "a metadata key")
         keep = key in _WANTED_KEYS or key.endswith(".context_length")
         value = header.value(header.scalar("<I"), keep)
         if keep:
             metadata[key] = value
     if not tensor_count:
-        raise ValueError("no tensors")
-    tensors_end = 0
-    for _ in range(tensor_count):
-        header.string()  # name
-        dims = [header.scalar("<Q") for _ in range(header.scalar("<I"))]
-        tensor_type, offset = header.scalar("<I"), header.scalar("<Q")
-        block_size, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(tensor_type)]
-        elements = 1
-        for dim in dims:
-            elements *= dim
-        tensors_end = max(tensors_end, offset + elements * type_size // block_size)
-    alignment = metadata.get("general.alignment") or GGUF_DEFAULT_ALIGNMENT
-    data_start = -(-file.tell() // alignment) * alignment
+        raise _BadHeader("no tensors")
+    tensors_end = max(_tensor_end(header) for _ in range(tensor_count))
+    alignment = _alignment(metadata)
+    data_start = -(-header.position // alignment) * alignment
     return metadata, data_start + tensors_end
+
+
+def _tensor_end(header: _HeaderReader) -> int:
+    """Read one tensor's description: where its data ends, counted from the data section's start."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType  # noqa: PLC0415
+
+    header.string(_MAX_KEY, "a tensor name")
+    dim_count = header.scalar("<I")
+    if dim_count > _MAX_DIMS:  # checked before reading: 40,000 huge dims made the product quadratic
+        raise _BadHeader(f"a tensor with {dim_count} dimensions, at most {_MAX_DIMS} allowed")
+    dims = [header.scalar("<Q") for _ in range(dim_count)]
+    tensor_type, offset = header.scalar("<I"), header.scalar("<Q")
+    try:
+        block_size, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(tensor_type)]
+    except (ValueError, KeyError) as err:
+        raise _BadHeader(f"unknown tensor type {tensor_type}") from err
+    return offset + math.prod(dims) * type_size // block_size  # at most 4 numbers under 2**64: cheap
+
+
+def _alignment(metadata: dict[str, Any]) -> int:
+    """general.alignment, which llama.cpp requires to be a positive power of two."""
+    from gguf import GGUF_DEFAULT_ALIGNMENT  # noqa: PLC0415
+
+    alignment = metadata.get("general.alignment", GGUF_DEFAULT_ALIGNMENT)
+    if isinstance(alignment, bool) or not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
+        raise _BadHeader(f"general.alignment is {alignment!r}, not a positive power of two", "model_bad_metadata")
+    return alignment
 
 
 def read_model_info(path: str | os.PathLike[str]) -> ModelInfo:
     """Check that `path` is a complete GGUF file and return what its header says.
 
-    Raises ModelFileError with key model_not_found, model_not_gguf, model_bad_version,
-    model_truncated or model_bad_metadata.
+    Raises ModelFileError with key model_not_found, model_unreadable, model_not_gguf,
+    model_bad_version, model_truncated or model_bad_metadata.
     """
     path = str(Path(path).expanduser().resolve())
     if not os.path.isfile(path):
         raise ModelFileError("model_not_found", path)
-    size = os.path.getsize(path)
-    with open(path, "rb") as file:
-        head = file.read(8)
-        if len(head) < 8 or head[:4] != GGUF_MAGIC:
-            raise ModelFileError("model_not_gguf", path)
-        (version,) = struct.unpack("<I", head[4:8])
-        if version not in SUPPORTED_GGUF_VERSIONS:
-            raise ModelFileError("model_bad_version", path, str(version))
-        file.seek(0)
-        try:
-            metadata, data_end = _read_header(file)
-        except (EOFError, ValueError, KeyError, struct.error) as err:
-            raise ModelFileError("model_truncated", path, str(err)) from err
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            metadata, data_end = _read_checked_header(file, size, path)
+    except OSError as err:
+        raise ModelFileError("model_unreadable", path, err.strerror or str(err)) from err
     if data_end > size:
         raise ModelFileError("model_truncated", path, f"tensor data ends at {data_end}, file has {size} bytes")
 
@@ -176,14 +271,35 @@ def read_model_info(path: str | os.PathLike[str]) -> ModelInfo:
         size=size,
         architecture=architecture,
         name=_text(metadata.get("general.name")),
-        context_length=context_length if isinstance(context_length, int) else None,
+        context_length=context_length if _positive_int(context_length) else None,
         chat_template=_text(metadata.get("tokenizer.chat_template")),
         quant=_quant_name(metadata.get("general.file_type")),
         gguf_type=_text(metadata.get("general.type")),
     )
 
 
+def _read_checked_header(file: BinaryIO, size: int, path: str) -> tuple[dict[str, Any], int]:
+    """Magic and version, then the header; every way a header can be wrong is a ModelFileError."""
+    head = file.read(8)
+    if len(head) < 8 or head[:4] != GGUF_MAGIC:
+        raise ModelFileError("model_not_gguf", path)
+    (version,) = struct.unpack("<I", head[4:8])
+    if version not in SUPPORTED_GGUF_VERSIONS:
+        raise ModelFileError("model_bad_version", path, str(version))
+    file.seek(0)
+    try:
+        return _read_header(file, size)
+    except _BadHeader as err:
+        raise ModelFileError(err.key, path, str(err)) from err
+
+
+def _positive_int(value: Any) -> bool:
+    """A real count (a bool is an int to Python, not to the format)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _text(value: Any) -> str | None:
+    """A metadata value that is text, or None."""
     return value if isinstance(value, str) else None
 
 
@@ -211,20 +327,21 @@ def quant_from_filename(filename: str) -> str | None:
     return matches[-1].upper() if matches else None
 
 
-def find_local_models(models_dir: str | os.PathLike[str]) -> list[ModelInfo]:
-    """The usable .gguf models (not LoRA adapters) in `models_dir`, by name; broken files are skipped."""
+def find_local_models(models_dir: str | os.PathLike[str]) -> tuple[list[ModelInfo], list[ModelFileError]]:
+    """The usable .gguf models (not LoRA adapters) in `models_dir` by name, and why each other .gguf was skipped."""
     folder = Path(models_dir)
     if not folder.is_dir():
-        return []
-    models = []
+        return [], []
+    models, skipped = [], []
     for path in sorted(folder.glob("*.gguf")):
         try:
             info = read_model_info(path)
-        except ModelFileError:
+        except ModelFileError as err:
+            skipped.append(err)
             continue
         if info.gguf_type != "adapter":
             models.append(info)
-    return models
+    return models, skipped
 
 
 def hub_endpoint() -> str:
@@ -268,9 +385,14 @@ def list_hub_files(repo_id: str, revision: str | None = None) -> list[HubFile]:
 ProgressCallback = Callable[[int, int], None]  # (bytes on disk, total bytes)
 
 
-def download_target(models_dir: str | os.PathLike[str], file: HubFile) -> str:
-    """Where `file` is saved: in the models folder, without the repository's sub-folders."""
-    return str((Path(models_dir) / Path(file.filename).name).resolve())
+def download_target(models_dir: str | os.PathLike[str], repo_id: str, file: HubFile) -> str:
+    """Where `file` is saved: one flat name per repository and path ("owner--repo--sub--name.gguf"),
+    so two hub files never share a local file."""
+    name = "--".join([*repo_id.split("/"), *Path(file.filename).parts])
+    if len(name.encode()) > _MAX_FILE_NAME:  # still one per hub path: its digest stands in for the long part
+        digest = hashlib.sha256(f"{repo_id}/{file.filename}".encode()).hexdigest()[:16]
+        name = f"{digest}--{Path(file.filename).name[-(_MAX_FILE_NAME // 2) :]}"
+    return str((Path(models_dir) / name).resolve())
 
 
 def download_hub_file(
@@ -291,10 +413,10 @@ def download_hub_file(
     """
     folder = Path(models_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    target = Path(download_target(folder, file))
+    target = Path(download_target(folder, repo_id, file))
     part = target.with_name(target.name + PART_SUFFIX)
-    if target.is_file() and target.stat().st_size == file.size:
-        return str(target)  # downloaded before: only renamed once its checksum matched
+    if _already_there(target, file):
+        return str(target)
     have = part.stat().st_size if part.exists() else 0  # left by a Home Assistant that stopped mid-download
     free = shutil.disk_usage(folder).free
     if file.size - have > free:
@@ -312,6 +434,17 @@ def download_hub_file(
         part.unlink(missing_ok=True)
         raise
     return str(target)
+
+
+def _already_there(target: Path, file: HubFile) -> bool:
+    """`target` holds exactly `file`: same size, and the hub's sha256 when it lists one."""
+    if not target.is_file() or target.stat().st_size != file.size:
+        return False
+    try:
+        _verify(target, file)
+    except ModelFileError:
+        return False  # another file under this name (or a damaged one): fetched again, replaced once verified
+    return True
 
 
 def _fetch(url: str, part: Path, size: int, cancel: threading.Event, on_progress: ProgressCallback | None) -> None:
@@ -337,6 +470,9 @@ def _fetch(url: str, part: Path, size: int, cancel: threading.Event, on_progress
                     for chunk in response.iter_content(DOWNLOAD_CHUNK):
                         if cancel.is_set():
                             raise ModelFileError("download_cancelled", url)
+                        if size and have + len(chunk) > size:  # a server that ignores its own length: stop now
+                            detail = f"the server sent more than the {size} bytes listed"
+                            raise ModelFileError("download_failed", url, detail)
                         out.write(chunk)
                         have += len(chunk)
                         failures = 0  # progress was made: the retry budget starts again
@@ -357,6 +493,7 @@ def _fetch(url: str, part: Path, size: int, cancel: threading.Event, on_progress
 
 
 def _verify(part: Path, file: HubFile) -> None:
+    """`part` has the listed size and sha256. Raises ModelFileError download_failed or download_checksum."""
     size = part.stat().st_size
     if file.size and size != file.size:
         raise ModelFileError("download_failed", file.filename, f"got {size} bytes, expected {file.size}")
