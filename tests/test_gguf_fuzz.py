@@ -145,8 +145,9 @@ def test_huge_array_count(tmp_path: Path, item_type: int, count: int) -> None:
     assert seconds < TIME_LIMIT
 
 
-def test_deeply_nested_arrays(tmp_path: Path) -> None:
-    nested = (u32(ARRAY) + u64(1)) * 100_000 + u32(UINT32) + u64(0)  # an array in an array in ...
+@pytest.mark.parametrize("depth", [1, 100_000])
+def test_nested_arrays(tmp_path: Path, depth: int) -> None:
+    nested = (u32(ARRAY) + u64(1)) * depth + u32(UINT32) + u64(0)  # an array in an array in ...
     content = gguf_file([ARCH, kv(b"x", ARRAY, nested)], [WEIGHTS])
     outcome, _ = read_bytes(tmp_path / "m.gguf", content)
     assert isinstance(outcome, ModelFileError)
@@ -195,10 +196,20 @@ def test_huge_dims_are_truncation(tmp_path: Path, dims: list[int]) -> None:
     assert outcome.key == "model_truncated"
 
 
-@pytest.mark.parametrize(("field", "count"), [("kv_count", U64_MAX), ("tensor_count", U64_MAX), ("kv_count", 2**40)])
-def test_huge_counts(tmp_path: Path, field: str, count: int) -> None:
+@pytest.mark.parametrize(
+    ("field", "count", "size"),
+    [
+        ("kv_count", U64_MAX, None),
+        ("tensor_count", U64_MAX, None),
+        ("kv_count", 2**40, None),
+        ("kv_count", 4_000_000, 100_000_000),
+        ("tensor_count", 4_000_000, 100_000_000),
+    ],
+)
+def test_huge_counts(tmp_path: Path, field: str, count: int, size: int | None) -> None:
+    # With `size`, the file is grown with zeros, which read as millions of valid tiny pairs or tensors.
     content = gguf_file([ARCH], [WEIGHTS], **{field: count})
-    outcome, seconds = read_bytes(tmp_path / "m.gguf", content)
+    outcome, seconds = read_bytes(tmp_path / "m.gguf", content, size)
     assert isinstance(outcome, ModelFileError)
     assert outcome.key == "model_truncated"
     assert seconds < TIME_LIMIT

@@ -78,13 +78,15 @@ _WANTED_KEYS = {
 _MAX_DIMS = 4  # GGML_MAX_DIMS
 _MAX_KEY = 65535  # a key or tensor name
 _MAX_KEPT_STRING = 1 << 20  # a chat template or name kept in memory; real ones are a few kB
-_MAX_ARRAY_DEPTH = 2  # an array of arrays at most
+_MAX_KVS = 4096  # metadata pairs: real models have 20-60; each costs microseconds to read
+_MAX_TENSORS = 8192  # real models have up to ~2,000 (experts merged per layer); each costs microseconds
 _U64 = struct.Struct("<Q")
+_TYPE_AND_OFFSET = struct.Struct("<IQ")  # a tensor's type and data offset
 _SKIP_BLOCK = 1 << 20  # bytes read at a time while skipping a vocabulary
 # The fewest bytes each counted item can take, so that a count can be checked against the file.
 _MIN_KV_BYTES = 8 + 4 + 1  # key length, value type, a one-byte value
 _MIN_TENSOR_BYTES = 8 + 4 + 4 + 8  # name length, dimension count, type, offset
-_MIN_ITEM_BYTES = {_STRING: 8, _ARRAY: 12} | {code: struct.calcsize(fmt) for code, fmt in _SCALAR_FORMATS.items()}
+_MIN_ITEM_BYTES = {_STRING: 8} | {code: struct.calcsize(fmt) for code, fmt in _SCALAR_FORMATS.items()}
 
 
 class _BadHeader(Exception):
@@ -154,11 +156,13 @@ class _HeaderReader:
         """One fixed-size number."""
         return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
 
-    def count(self, item_bytes: int, what: str) -> int:
-        """A count of items of at least `item_bytes` each, which must fit in the bytes left."""
+    def count(self, item_bytes: int, what: str, limit: int | None = None) -> int:
+        """A count of items of at least `item_bytes` each, which must fit in the bytes left (and `limit`)."""
         count, left = self.scalar("<Q"), self._size - self._position
         if count * item_bytes > left:
             raise _BadHeader(f"{count} {what} at offset {self._position}, only {left} bytes left")
+        if limit is not None and count > limit:
+            raise _BadHeader(f"{count} {what}, more than {limit}")
         return count
 
     def string(self, limit: int, what: str) -> str:
@@ -169,7 +173,7 @@ class _HeaderReader:
             raise _BadHeader(f"{what} of {length} bytes, more than {limit}")
         return self.read(length, what).decode("utf-8", errors="replace")
 
-    def value(self, value_type: int, keep: bool, depth: int = 0) -> Any:
+    def value(self, value_type: int, keep: bool) -> Any:
         """One metadata value; only a kept scalar or string is returned, the rest is skipped."""
         if value_type in _SCALAR_FORMATS:
             return self.scalar(_SCALAR_FORMATS[value_type])
@@ -179,19 +183,14 @@ class _HeaderReader:
             self.skip(self.scalar("<Q"), "a string")
             return None
         if value_type == _ARRAY:
-            if depth >= _MAX_ARRAY_DEPTH:
-                raise _BadHeader(f"arrays nested more than {_MAX_ARRAY_DEPTH} deep")
             item_type = self.scalar("<I")
-            if item_type not in _MIN_ITEM_BYTES:
-                raise _BadHeader(f"unknown array item type {item_type}")
+            if item_type not in _MIN_ITEM_BYTES:  # arrays of arrays included: llama.cpp refuses them too
+                raise _BadHeader(f"array items of type {item_type}")
             count = self.count(_MIN_ITEM_BYTES[item_type], "array items")
-            if item_type in _SCALAR_FORMATS:
-                self.skip(count * _MIN_ITEM_BYTES[item_type], "an array")
-            elif item_type == _STRING:
+            if item_type == _STRING:
                 self.skip_strings(count)
             else:
-                for _ in range(count):
-                    self.value(item_type, keep=False, depth=depth + 1)
+                self.skip(count * _MIN_ITEM_BYTES[item_type], "an array")
             return None
         raise _BadHeader(f"unknown metadata value type {value_type}")
 
@@ -200,8 +199,9 @@ def _read_header(file: BinaryIO, size: int) -> tuple[dict[str, Any], int]:
     """The wanted metadata, and the offset where the last tensor's data ends. Raises _BadHeader."""
     header = _HeaderReader(file, size)
     header.read(8)  # magic and version, checked by the caller
-    tensor_count = header.count(_MIN_TENSOR_BYTES, "tensors")
-    kv_count = header.count(_MIN_KV_BYTES, "metadata pairs")
+    # Capped as well as checked against the file: a big file of zeros reads as millions of tiny items.
+    tensor_count = header.count(_MIN_TENSOR_BYTES, "tensors", _MAX_TENSORS)
+    kv_count = header.count(_MIN_KV_BYTES, "metadata pairs", _MAX_KVS)
     metadata: dict[str, Any] = {}
     for _ in range(kv_count):
         key = header.string(_MAX_KEY, "a metadata key")
@@ -211,26 +211,26 @@ def _read_header(file: BinaryIO, size: int) -> tuple[dict[str, Any], int]:
             metadata[key] = value
     if not tensor_count:
         raise _BadHeader("no tensors")
-    tensors_end = max(_tensor_end(header) for _ in range(tensor_count))
+    from gguf import GGML_QUANT_SIZES  # noqa: PLC0415
+
+    quant_sizes = {int(quant): sizes for quant, sizes in GGML_QUANT_SIZES.items()}
+    tensors_end = max(_tensor_end(header, quant_sizes) for _ in range(tensor_count))
     alignment = _alignment(metadata)
     data_start = -(-header.position // alignment) * alignment
     return metadata, data_start + tensors_end
 
 
-def _tensor_end(header: _HeaderReader) -> int:
+def _tensor_end(header: _HeaderReader, quant_sizes: dict[int, tuple[int, int]]) -> int:
     """Read one tensor's description: where its data ends, counted from the data section's start."""
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType  # noqa: PLC0415
-
-    header.string(_MAX_KEY, "a tensor name")
+    header.skip(header.scalar("<Q"), "a tensor name")  # its length is checked against the bytes left
     dim_count = header.scalar("<I")
     if dim_count > _MAX_DIMS:  # checked before reading: 40,000 huge dims made the product quadratic
         raise _BadHeader(f"a tensor with {dim_count} dimensions, at most {_MAX_DIMS} allowed")
-    dims = [header.scalar("<Q") for _ in range(dim_count)]
-    tensor_type, offset = header.scalar("<I"), header.scalar("<Q")
-    try:
-        block_size, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(tensor_type)]
-    except (ValueError, KeyError) as err:
-        raise _BadHeader(f"unknown tensor type {tensor_type}") from err
+    dims = struct.unpack(f"<{dim_count}Q", header.read(8 * dim_count))
+    tensor_type, offset = _TYPE_AND_OFFSET.unpack(header.read(_TYPE_AND_OFFSET.size))
+    if tensor_type not in quant_sizes:
+        raise _BadHeader(f"unknown tensor type {tensor_type}")
+    block_size, type_size = quant_sizes[tensor_type]
     return offset + math.prod(dims) * type_size // block_size  # at most 4 numbers under 2**64: cheap
 
 
