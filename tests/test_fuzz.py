@@ -115,6 +115,7 @@ _SAMPLES: dict[str, list[object]] = {
     "hvac_mode": ["heat", "cool", "off"], "fan_mode": ["on_low", "auto_low", "low"], "preset_mode": ["eco", "sleep", "auto"],
     "humidity": [45, 55], "percentage": [50, 33], "position": [30, 0, 100], "volume_level": [0.4, "40%"],
     "item": ["milk", "oat milk"], "duration": ["0:05:00", "0:10"],
+    "percentage_step": [25, 10], "is_volume_muted": [True, "true", "maybe"], "source": ["dvd", "netflix"],
 }  # fmt: skip
 _ENTITY_POOL = [d.entity_id for d in ARG_HOUSE.devices] + [
     "lock.back_door",

@@ -318,6 +318,53 @@ async def test_real_model_runs_the_new_service(demo_house: HomeAssistant, primed
     assert turn.changed(before, hass.states.get(turn.entity_id)), reply
 
 
+BAD_PRIMES = [
+    Primed(
+        "media_player.select_source",
+        "switch the lounge room to netflix",
+        'media_player.select_source(media_player.lounge_room, source="netflix")',
+        "media_player.lounge_room",
+        lambda _before, after: after.attributes["source"] in ("dvd", "youtube"),
+    ),
+    Primed(
+        "media_player.volume_mute",
+        "maybe mute the living room",
+        "media_player.volume_mute(media_player.living_room, is_volume_muted=maybe)",
+        "media_player.living_room",
+        lambda _before, after: after.attributes["is_volume_muted"] in (True, False),
+    ),
+    Primed(
+        "climate.set_hvac_mode",
+        "set the hvac to heat and cool",
+        'climate.set_hvac_mode(climate.hvac, hvac_mode="heat_cool")',
+        "climate.hvac",
+        lambda _before, after: after.state in ("off", "heat", "cool", "auto", "dry", "fan_only"),
+    ),
+]
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("turn", BAD_PRIMES, ids=[t.service for t in BAD_PRIMES])
+async def test_real_model_told_to_write_a_bad_argument_cannot(
+    demo_house: HomeAssistant, primed_agent, turn: Primed
+) -> None:
+    """Told to write a value the device lacks, llama.cpp under the house grammar writes none of it."""
+    entry = await primed_agent(turn)
+    generations = _record_generations(entry.runtime_data)
+    before = demo_house.states.get(turn.entity_id)
+    await conversation.async_converse(
+        hass=demo_house, text=turn.said, conversation_id=None, context=Context(), language="en", agent_id=AGENT
+    )
+    await demo_house.async_block_till_done()
+
+    [(grammar, reply)] = generations
+    assert turn.line not in reply and accepts(grammar, reply), reply
+    house = async_build_house(demo_house)
+    for verdict in check_calls(parse_reply(reply, frozenset({LINES})).calls, house):
+        assert verdict.allowed, (reply, verdict.reason)  # whatever call it wrote is a valid one
+    assert turn.changed(before, demo_house.states.get(turn.entity_id)), reply  # still a value it has
+
+
 def _record_generations(backend: Any) -> list[tuple[str | None, str]]:
     """(grammar, text) of each reply the backend generates from now on."""
     generations: list[tuple[str | None, str]] = []
