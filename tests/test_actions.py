@@ -71,12 +71,20 @@ async def setup_agent(demo_house: HomeAssistant, model_path: Path) -> AsyncItera
             assert await demo_house.config_entries.async_unload(entry.entry_id)
 
 
-async def _say(hass: HomeAssistant, reply: str, user: MockUser | None = None) -> conversation.ConversationResult:
+async def _say(
+    hass: HomeAssistant, reply: str, user: MockUser | None = None, *, text: str = "do it"
+) -> conversation.ConversationResult:
+    """The user says `text`; the model answers `reply`. A call runs only if `text` names its device."""
     ScriptedBackend.replies = [reply]
     context = Context(user_id=user.id) if user else Context()
     return await conversation.async_converse(
-        hass=hass, text="do it", conversation_id=None, context=context, language="en", agent_id=AGENT
+        hass=hass, text=text, conversation_id=None, context=context, language="en", agent_id=AGENT
     )
+
+
+def _text_for(entity_id: str) -> str:
+    """A request naming the device as its entity id does ("set the living room fan")."""
+    return "set the " + entity_id.split(".", 1)[1].replace("_", " ")
 
 
 def _speech(result: conversation.ConversationResult) -> str:
@@ -87,7 +95,10 @@ async def test_brightness_and_colour(hass: HomeAssistant, setup_agent, hass_admi
     await setup_agent()
     assert hass.states.get("light.bed_light").state == "off"
     result = await _say(
-        hass, "Dimming it.\nlight.turn_on(light.bed_light, brightness=64, rgb_color=(255, 0, 0))", hass_admin_user
+        hass,
+        "Dimming it.\nlight.turn_on(light.bed_light, brightness=64, rgb_color=(255, 0, 0))",
+        hass_admin_user,
+        text="make the bed light dim and red",
     )
     state = hass.states.get("light.bed_light")
     assert state.state == "on"
@@ -95,7 +106,8 @@ async def test_brightness_and_colour(hass: HomeAssistant, setup_agent, hass_admi
     assert state.attributes["rgb_color"] == (255, 0, 0)
     assert state.context.user_id == hass_admin_user.id
     assert [t.id for t in result.response.success_results] == ["light.bed_light"]
-    assert _speech(result) == "Dimming it."
+    # Said from the call that ran, not from the model's words.
+    assert _speech(result) == "Turned on the Bed Light (brightness 25%, colour 255, 0, 0)."
 
 
 async def test_json_format_with_fraction_and_colour_string(hass: HomeAssistant, setup_agent) -> None:
@@ -104,6 +116,7 @@ async def test_json_format_with_fraction_and_colour_string(hass: HomeAssistant, 
     await _say(
         hass,
         '{"service": "light.turn_on", "target_device": "light.bed_light", "brightness": 0.5, "color_name": "blue"}',
+        text="bed light half bright and blue",
     )
     state = hass.states.get("light.bed_light")
     assert state.attributes["brightness"] == 128
@@ -143,7 +156,7 @@ async def test_argument_services_change_state(
     hass: HomeAssistant, setup_agent, reply: str, entity_id: str, attributes: dict[str, object]
 ) -> None:
     await setup_agent()
-    result = await _say(hass, "Setting it.\n" + reply)
+    result = await _say(hass, "Setting it.\n" + reply, text=_text_for(entity_id))
     state = hass.states.get(entity_id)
     assert {key: state.attributes.get(key) for key in attributes} == attributes, _speech(result)
     assert [t.id for t in result.response.success_results] == [entity_id]
@@ -151,7 +164,7 @@ async def test_argument_services_change_state(
 
 async def test_hvac_mode_changes_state(hass: HomeAssistant, setup_agent) -> None:
     await setup_agent()
-    await _say(hass, 'climate.set_hvac_mode(climate.ecobee, hvac_mode="cool")')
+    await _say(hass, 'climate.set_hvac_mode(climate.ecobee, hvac_mode="cool")', text="cool with the ecobee")
     assert hass.states.get("climate.ecobee").state == "cool"
 
 
@@ -197,7 +210,7 @@ async def test_sensitive_actions_are_refused_by_default(hass: HomeAssistant, set
 async def test_sensitive_actions_with_the_option(hass: HomeAssistant, setup_agent, hass_admin_user: MockUser) -> None:
     async_expose_entity(hass, "conversation", "lock.front_door", True)
     await setup_agent(**{CONF_ALLOW_SENSITIVE: True})
-    result = await _say(hass, "Unlocking.\nlock.unlock(lock.front_door)", hass_admin_user)
+    result = await _say(hass, "Unlocking.\nlock.unlock(lock.front_door)", hass_admin_user, text="unlock the front door")
     assert hass.states.get("lock.front_door").state == "unlocked"
     assert [t.id for t in result.response.success_results] == ["lock.front_door"]
 

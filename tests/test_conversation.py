@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import intent
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.home_llm.backends import BackendError
 from custom_components.home_llm.const import ALLOWED_SERVICES
@@ -27,7 +31,9 @@ async def _say(hass: HomeAssistant, text: str, conversation_id: str | None = Non
     )
 
 
-async def test_turns_off_the_kitchen_lights(hass: HomeAssistant, agent: ScriptedBackend, hass_admin_user: MockUser) -> None:
+async def test_turns_off_the_kitchen_lights(
+    hass: HomeAssistant, agent: ScriptedBackend, hass_admin_user: MockUser
+) -> None:
     assert hass.states.get("light.kitchen_lights").state == "on"
     ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
     context = Context(user_id=hass_admin_user.id)
@@ -37,13 +43,16 @@ async def test_turns_off_the_kitchen_lights(hass: HomeAssistant, agent: Scripted
     assert state.state == "off"
     assert state.context.id == context.id  # the call ran with the user's own Context
     response = result.response
-    assert response.speech["plain"]["speech"] == "Turning off the kitchen lights."
+    # What the call did, said from its outcome, not the model's sentence.
+    assert response.speech["plain"]["speech"] == "Turned off the Kitchen Lights."
     assert response.response_type is intent.IntentResponseType.ACTION_DONE
     assert [t.id for t in response.success_results] == ["light.kitchen_lights"]
     assert response.failed_results == []
 
 
-async def test_user_permissions_apply(hass: HomeAssistant, agent: ScriptedBackend, hass_read_only_user: MockUser) -> None:
+async def test_user_permissions_apply(
+    hass: HomeAssistant, agent: ScriptedBackend, hass_read_only_user: MockUser
+) -> None:
     """A user who may not control the light cannot do it through the model either."""
     ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
     result = await _say(hass, "turn off the kitchen lights", context=Context(user_id=hass_read_only_user.id))
@@ -83,7 +92,9 @@ async def test_non_exposed_lock_is_refused(hass: HomeAssistant, agent: ScriptedB
         ("ok\nhomeassistant.stop(light.kitchen_lights)", "never allowed"),
     ],
 )
-async def test_bad_calls_are_refused_and_said(hass: HomeAssistant, agent: ScriptedBackend, reply: str, reason: str) -> None:
+async def test_bad_calls_are_refused_and_said(
+    hass: HomeAssistant, agent: ScriptedBackend, reply: str, reason: str
+) -> None:
     ScriptedBackend.replies = [reply]
     result = await _say(hass, "do something")
     assert hass.states.get("light.kitchen_lights").state == "on"
@@ -135,4 +146,92 @@ async def test_follow_up_sees_earlier_turns(hass: HomeAssistant, agent: Scripted
     await _say(hass, "and now the bed light", conversation_id=first.conversation_id)
     messages, _grammar, _sampling = agent.requests[-1]
     contents = [m.content for m in messages]
-    assert contents[-3:] == ["turn off the kitchen lights", "Turning off the kitchen lights.", "and now the bed light"]
+    assert contents[-3:] == ["turn off the kitchen lights", "Turned off the Kitchen Lights.", "and now the bed light"]
+
+
+def _device_states(hass: HomeAssistant) -> dict[str, str]:
+    return {s.entity_id: s.state for s in hass.states.async_all() if s.domain in ALLOWED_SERVICES}
+
+
+async def test_call_on_a_device_the_words_do_not_name_is_asked_about(
+    hass: HomeAssistant, agent: ScriptedBackend
+) -> None:
+    """Issue 11's walk: "open the garage door" ran fan.toggle(fan.living_room_fan) and said it opened the door."""
+    before = _device_states(hass)
+    ScriptedBackend.replies = ["Sure, opening the garage door.\nfan.toggle(fan.living_room_fan)"]
+    result = await _say(hass, "open the garage door")
+    assert _device_states(hass) == before
+    assert hass.states.get("fan.living_room_fan").state == "off"
+    assert result.response.speech["plain"]["speech"] == "Which device do you mean by 'garage door'?"
+    assert result.response.success_results == []
+    assert [t.id for t in result.response.failed_results] == ["fan.living_room_fan"]
+
+
+async def test_follow_up_acts_on_the_device_named_before(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    ScriptedBackend.replies = ["Sure.\nlight.turn_on(light.bed_light)", "Sure.\nlight.turn_off(light.bed_light)"]
+    first = await _say(hass, "turn on the bed light")
+    assert first.response.speech["plain"]["speech"] == "Turned on the Bed Light."
+    second = await _say(hass, "turn it off", conversation_id=first.conversation_id)
+    assert hass.states.get("light.bed_light").state == "off"
+    assert second.response.speech["plain"]["speech"] == "Turned off the Bed Light."
+
+
+async def test_area_command_runs_for_the_area_and_asks_about_the_rest(
+    hass: HomeAssistant, agent: ScriptedBackend
+) -> None:
+    kitchen = ar.async_get(hass).async_create("Kitchen")
+    for entity_id in ("light.kitchen_lights", "light.ceiling_lights"):
+        er.async_get(hass).async_update_entity(entity_id, area_id=kitchen.id)
+    ScriptedBackend.replies = [
+        "Done.\nlight.turn_off(light.kitchen_lights)\nlight.turn_off(light.ceiling_lights)\nfan.turn_on(fan.ceiling_fan)"
+    ]
+    result = await _say(hass, "turn off the lights in the kitchen")
+    assert hass.states.get("light.kitchen_lights").state == "off"
+    assert hass.states.get("light.ceiling_lights").state == "off"
+    assert hass.states.get("fan.ceiling_fan").state == "off"
+    assert result.response.speech["plain"]["speech"] == (
+        "Turned off the Kitchen Lights and the Ceiling Lights. Which device do you mean by 'lights in the kitchen'?"
+    )
+
+
+async def test_todo_item_is_added_only_when_asked(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    """Issue 11's walk: "make me a sandwich" silently added "sandwich" to the shopping list."""
+    entry = MockConfigEntry(domain="shopping_list")
+    entry.add_to_hass(hass)
+    # The list lives in memory only: the shopping list would otherwise write a file in the config folder.
+    with (
+        patch("homeassistant.components.shopping_list.load_json_array", return_value=[]),
+        patch("homeassistant.components.shopping_list.save_json"),
+    ):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await _todo_turns(hass)
+
+
+async def _todo_turns(hass: HomeAssistant) -> None:
+    """ "make me a sandwich" adds nothing; "add milk to the shopping list" adds milk."""
+    assert hass.states.get("todo.shopping_list").state == "0"
+
+    ScriptedBackend.replies = ['Sure, making a sandwich.\ntodo.add_item(todo.shopping_list, item="sandwich")']
+    result = await _say(hass, "make me a sandwich")
+    assert hass.states.get("todo.shopping_list").state == "0"
+    speech = result.response.speech["plain"]["speech"]
+    assert speech == "I did not add 'sandwich' to the Shopping List: you did not ask me to add anything."
+
+    ScriptedBackend.replies = ['Adding milk.\ntodo.add_item(todo.shopping_list, item="milk")']
+    result = await _say(hass, "add milk to the shopping list")
+    assert hass.states.get("todo.shopping_list").state == "1"
+    assert result.response.speech["plain"]["speech"] == "Added 'milk' to the Shopping List."
+
+
+async def test_invented_reading_is_not_said(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    """Issue 11's walk: an invented "55 degrees Fahrenheit" for a room nothing measures."""
+    ScriptedBackend.replies = ["The temperature in the living room is 55 degrees Fahrenheit."]
+    result = await _say(hass, "what is the temperature in the living room?")
+    assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    assert result.response.speech["plain"]["speech"] == (
+        "I don't know the temperature in the living room — no device in this house reports it."
+    )
+    ScriptedBackend.replies = ["It is 15.6 degrees outside."]
+    result = await _say(hass, "what is the temperature outside?")
+    assert result.response.speech["plain"]["speech"] == "It is 15.6 degrees outside."

@@ -124,18 +124,19 @@ async def _say_with_listener(
 
 
 async def test_speech_is_streamed_and_call_lines_are_not(hass: HomeAssistant, agent: ScriptedBackend) -> None:
-    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
-    result, deltas, logged = await _say_with_listener(hass, "turn off the kitchen lights")
-
+    """An answer streams word by word; a command's speech waits for its calls and says what they did."""
+    ScriptedBackend.replies = ["Hello! I am Al, the assistant of this house."]
+    result, deltas, logged = await _say_with_listener(hass, "hello")
     assert deltas[0][0] == {"role": "assistant"}
     contents = [delta["content"] for delta, _state in deltas[1:]]
     assert len(contents) > 3  # word by word, not all at the end
-    assert "".join(contents) == "Turning off the kitchen lights."
-    assert all("turn_off" not in c and "(" not in c for c in contents)
-    # The speech went out before the call ran; the call ran after it was checked.
-    assert {state for _delta, state in deltas} == {"on"}
-    assert hass.states.get("light.kitchen_lights").state == "off"
-    assert result.response.speech["plain"]["speech"] == logged == "Turning off the kitchen lights."
+    assert result.response.speech["plain"]["speech"] == logged == "".join(contents)
+
+    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
+    result, deltas, logged = await _say_with_listener(hass, "turn off the kitchen lights")
+    # Nothing went out before the call ran; then what it did, not the model's claim or its call line.
+    assert [(delta, state) for delta, state in deltas[1:]] == [({"content": "Turned off the Kitchen Lights."}, "off")]
+    assert result.response.speech["plain"]["speech"] == logged == "Turned off the Kitchen Lights."
 
 
 async def test_refused_call_is_said_after_the_speech(hass: HomeAssistant, agent: ScriptedBackend) -> None:
@@ -143,7 +144,8 @@ async def test_refused_call_is_said_after_the_speech(hass: HomeAssistant, agent:
     result, deltas, logged = await _say_with_listener(hass, "unlock the front door")
 
     streamed = "".join(delta.get("content", "") for delta, _state in deltas)
-    assert streamed.startswith("Unlocking the front door. Done. I did not run lock.unlock on lock.front_door")
+    # The refusal, not the model's "Unlocking the front door." (held back on a command).
+    assert streamed.startswith("I did not run lock.unlock on lock.front_door")
     assert "lock.unlock(" not in streamed
     assert result.response.speech["plain"]["speech"] == logged == streamed
     assert hass.states.get("lock.front_door").state == "locked"
@@ -152,10 +154,10 @@ async def test_refused_call_is_said_after_the_speech(hass: HomeAssistant, agent:
 async def test_reply_without_speech_says_so(hass: HomeAssistant, agent: ScriptedBackend) -> None:
     ScriptedBackend.replies = ["light.turn_off(light.kitchen_lights)"]
     result, deltas, logged = await _say_with_listener(hass, "lights off")
-    # A call line alone: nothing streamed until the calls ran.
-    assert [delta for delta, _state in deltas[1:]] == [{"content": "Sorry, I have no answer to that."}]
+    # A call line alone: nothing streamed until the calls ran, then what they did.
+    assert [delta for delta, _state in deltas[1:]] == [{"content": "Turned off the Kitchen Lights."}]
     assert hass.states.get("light.kitchen_lights").state == "off"
-    assert result.response.speech["plain"]["speech"] == logged == "Sorry, I have no answer to that."
+    assert result.response.speech["plain"]["speech"] == logged == "Turned off the Kitchen Lights."
 
 
 def test_each_finished_line_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from voluptuous.humanize import humanize_error
 
+from .grounding import Hold, confirmation
 from .parser import Call
 from .policy import Verdict
 from .snapshot import House
@@ -28,6 +29,7 @@ class Outcome:
     status: Literal["done", "refused", "failed"]
     name: str  # the device's friendly name, or the id the model wrote
     error: str | None = None
+    state: str | None = None  # the device's state after a call that ran (what a toggle did)
 
 
 async def async_run_calls(
@@ -54,7 +56,8 @@ async def async_run_calls(
             _LOGGER.exception("Calling %s failed", call.service_name)
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
         else:
-            outcomes.append(Outcome(call, "done", name))
+            after = hass.states.get(call.entity_id)
+            outcomes.append(Outcome(call, "done", name, state=after.state if after else None))
     return outcomes
 
 
@@ -72,12 +75,21 @@ def _schema_error(hass: HomeAssistant, call: Call, data: dict[str, object]) -> s
     return None
 
 
-def outcome_speech(outcomes: list[Outcome]) -> str:
-    """Sentences telling the user about every call that did not happen."""
-    sentences = []
+def outcome_speech(outcomes: list[Outcome], held: list[Hold] | tuple[Hold, ...] = ()) -> str:
+    """What the calls really did: the devices changed, then the question or reason for each call
+    held back (`held`, see grounding.py), then why the others did not run."""
+    done = [(o.call, o.name, o.state) for o in outcomes if o.status == "done"]
+    sentences = [confirmation(done)] if done else []
     for outcome in outcomes:
-        if outcome.status == "refused":
-            sentences.append(f"I did not run {outcome.call.service_name} on {outcome.name}: {outcome.error}.")
+        hold = next((h for h in held if h.call == outcome.call), None) if outcome.status == "refused" else None
+        if hold is not None:
+            sentence = hold.sentence
+        elif outcome.status == "refused":
+            sentence = f"I did not run {outcome.call.service_name} on {outcome.name}: {outcome.error}."
         elif outcome.status == "failed":
-            sentences.append(f"{outcome.call.service_name} on {outcome.name} failed: {outcome.error}.")
+            sentence = f"{outcome.call.service_name} on {outcome.name} failed: {outcome.error}."
+        else:
+            continue
+        if sentence not in sentences:  # two calls held for the same words ask one question
+            sentences.append(sentence)
     return " ".join(sentences)

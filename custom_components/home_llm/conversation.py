@@ -47,6 +47,7 @@ from .const import (
     DOMAIN,
 )
 from .grammar import build_grammar
+from .grounding import check_answer, hold_ungrounded, may_act
 from .house import async_build_house
 from .parser import parse_reply, reply_formats
 from .policy import allowed_services, check_calls, sensitive_allowed
@@ -150,8 +151,10 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             max_tokens=int(options.get(CONF_MAX_TOKENS, DEFAULT_MAX_TOKENS)),
         )
         result = _TurnResult()
+        # A follow-up ("turn it off") points at the device the previous request named.
+        previous = next((message.content for message in reversed(history) if message.role == "user"), "")
         deltas = self._async_stream_turn(
-            user_input, house, messages=messages, grammar=grammar, sampling=sampling, result=result
+            user_input, house, messages=messages, grammar=grammar, sampling=sampling, result=result, previous=previous
         )
         try:
             # The chat log passes each delta on as it comes (chat dialog, Assist pipeline, TTS).
@@ -171,9 +174,14 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         grammar: str | None,
         sampling: Sampling,
         result: _TurnResult,
+        previous: str = "",
     ) -> AsyncGenerator[dict[str, str]]:
         """The assistant's deltas: speech as soon as it is surely speech, then, once the calls
-        ran, what happened to those refused or failed. Call lines never leave here."""
+        ran, what they really did. Call lines never leave here.
+
+        A request that may act on the house (or asks for a reading) holds the model's speech back
+        until the end: when calls ran, the user hears what they did instead of the model's claim.
+        """
         options = self.entry.options
         yield {"role": "assistant"}
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
@@ -189,7 +197,8 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         )
         generating.add_done_callback(lambda _task: pieces.put_nowait(None))
         formats = reply_formats(options, grammar_in_use=grammar is not None)
-        stream = SpeechStream(formats)
+        hold = may_act(user_input.text, house)
+        stream = _HeldSpeech(formats) if hold else SpeechStream(formats)
         try:
             while (piece := await pieces.get()) is not None:
                 if new := stream.feed(piece):
@@ -201,12 +210,20 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
 
         _LOGGER.debug("Model reply: %r", generation.text)
         reply = parse_reply(generation.text, formats)
-        if new := stream.finish(reply.speech):
+        text = user_input.text.strip()
+        speech = reply.speech
+        if not reply.calls:  # an answer: a reading it states must be one the house shows
+            speech = check_answer(text, speech, house)
+        elif hold:  # a command: only what its calls really did is said, not the model's claim
+            speech = ""
+        if new := stream.finish(speech):
             yield {"content": new}
         verdicts = check_calls(reply.calls, house, allow_sensitive=sensitive_allowed(options))
+        verdicts, held = hold_ungrounded(verdicts, house, text, previous)
+        verdicts += [hold.verdict for hold in held]  # reported as refused, with the reason
         outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context)
         spoken = stream.released  # the model's speech as the user got it
-        after = " ".join(part for part in (spoken, outcome_speech(outcomes)) if part) or NO_ANSWER
+        after = " ".join(part for part in (spoken, outcome_speech(outcomes, held)) if part) or NO_ANSWER
         if after != spoken:
             yield {"content": after[len(spoken) :]}
         result.speech = after
@@ -287,6 +304,14 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             conversation_id=chat_log.conversation_id,
             continue_conversation=chat_log.continue_conversation,
         )
+
+
+class _HeldSpeech(SpeechStream):
+    """A SpeechStream that releases nothing while the reply is generated: all of it at finish()."""
+
+    def feed(self, piece: str) -> str:
+        """Say nothing yet: the speech is decided once the whole reply is parsed."""
+        return ""
 
 
 def _target(outcome: Outcome) -> intent.IntentResponseTarget:

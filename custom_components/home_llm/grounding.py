@@ -1,0 +1,476 @@
+"""Pure: keep the agent's words and acts tied to what the user said. No Home Assistant imports.
+
+A small model sometimes acts on a device the user never mentioned ("open the garage door" ran
+`fan.toggle(fan.living_room_fan)`), adds to-do items nobody asked for, claims actions that did not
+happen, or invents a reading ("55 degrees"). The rules here are deliberately simple word overlaps:
+
+- a call is run only when its target shares a word with what the user said: the device's name,
+  an alias, its area, its entity id, or a word for its kind ("lamp" for a light, "blinds" for a
+  cover); otherwise the user is asked which device they meant;
+- a to-do item is added only when the user asked to add something;
+- the spoken confirmation is built from the calls that ran, not from the model's sentence;
+- a number in an answer about a reading must be one the house shows, else the house's own
+  reading is quoted or the agent says it does not know.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .parser import Call
+from .policy import Verdict
+from .snapshot import Device, House
+
+
+def _word_list(text: str) -> frozenset[str]:
+    """A set of words written as one string, for the readable tables below."""
+    return frozenset(text.split())
+
+
+# Words that say nothing about which device is meant: articles, pronouns, prepositions, politeness,
+# on/off. "room" is here because "living room" and "dining room" must not match through it.
+FILLER = _word_list(
+    """a an the my our your his her their me i we you us it its itself them they this that these those
+    please pls can could would will should shall may might must to in on off of at for from with by into
+    onto and or but so then now also too just very really some any all every everything each both
+    is are was were be been being am do does did done have has had there here what whats which who how
+    where when why s t d ll re ve m don dont let lets im room rooms same one ones thing things bit
+    up down out over back again right ok okay hey hi al"""
+)
+# Verbs that ask the house to do something: a turn with one of them may make calls.
+ACTION_WORDS = _word_list(
+    """turn switch set make put change open close shut start stop begin end pause play resume unpause
+    skip lock unlock activate deactivate enable disable dim brighten raise lower increase decrease
+    reduce boost adjust toggle run press arm disarm add remember note kill cut power"""
+)
+# Softer verbs: not commands by themselves, but not the object of a request either.
+_OTHER_VERBS = _word_list("get give keep want need like would love go bring send tell show check")
+# Pronouns that point back at the previous turn's device ("turn it off", "that one too").
+PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these", "one", "ones", "same"})
+# After "switch" these words mean the verb ("switch off the lamp"), not the device kind.
+_SWITCH_VERB_NEXT = frozenset({"on", "off", "it", "them", "the", "my", "our", "to", "all", "everything", "that"})
+
+# The words people use for each kind of device (besides the domain's own words, e.g. "media player").
+# Written naturally; they go through the same normalisation as the user's words.
+_DOMAIN_WORDS: dict[str, str] = {
+    "light": "light lights lamp lamps bulb bulbs lighting bright brighter brightness dim dimmer dark",
+    "fan": "fan fans ventilation ventilator breeze speed faster slower",
+    "cover": "cover blinds curtains shades shutters window windows garage door doors gate awning roof",
+    "media_player": "tv television music speaker speakers volume player media song songs track tracks "
+    "radio movie show podcast pause unpause resume skip next previous mute unmute louder quieter source",
+    "climate": "heat heating heater ac air conditioning conditioner thermostat temperature warm warmer "
+    "cool cooler cold colder hot hotter hvac degrees",
+    "lock": "lock locks door doors deadbolt unlock",
+    "switch": "switch switches plug plugs outlet outlets socket sockets",
+    "humidifier": "humidifier dehumidifier humidity humid dry",
+    "vacuum": "vacuum vacuums robot hoover clean cleaning mop dock",
+    "valve": "valve valves water gas tap sprinkler",
+    "water_heater": "water heater boiler hot",
+    "alarm_control_panel": "alarm security arm disarm",
+    "scene": "scene scenes mood",
+    "script": "script scripts routine",
+    "todo": "list lists todo add put remember note shopping",
+    "timer": "timer timers countdown",
+    "button": "button press",
+    "input_button": "button press",
+    "input_boolean": "toggle mode",
+}
+# A request to add something to a list (the only case in which todo.add_item may run).
+ADD_WORDS = frozenset({"add", "put", "remember", "note", "list", "todo"})
+# Readings people ask about, and where a device shows them: a sensor's own state (by device
+# class) or one of these attributes.
+QUANTITIES: dict[str, tuple[str, ...]] = {
+    "temperature": ("current_temperature",),
+    "humidity": ("current_humidity", "humidity"),
+}
+_QUANTITY_WORDS: dict[str, str] = {
+    "temperature": "temperature temp degrees warm hot cold cool",
+    "humidity": "humidity humid",
+}
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
+_WHERE = re.compile(r"\b(?:in|of|at|on|inside|outside)\b.*$")
+_NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
+_MAX_QUOTED = 3  # readings quoted in one answer; more would be a list nobody listens to
+
+
+def normalise(word: str) -> str:
+    """One word in a comparable form: lower case, plural and "-ing" endings removed.
+
+    Tiny stemming is enough here because both sides (the user's words and the device's) go
+    through it: "lights"/"light", "blinds"/"blind", "switches"/"switch", "heating"/"heat".
+    """
+    word = word.lower()
+    if len(word) > 6 and word.endswith("ing"):
+        word = word[:-3]  # lighting -> light, heating -> heat; "living" is too short to be cut
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"  # batteries -> battery
+    if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]  # switches -> switch, boxes -> box
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]  # lights -> light; glass, status, this stay
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a text (or entity id) in order, lower case; underscores and punctuation split."""
+    return _TOKEN.findall(text.lower()) if isinstance(text, str) else []
+
+
+def words(text: str, *, spoken: bool = True) -> frozenset[str]:
+    """The normalised words of a text that can point at a device (filler left out).
+
+    `spoken`: the text is what a user said, where "switch" may be the verb.
+    """
+    raw = tokens(text)
+    kept = {
+        normalise(word)
+        for index, word in enumerate(raw)
+        if word not in FILLER and not (spoken and word == "switch" and _switch_is_verb(raw, index))
+    }
+    return frozenset(kept - _NORMALISED_FILLER)
+
+
+def _switch_is_verb(raw: list[str], index: int) -> bool:
+    """ "switch off the lamp" uses the verb; "turn off the switch" names the device kind."""
+    following = raw[index + 1] if index + 1 < len(raw) else None
+    return index == 0 or following in _SWITCH_VERB_NEXT
+
+
+_NORMALISED_FILLER = frozenset(normalise(word) for word in FILLER)
+DOMAIN_WORDS: dict[str, frozenset[str]] = {d: words(text, spoken=False) for d, text in _DOMAIN_WORDS.items()}
+QUANTITY_WORDS: dict[str, frozenset[str]] = {q: words(text, spoken=False) for q, text in _QUANTITY_WORDS.items()}
+_ACTION = frozenset(normalise(word) for word in ACTION_WORDS)
+_ADD = frozenset(normalise(word) for word in ADD_WORDS)
+
+
+def domain_words(domain: str) -> frozenset[str]:
+    """Words for a kind of device: the table's, plus the domain's own ("media", "player")."""
+    return DOMAIN_WORDS.get(domain, frozenset()) | words(domain.replace("_", " "), spoken=False)
+
+
+def device_words(device: Device) -> frozenset[str]:
+    """Words that name one device: its name, aliases, area and entity id."""
+    found: set[str] = set()
+    for text in (device.name, device.area or "", *device.aliases, device.entity_id.split(".", 1)[-1]):
+        found |= words(text, spoken=False)
+    return frozenset(found)
+
+
+def object_phrase(text: str) -> str:
+    """The part of a request that names its object, in the user's own words, from its first
+    to its last telling word ("turn off the lights in the kitchen" -> "lights in the kitchen")."""
+    if not isinstance(text, str):
+        return ""
+    telling = [m for m in _TOKEN.finditer(text.lower()) if m.group(0) not in FILLER | ACTION_WORDS | _OTHER_VERBS]
+    return text[telling[0].start() : telling[-1].end()] if telling else ""
+
+
+def said_words(text: str, previous: str = "") -> frozenset[str]:
+    """What the user's request can point at; a follow-up ("turn it off") also uses the previous turn's words."""
+    said = words(text)
+    if previous and (not object_phrase(text) or PRONOUNS & set(tokens(text))):
+        said |= words(previous)
+    return said
+
+
+def is_grounded(call: Call, device: Device, said: frozenset[str]) -> bool:
+    """True when the user's words share something with the target device or its kind."""
+    return bool(said & (device_words(device) | domain_words(call.domain)))
+
+
+def asks_to_add(text: str) -> bool:
+    """True when the user asked to add something to a list ("add milk", "put eggs on my list")."""
+    return bool(_ADD & {normalise(word) for word in tokens(text)})
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A call the policy allowed but that is not run: what to tell the user instead."""
+
+    call: Call
+    reason: str  # short, for logs, results and eval reports
+    sentence: str  # what the user hears
+
+    @property
+    def verdict(self) -> Verdict:
+        """The call as refused, so it is reported like any other call that did not run."""
+        return Verdict(self.call, False, self.reason)
+
+
+def hold_ungrounded(
+    verdicts: Iterable[Verdict], house: House, text: str, previous: str = ""
+) -> tuple[list[Verdict], list[Hold]]:
+    """Split the policy's verdicts into those to run (or report as refused) and the ones held back."""
+    said = said_words(text, previous)
+    keep: list[Verdict] = []
+    held: list[Hold] = []
+    for verdict in verdicts:
+        device = house.device(verdict.call.entity_id)
+        hold = _hold(verdict.call, device, said, text) if verdict.allowed and device else None
+        if hold is None:
+            keep.append(verdict)
+        else:
+            held.append(hold)
+    return keep, held
+
+
+def _hold(call: Call, device: Device, said: frozenset[str], text: str) -> Hold | None:
+    """Why an allowed call must not run, or None when it may."""
+    if call.domain == "todo" and call.service == "add_item" and not asks_to_add(text):
+        item = str(call.arguments.get("item", "")).strip() or "anything"
+        return Hold(
+            call,
+            "the user did not ask to add anything",
+            f"I did not add '{item}' to {_the(device.name)}: you did not ask me to add anything.",
+        )
+    if is_grounded(call, device, said):
+        return None
+    phrase = object_phrase(text)
+    question = f"Which device do you mean by '{phrase}'?" if phrase else "Which device do you mean?"
+    return Hold(call, f"the request does not mention {device.name}", question)
+
+
+def _the(name: str) -> str:
+    """A device name as spoken in a sentence: "the Living Room Fan"."""
+    return name if name.lower().startswith("the ") else f"the {name}"
+
+
+# --- confirmations: built from the calls that ran --------------------------------------------
+
+_DONE: dict[str, str] = {
+    "turn_on": "Turned on {name}",
+    "turn_off": "Turned off {name}",
+    "open_cover": "Opened {name}",
+    "close_cover": "Closed {name}",
+    "stop_cover": "Stopped {name}",
+    "set_cover_position": "Set {name} to {position}% open",
+    "lock": "Locked {name}",
+    "unlock": "Unlocked {name}",
+    "open": "Opened {name}",
+    "media_play": "Resumed {name}",
+    "media_pause": "Paused {name}",
+    "media_stop": "Stopped {name}",
+    "media_next_track": "Skipped to the next track on {name}",
+    "media_previous_track": "Went back to the previous track on {name}",
+    "volume_up": "Turned up the volume on {name}",
+    "volume_down": "Turned down the volume on {name}",
+    "volume_set": "Set the volume of {name} to {volume_level}",
+    "select_source": "Switched {name} to {source}",
+    "set_temperature": "Set {name} to {temperature} degrees",
+    "set_hvac_mode": "Set {name} to {hvac_mode}",
+    "set_fan_mode": "Set the fan of {name} to {fan_mode}",
+    "set_preset_mode": "Set {name} to the {preset_mode} preset",
+    "set_humidity": "Set {name} to {humidity}% humidity",
+    "set_percentage": "Set {name} to {percentage}%",
+    "increase_speed": "Sped up {name}",
+    "decrease_speed": "Slowed down {name}",
+    "press": "Pressed {name}",
+    "start": "Started {name}",
+    "stop": "Stopped {name}",
+    "pause": "Paused {name}",
+    "cancel": "Cancelled {name}",
+    "finish": "Finished {name}",
+    "return_to_base": "Sent {name} back to its dock",
+    "open_valve": "Opened {name}",
+    "close_valve": "Closed {name}",
+    "stop_valve": "Stopped {name}",
+    "alarm_arm_home": "Armed {name} (home)",
+    "alarm_arm_away": "Armed {name} (away)",
+    "alarm_arm_night": "Armed {name} (night)",
+    "alarm_disarm": "Disarmed {name}",
+    "add_item": "Added '{item}' to {name}",
+}
+_DONE_IN_DOMAIN: dict[tuple[str, str], str] = {
+    ("scene", "turn_on"): "Activated {name}",
+    ("script", "turn_on"): "Ran {name}",
+}
+# What a toggle did, read from the state after it.
+_TOGGLED = {"on": "Turned on {name}", "off": "Turned off {name}", "open": "Opened {name}",
+            "opening": "Opened {name}", "closed": "Closed {name}", "closing": "Closed {name}"}  # fmt: skip
+
+
+def done_phrase(call: Call, name: str, state: str | None = None) -> str:
+    """What one call that ran did, as a phrase with the device's name ("Turned on the Bed Light")."""
+    template = _DONE_IN_DOMAIN.get((call.domain, call.service)) or _DONE.get(call.service)
+    if call.service == "toggle":
+        template = _TOGGLED.get(state or "", "Toggled {name}")
+    elif call.service == "volume_mute":
+        template = "Muted {name}" if call.arguments.get("is_volume_muted") in (True, "true") else "Unmuted {name}"
+    elif call.service == "set_temperature" and "temperature" not in call.arguments:
+        template = "Set {name} to {target_temp_low} to {target_temp_high} degrees"
+    values = {key: _spoken_value(key, value) for key, value in call.arguments.items()}
+    try:
+        phrase = (template or "Ran {service} on {name}").format(**values, name=_the(name), service=call.service_name)
+    except (KeyError, IndexError, ValueError):
+        phrase = f"Ran {call.service_name} on {_the(name)}"  # arguments the template did not expect
+    details = [] if template and "{" in template.replace("{name}", "") else _details(call)
+    return f"{phrase} ({', '.join(details)})" if details else phrase
+
+
+def _spoken_value(key: str, value: object) -> str:
+    """An argument as a person says it: brightness and volume as percentages, lists as "1, 2, 3"."""
+    if key == "brightness" and isinstance(value, int | float):
+        return f"{round(value * 100 / 255)}%"
+    if key == "volume_level" and isinstance(value, int | float):
+        return f"{round(value * 100)}%"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(part) for part in value)
+    return str(value)
+
+
+_ARGUMENT_NAMES = {"rgb_color": "colour", "color_name": "colour", "color_temp_kelvin": "colour temperature"}
+
+
+def _details(call: Call) -> list[str]:
+    """Arguments a template does not say ("brightness 25%", "colour 255, 0, 0")."""
+    return [
+        f"{_ARGUMENT_NAMES.get(key, key.replace('_', ' '))} {_spoken_value(key, value)}"
+        for key, value in call.arguments.items()
+    ]
+
+
+def confirmation(done: Sequence[tuple[Call, str, str | None]]) -> str:
+    """One sentence per kind of change, naming every device: "Turned off the Kitchen Lights and the Bed Light."
+
+    `done`: (call, device name, state after the call) for each call that ran.
+    """
+    groups: dict[str, list[str]] = {}
+    for call, name, state in done:
+        # Calls that read the same apart from the name are said together.
+        phrase = done_phrase(call, "\x00", state)
+        groups.setdefault(phrase, []).append(_the(name))
+    sentences = [phrase.replace("the \x00", _join(names)) for phrase, names in groups.items()]
+    return " ".join(f"{sentence}." for sentence in sentences)
+
+
+def _join(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+# --- answers about readings ------------------------------------------------------------------
+
+
+def asked_quantity(text: str) -> str | None:
+    """The reading a question asks about ("temperature", "humidity"), or None."""
+    said = words(text)
+    for quantity, quantity_words in QUANTITY_WORDS.items():
+        if said & quantity_words:
+            return quantity
+    return None
+
+
+def check_answer(text: str, speech: str, house: House) -> str:
+    """The model's answer, unless it states a reading no device in the house shows.
+
+    Only answers to questions about a reading (temperature, humidity) with a number in them are
+    checked: chit-chat arithmetic ("12 times 4") is left alone. A number is accepted when the
+    user said it or some device state or attribute shows it (rounded as the model may round).
+    """
+    quantity = asked_quantity(text)
+    numbers = _numbers(speech)
+    if quantity is None or not numbers:
+        return speech
+    known = _numbers(text) | _house_numbers(house)
+    if all(_is_known(number, known) for number in numbers):
+        return speech
+    return known_reading(text, quantity, house)
+
+
+def known_reading(text: str, quantity: str, house: House) -> str:
+    """The house's own reading for a question, or that no device reports it."""
+    asked = words(text) - QUANTITY_WORDS[quantity]
+    reporters = [(device, value) for device in house.devices if (value := _reading(device, quantity)) is not None]
+    reporters.sort(key=lambda pair: pair[0].domain != "sensor")  # a sensor's reading first: it is the room's own
+    if asked:  # "in the living room": only devices named that way
+        reporters = [(device, value) for device, value in reporters if asked & device_words(device)]
+    if not reporters:
+        return f"I don't know the {quantity}{_where(text)} — no device in this house reports it."
+    quoted = [f"{device.name} shows {_plain(value)}" for device, value in reporters[:_MAX_QUOTED]]
+    return f"{_join(quoted)}."
+
+
+def _where(text: str) -> str:
+    """The place part of a question (" in the living room"), or ""."""
+    match = _WHERE.search(text.strip().rstrip("?!. ").lower())
+    return f" {match.group(0)}" if match else ""
+
+
+def _reading(device: Device, quantity: str) -> float | None:
+    """The device's value for a reading: a sensor's state by its device class, else an attribute."""
+    if device.domain == "sensor" and device.attributes.get("device_class") == quantity:
+        return _to_number(device.state)
+    for attribute in QUANTITIES[quantity]:
+        if (value := _to_number(device.attributes.get(attribute))) is not None:
+            return value
+    return None
+
+
+def _plain(value: float) -> str:
+    """25.0 -> "25", 15.6 -> "15.6"."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _to_number(value: object) -> float | None:
+    """A finite number from a state or attribute, or None ("unknown", None, True are not numbers)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _numbers(text: str) -> set[float]:
+    """The numbers written in a text ("21.5", "21,5", "-3")."""
+    return {float(match.replace(",", ".")) for match in _NUMBER.findall(text or "")}
+
+
+def _house_numbers(house: House) -> set[float]:
+    """Every number a device shows: numeric states, attribute values, and their percentage forms."""
+    found: set[float] = set()
+    for device in house.devices:
+        readings = {key: value for key, value in device.attributes.items() if key not in _NOT_READINGS}
+        values: list[object] = [device.state, *_flatten(readings)]
+        for value in values:
+            if (number := _to_number(value)) is not None:
+                found.add(number)
+        for key, scale in (("brightness", 100 / 255), ("volume_level", 100)):
+            if (number := _to_number(device.attributes.get(key))) is not None:
+                found.add(round(number * scale))
+    return found
+
+
+def _flatten(attributes: Mapping[str, object]) -> Iterable[object]:
+    """Attribute values, with lists and tuples opened (rgb_color, min/max pairs)."""
+    for value in attributes.values():
+        if isinstance(value, list | tuple):
+            yield from value
+        else:
+            yield value
+
+
+def _is_known(number: float, known: set[float]) -> bool:
+    """True when a device (or the user) shows this number, allowing the model to round."""
+    return any(number == value or number == round(value) or number == round(value, 1) for value in known)
+
+
+# --- streaming -------------------------------------------------------------------------------
+
+
+def may_act(text: str, house: House) -> bool:
+    """True when a request may lead to calls or asks about a reading: its speech is held back
+    until the calls ran (or the answer was checked); other turns (chit-chat) stream as before."""
+    said = words(text) | {normalise(word) for word in tokens(text)}
+    if said & (_ACTION | _ADD) or asked_quantity(text):
+        return True
+    known = set().union(*(domain_words(domain) for domain in DOMAIN_WORDS))
+    for device in house.devices:
+        known |= device_words(device) | domain_words(device.domain)
+    return bool({word for word in said & known if not word.isdigit()})  # "12 times 4" is not about vacuum 4

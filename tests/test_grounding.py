@@ -1,0 +1,291 @@
+"""Grounding rules (pure): calls must point at what the user said, speech must say what was done."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from homeassistant.core import HomeAssistant
+
+from custom_components.home_llm.grounding import (
+    asks_to_add,
+    check_answer,
+    confirmation,
+    done_phrase,
+    hold_ungrounded,
+    is_grounded,
+    may_act,
+    normalise,
+    object_phrase,
+    said_words,
+    words,
+)
+from custom_components.home_llm.house import async_build_house
+from custom_components.home_llm.parser import Call
+from custom_components.home_llm.policy import Verdict
+from custom_components.home_llm.snapshot import Device
+
+from .houses import make_house
+
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+
+# Devices of Home Assistant's demo house, with their real names and readings.
+DEMO = make_house(
+    Device("fan.living_room_fan", "Living Room Fan", "off"),
+    Device("fan.ceiling_fan", "Ceiling Fan", "off"),
+    Device("cover.garage_door", "Garage Door", "closed", attributes={"device_class": "garage"}),
+    Device("cover.kitchen_window", "Kitchen Window", "closed"),
+    Device("light.kitchen_lights", "Kitchen Lights", "on"),
+    Device("light.ceiling_lights", "Ceiling Lights", "on"),
+    Device("light.bed_light", "Bed Light", "off"),
+    Device("switch.decorative_lights", "Decorative Lights", "on"),
+    Device("switch.ac", "AC", "off", attributes={"device_class": "outlet"}),
+    Device("media_player.living_room", "Living Room", "playing"),
+    Device("climate.heatpump", "HeatPump", "heat", attributes={"current_temperature": 25.0, "temperature": 20.0}),
+    Device("climate.ecobee", "Ecobee", "heat_cool", attributes={"current_temperature": 23}),
+    Device("sensor.outside_temperature", "Outside Temperature", "15.6", attributes={"device_class": "temperature"}),
+    Device("todo.shopping_list", "Shopping List", "0"),
+)
+
+
+def _allowed(domain: str, service: str, entity_id: str, **arguments: object) -> Verdict:
+    return Verdict(Call(domain, service, entity_id, dict(arguments)), True)
+
+
+def _held(verdict: Verdict, text: str, previous: str = "") -> list[str]:
+    """The sentences said for the calls held back (empty: the call runs)."""
+    keep, held = hold_ungrounded([verdict], DEMO, text, previous)
+    assert len(keep) + len(held) == 1
+    return [hold.sentence for hold in held]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("Lights", "light"), ("blinds", "blind"), ("switches", "switch"), ("batteries", "battery"),
+     ("heating", "heat"), ("lighting", "light"), ("glass", "glass"), ("status", "status"), ("ring", "ring")],
+)  # fmt: skip
+def test_normalise(word: str, expected: str) -> None:
+    assert normalise(word) == expected
+
+
+def test_words_drop_filler_and_punctuation() -> None:
+    assert words("Turn OFF the kitchen's lights, please!") == {"turn", "kitchen", "light"}
+    assert words("light.living_room_rgbww_lights", spoken=False) == {"light", "living", "rgbww"}
+
+
+def test_switch_is_a_verb_or_a_device_kind() -> None:
+    assert "switch" not in words("switch off the bed light")
+    assert "switch" not in words("switch the lights off")
+    assert "switch" in words("turn off the switch")
+
+
+# --- the relevance gate ----------------------------------------------------------------------
+
+
+def test_garage_door_does_not_toggle_the_living_room_fan() -> None:
+    """The walk from issue 11: "open the garage door" ran fan.toggle(fan.living_room_fan)."""
+    held = _held(_allowed("fan", "toggle", "fan.living_room_fan"), "open the garage door")
+    assert held == ["Which device do you mean by 'garage door'?"]
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("turn off the kitchen lights", _allowed("light", "turn_off", "light.kitchen_lights")),
+        ("switch kitchen lights off", _allowed("light", "turn_off", "light.kitchen_lights")),
+        ("open the garage door", _allowed("cover", "open_cover", "cover.garage_door")),
+        ("raise up kitchen window", _allowed("cover", "open_cover", "cover.kitchen_window")),
+        ("close the blinds", _allowed("cover", "close_cover", "cover.kitchen_window")),  # a word for the kind
+        ("it's too dark in here", _allowed("light", "turn_on", "light.bed_light")),
+        ("unpause our living room", _allowed("media_player", "media_play", "media_player.living_room")),
+        ("turn the music down", _allowed("media_player", "volume_down", "media_player.living_room")),
+        ("make it warmer", _allowed("climate", "set_temperature", "climate.heatpump", temperature=22)),
+        ("turn on the plug", _allowed("switch", "turn_on", "switch.ac")),
+        ("turn off the switch", _allowed("switch", "turn_off", "switch.decorative_lights")),
+        ("add milk to my shopping list", _allowed("todo", "add_item", "todo.shopping_list", item="milk")),
+        ("add milk", _allowed("todo", "add_item", "todo.shopping_list", item="milk")),
+    ],
+)
+def test_calls_the_words_point_at_run(text: str, verdict: Verdict) -> None:
+    assert _held(verdict, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict", "sentence"),
+    [
+        ("open the garage door", _allowed("light", "turn_on", "light.bed_light"), "by 'garage door'"),
+        ("turn off the kitchen lights", _allowed("fan", "turn_off", "fan.ceiling_fan"), "by 'kitchen lights'"),
+        ("tell me a joke", _allowed("media_player", "media_play", "media_player.living_room"), "by 'joke'"),
+        ("turn it off", _allowed("light", "turn_off", "light.bed_light"), "Which device do you mean?"),
+        # "switch" as a verb is no word for a switch.
+        ("switch off the bed light", _allowed("switch", "turn_off", "switch.ac"), "by 'bed light'"),
+    ],
+)
+def test_calls_the_words_do_not_point_at_are_asked_about(text: str, verdict: Verdict, sentence: str) -> None:
+    held = _held(verdict, text)
+    assert len(held) == 1
+    assert sentence in held[0]
+
+
+def test_follow_up_uses_the_previous_request() -> None:
+    off = _allowed("light", "turn_off", "light.bed_light")
+    assert _held(off, "turn it off", previous="turn on the bed light") == []
+    assert _held(off, "that one too", previous="turn off the bed light") == []
+    # A new request with its own object does not borrow the previous one's words.
+    assert _held(off, "open the garage door", previous="turn on the bed light") != []
+    assert said_words("and now the fan", "turn on the bed light") == {"fan"}
+
+
+def test_group_command_reaches_every_device_in_the_area() -> None:
+    house = make_house(
+        Device("light.counter", "Counter", "on", area="Kitchen"),
+        Device("light.pendant", "Pendant", "on", area="Kitchen"),
+        Device("fan.attic", "Attic", "on", area="Attic"),
+    )
+    verdicts = [_allowed("light", "turn_off", "light.counter"), _allowed("light", "turn_off", "light.pendant"),
+                _allowed("fan", "turn_off", "fan.attic")]  # fmt: skip
+    keep, held = hold_ungrounded(verdicts, house, "turn off the kitchen lights")
+    assert [v.call.entity_id for v in keep] == ["light.counter", "light.pendant"]
+    assert [h.call.entity_id for h in held] == ["fan.attic"]
+    assert held[0].verdict == Verdict(held[0].call, False, "the request does not mention Attic")
+
+
+def test_aliases_ground_a_call() -> None:
+    device = Device("light.x1", "X1", "off", aliases=("reading lamp",))
+    assert is_grounded(Call("light", "turn_on", "light.x1"), device, said_words("reading on"))
+    assert not is_grounded(Call("light", "turn_on", "light.x1"), device, said_words("turn on the fan"))
+
+
+def test_refused_verdicts_are_left_to_the_policy() -> None:
+    refused = Verdict(Call("fan", "toggle", "fan.living_room_fan"), False, "not allowed")
+    keep, held = hold_ungrounded([refused], DEMO, "open the garage door")
+    assert keep == [refused]
+    assert held == []
+
+
+def test_object_phrase() -> None:
+    assert object_phrase("Open the garage door!") == "garage door"
+    assert object_phrase("make me a sandwich") == "sandwich"
+    assert object_phrase("turn it off") == ""
+    assert object_phrase("Turn off the Lights in the Kitchen, please") == "Lights in the Kitchen"
+
+
+# --- to-do items -----------------------------------------------------------------------------
+
+
+def test_sandwich_is_not_added_to_the_shopping_list() -> None:
+    """The walk from issue 11: "make me a sandwich" silently added "sandwich"."""
+    held = _held(_allowed("todo", "add_item", "todo.shopping_list", item="sandwich"), "make me a sandwich")
+    assert held == ["I did not add 'sandwich' to the Shopping List: you did not ask me to add anything."]
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [("add milk", True), ("put eggs on the list", True), ("remember to buy bread", True),
+     ("note: call mum", True), ("make me a sandwich", False), ("I'm hungry", False)],
+)  # fmt: skip
+def test_asks_to_add(text: str, asked: bool) -> None:
+    assert asks_to_add(text) is asked
+
+
+# --- confirmations ---------------------------------------------------------------------------
+
+
+def test_confirmation_names_devices_and_changes() -> None:
+    done = [
+        (Call("fan", "turn_on", "fan.living_room_fan"), "Living Room Fan", "on"),
+        (Call("light", "turn_off", "light.kitchen_lights"), "Kitchen Lights", "off"),
+        (Call("light", "turn_off", "light.ceiling_lights"), "Ceiling Lights", "off"),
+        (Call("climate", "set_temperature", "climate.heatpump", {"temperature": 22.5}), "HeatPump", "heat"),
+    ]
+    assert confirmation(done) == (
+        "Turned on the Living Room Fan. Turned off the Kitchen Lights and the Ceiling Lights. "
+        "Set the HeatPump to 22.5 degrees."
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "state", "phrase"),
+    [
+        (Call("fan", "toggle", "fan.x"), "on", "Turned on the Device"),
+        (Call("cover", "toggle", "cover.x"), "closing", "Closed the Device"),
+        (Call("fan", "toggle", "fan.x"), None, "Toggled the Device"),
+        (Call("light", "turn_on", "light.x", {"brightness": 64}), "on", "Turned on the Device (brightness 25%)"),
+        (Call("media_player", "volume_set", "m.x", {"volume_level": 0.4}), None, "Set the volume of the Device to 40%"),
+        (Call("todo", "add_item", "todo.x", {"item": "milk"}), None, "Added 'milk' to the Device"),
+        (Call("scene", "turn_on", "scene.x"), None, "Activated the Device"),
+        (Call("climate", "set_temperature", "c.x", {"target_temp_low": 19, "target_temp_high": 25}), None,
+         "Set the Device to 19 to 25 degrees"),
+        (Call("fan", "fly", "fan.x"), None, "Ran fan.fly on the Device"),
+        (Call("cover", "set_cover_position", "cover.x"), None, "Ran cover.set_cover_position on the Device"),
+    ],
+)  # fmt: skip
+def test_done_phrase(call: Call, state: str | None, phrase: str) -> None:
+    assert done_phrase(call, "Device", state) == phrase
+
+
+# --- answers about readings ------------------------------------------------------------------
+
+
+def test_invented_temperature_is_not_said() -> None:
+    """The walk from issue 11: an invented "55 degrees Fahrenheit" for a room with no sensor."""
+    answer = check_answer(
+        "what is the temperature in the living room?", "It is 55 degrees Fahrenheit in the living room.", DEMO
+    )
+    assert answer == "I don't know the temperature in the living room — no device in this house reports it."
+
+
+def test_invented_reading_is_replaced_by_the_real_one() -> None:
+    answer = check_answer("how warm is it outside?", "It is 30 degrees outside.", DEMO)
+    assert answer == "Outside Temperature shows 15.6."
+    answer = check_answer("what's the temperature?", "72 degrees.", DEMO)
+    assert answer == "Outside Temperature shows 15.6, Ecobee shows 23 and HeatPump shows 25."
+
+
+@pytest.mark.parametrize(
+    ("text", "speech"),
+    [
+        ("what is the temperature outside?", "It is 15.6 degrees outside."),
+        ("what is the temperature outside?", "About 16 degrees."),  # rounded
+        ("how warm is the heatpump set?", "It is set to 20 degrees."),
+        ("what is the temperature in the kitchen?", "I don't know."),  # no number: nothing to check
+        ("set the heatpump to 21 degrees", "Setting 21 degrees."),  # the user's own number
+        ("what is 12 times 4?", "48"),  # not a reading
+    ],
+)
+def test_true_or_unchecked_answers_are_kept(text: str, speech: str) -> None:
+    assert check_answer(text, speech, DEMO) == speech
+
+
+# --- streaming ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [("hello", False), ("tell me a joke", False), ("what is 12 times 4?", False), ("who are you?", False),
+     ("turn off the kitchen lights", True), ("make me a sandwich", True), ("bed light off", True),
+     ("what is the temperature in the living room?", True)],
+)  # fmt: skip
+def test_may_act(text: str, acts: bool) -> None:
+    assert may_act(text, DEMO) is acts
+
+
+# --- the development split: no correct call is held back --------------------------------------
+
+
+async def test_no_expected_dev_call_is_held(hass: HomeAssistant, demo_house: HomeAssistant) -> None:
+    """Every call datasets/*.dev.jsonl expects, said with its own sentence on the demo house, runs.
+    (The held-out *.test.jsonl split is not used here: nothing is tuned on it.)"""
+    house = async_build_house(hass)
+    blocked, total = [], 0
+    for path in sorted(DATASETS.glob("*.dev.jsonl")):
+        for line in path.read_text().splitlines():
+            case = json.loads(line)
+            for expected in case["expect"]:
+                domain, _, service = expected["service"].partition(".")
+                _keep, held = hold_ungrounded([_allowed(domain, service, expected["entity_id"])], house, case["text"])
+                total += 1
+                blocked += [(case["text"], expected)] if held else []
+    assert total >= 100
+    assert blocked == []
