@@ -45,7 +45,8 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 def test_split_keeps_validation_apart(tmp_path) -> None:
     train, validation = dataset.split(200, 40, seed=3)
     assert len(train) == 200 and len(validation) == 40
-    assert not {(e.user, e.reply) for e in train} & {(e.user, e.reply) for e in validation}
+    assert not {dataset._key(e) for e in train} & {dataset._key(e) for e in validation}
+    assert not [e for e in validation if e in train]
     dataset.write_jsonl(validation, tmp_path / "validation.jsonl")
     assert dataset.read_jsonl(tmp_path / "validation.jsonl") == validation
 

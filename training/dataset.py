@@ -35,12 +35,13 @@ arguments = load("arguments")
 
 REPO = Path(__file__).resolve().parent.parent
 # An example's length limit (training/train.py --max-len drops longer ones): random devices stop being
-# added when the system prompt would pass it. Characters per token measured with the default model's
-# tokenizer on these prompts, rounded down; the reserve covers the request and the reply (in-context
-# examples are dropped, last first, where the whole text would pass the limit).
+# added when the system prompt would pass it. These prompts average 3.3 characters per token (the default
+# model's BPE vocabulary and merges read from its GGUF); 2.9 leaves room for denser ones. The reserve
+# covers persona, request and reply; in-context examples are dropped, last first, where the text would
+# still pass the limit (tests/test_training_data.py checks with llama.cpp's own tokenizer).
 MAX_TOKENS = 1024
-CHARS_PER_TOKEN = 3.0
-RESERVED_CHARS = 650
+CHARS_PER_TOKEN = 2.9
+RESERVED_CHARS = 800
 NO_CALL_KINDS = frozenset({"question", "chat", "absent", "cannot", "ambiguous"})
 
 AREAS = (
@@ -888,7 +889,7 @@ def partial_name(device: dict, devices: list[dict], rng: random.Random) -> str |
     spans = [" ".join(words[i:]) for i in range(1, len(words))]
     if len(words) > 2:
         spans.append(f"{words[0]} {words[-1]}")
-    spans = [s for s in spans if s not in AREAS and len(s) > 2]
+    spans = [s for s in spans if s not in AREAS and len(s) > 2 and not s.startswith("room ")]  # not "room lamp"
     unique = [s for s in spans if _mentions(devices, s) == [device]]
     return rng.choice(unique) if unique else None
 
@@ -1403,12 +1404,19 @@ def generate(count: int, seed: int, max_tokens: int = MAX_TOKENS) -> list[Exampl
 
 
 def split(train: int, validation: int, seed: int, max_tokens: int = MAX_TOKENS) -> tuple[list[Example], list[Example]]:
-    """A train and a validation set from separate random streams; no user text + reply repeats."""
+    """A train and a validation set from separate random streams; no request, reply and house repeats.
+
+    Chit-chat and the like come from short lists, so their words recur with other houses: keying on the
+    words alone would leave the validation split without them."""
     train_set = generate(train, seed, max_tokens)
-    seen = {(e.user, e.reply) for e in train_set}
+    seen = {_key(e) for e in train_set}
     drawn = generate(validation * 2, seed + 1_000_003, max_tokens)
-    validation_set = [e for e in drawn if (e.user, e.reply) not in seen]
+    validation_set = [e for e in drawn if _key(e) not in seen]
     return train_set, validation_set[:validation]
+
+
+def _key(example: Example) -> tuple[str, str, tuple[str, ...]]:
+    return example.user, example.reply, tuple(d["entity_id"] for d in example.devices)
 
 
 def write_jsonl(examples: list[Example], path: Path) -> None:
