@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import voluptuous as vol
 from homeassistant import bootstrap, loader
 from homeassistant.auth.const import GROUP_ID_ADMIN
-from homeassistant.config_entries import ConfigEntries, ConfigEntry
+from homeassistant.config_entries import ConfigEntries, ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, CoreState, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResultType
@@ -59,6 +60,7 @@ class Turn:
     changed: dict[str, dict[str, str]]
     latency_ms: float
     prompt_tokens: int
+    conversation_id: str | None = None  # pass it to the next turn to continue the conversation
 
 
 async def async_config_flow_entry(hass: HomeAssistant, model_path: str) -> dict[str, Any]:
@@ -77,11 +79,13 @@ async def async_config_flow_entry(hass: HomeAssistant, model_path: str) -> dict[
 class Home:
     """One Home Assistant, one loaded model; houses can be switched between turns."""
 
-    def __init__(self, model_path: str | Path | None = DEFAULT_MODEL) -> None:
-        """Without a model path, Home Assistant and the houses only (no agent)."""
+    def __init__(self, model_path: str | Path | None = DEFAULT_MODEL, options: dict[str, Any] | None = None) -> None:
+        """Without a model path, Home Assistant and the houses only (no agent). `options` are the
+        agent's options (const.py keys), saved through its options flow as a user would."""
         self.model_path = str(Path(model_path).resolve()) if model_path else None
         if self.model_path and not Path(self.model_path).is_file():
             raise SetupError(f"model file not found: {self.model_path} (run scripts/setup)")
+        self.options = dict(options or {})
         self.hass: HomeAssistant = None  # type: ignore[assignment]
         self.entry: ConfigEntry | None = None
         self.context: Context | None = None
@@ -124,11 +128,34 @@ class Home:
         result = await async_config_flow_entry(hass, self.model_path)
         self.entry = result["result"]
         await hass.async_block_till_done()
+        if self.options:
+            await self._async_save_options(self.options)
         agents = er.async_entries_for_config_entry(er.async_get(hass), self.entry.entry_id)
         if not agents or hass.states.get(agents[0].entity_id) is None:
             raise SetupError(f"the agent did not start: {self.entry.reason or self.entry.state}")
         self.agent_id = agents[0].entity_id
         self._watch_outcomes()
+
+    async def _async_save_options(self, options: dict[str, Any]) -> None:
+        """Save options through the agent's options flow (its checks apply); the entry then reloads."""
+        flow = self.hass.config_entries.options
+        result = await flow.async_init(self.entry.entry_id)
+        try:
+            result = await flow.async_configure(result["flow_id"], {**self.entry.options, **options})
+        except vol.Invalid as err:  # data_entry_flow.InvalidData: a value the form does not accept
+            raise SetupError(f"the agent's options refused {options}: {err}") from err
+        if result["type"] is not FlowResultType.CREATE_ENTRY:
+            detail = {**result.get("errors", {}), **result.get("description_placeholders", {})}
+            raise SetupError(f"the agent's options refused {options}: {detail}")
+        await self.hass.async_block_till_done()  # the update listener reloads the entry
+        if self.entry.state is not ConfigEntryState.LOADED:
+            raise SetupError(f"the agent did not start with the options {options}: {self.entry.reason}")
+
+    @property
+    def lora_path(self) -> str | None:
+        """The LoRA adapter the loaded model runs with (None: the base model alone)."""
+        settings = getattr(self.entry.runtime_data, "settings", None) if self.entry else None
+        return getattr(settings, "lora_path", None)
 
     def _watch_outcomes(self) -> None:
         """Keep the outcome of every call the agent makes (the agent's own record, with errors)."""
@@ -175,8 +202,9 @@ class Home:
             await self.hass.config_entries.async_remove(entry.entry_id)
         await self.hass.async_block_till_done()
 
-    async def async_turn(self, text: str, *, restore: bool = False) -> Turn:
-        """One turn through conversation.process, as the admin user, in a fresh conversation.
+    async def async_turn(self, text: str, *, restore: bool = False, conversation_id: str | None = None) -> Turn:
+        """One turn through conversation.process, as the admin user, in a fresh conversation
+        or, given the `conversation_id` of an earlier turn, in that one.
 
         With `restore`, the states the turn changed are put back afterwards, so every case of an
         eval sees the same house (and the same prompt prefix, which llama.cpp keeps cached).
@@ -186,10 +214,13 @@ class Home:
         self.outcomes = []
         context = Context(user_id=self.context.user_id)
         start = time.perf_counter()
+        data = {"text": text, "agent_id": self.agent_id, "language": "en"}
+        if conversation_id is not None:
+            data["conversation_id"] = conversation_id
         response = await hass.services.async_call(
             "conversation",
             "process",
-            {"text": text, "agent_id": self.agent_id, "language": "en"},
+            data,
             blocking=True,
             return_response=True,
             context=context,
@@ -218,7 +249,7 @@ class Home:
             for outcome in self.outcomes
         ]
         prompt_tokens = getattr(self.entry.runtime_data, "last_prompt_tokens", 0)
-        return Turn(speech, calls, changed, round(latency_ms, 1), prompt_tokens)
+        return Turn(speech, calls, changed, round(latency_ms, 1), prompt_tokens, response.get("conversation_id"))
 
     async def async_close(self) -> None:
         """Unload everything (the model's worker thread included) and stop Home Assistant."""

@@ -1,4 +1,4 @@
-"""scripts/demo: one real turn on Home Assistant's demo house with the default model."""
+"""scripts/demo: real turns on Home Assistant's demo house with the default model; the conversation."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools import demo
+from devtools.home import CallResult, Turn
+
 from .conftest import REPO
 
-pytestmark = pytest.mark.real_model
+CONTRACT = {"speech", "calls", "changed", "latency_ms"}
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
@@ -19,11 +22,12 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.real_model
 def test_turn_off_the_kitchen_lights(model_path: Path) -> None:
     result = run_demo("turn off the kitchen lights", "--model", str(model_path))
     assert result.returncode == 0, result.stderr[-3000:]
     output = json.loads(result.stdout)
-    assert set(output) == {"speech", "calls", "changed", "latency_ms"}
+    assert set(output) == CONTRACT
     assert output["changed"]["light.kitchen_lights"] == {"from": "on", "to": "off"}
     assert {"service": "light.turn_off", "entity_id": "light.kitchen_lights", "ok": True, "error": None} in output[
         "calls"
@@ -32,6 +36,52 @@ def test_turn_off_the_kitchen_lights(model_path: Path) -> None:
     assert output["latency_ms"] > 0
 
 
+@pytest.mark.real_model
+def test_several_sentences_print_one_line_a_turn(model_path: Path) -> None:
+    result = run_demo("turn off the kitchen lights", "hello", "--model", str(model_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert set(first) == set(second) == CONTRACT
+    assert first["changed"]["light.kitchen_lights"] == {"from": "on", "to": "off"}
+    assert second["speech"] and second["latency_ms"] > 0
+
+
+async def test_the_sentences_share_one_conversation(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Each turn after the first continues the conversation the first one started."""
+    said: list[tuple[str, str | None]] = []
+
+    class FakeHome:
+        """Stands in for devtools.home.Home: records what each turn was given."""
+
+        def __init__(self, model: str) -> None:
+            self.model = model
+
+        async def __aenter__(self) -> FakeHome:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+        async def async_use_house(self, house: object) -> None:
+            assert house is None
+
+        async def async_turn(self, text: str, *, conversation_id: str | None = None) -> Turn:
+            said.append((text, conversation_id))
+            call = CallResult("light.turn_off", "light.kitchen_lights", "done", None)
+            return Turn(f"said {text}", [call], {}, 5.0, 100, conversation_id or "conversation-1")
+
+    monkeypatch.setattr(demo, "Home", FakeHome)
+    await demo.run(["one", "two", "three"], "model.gguf", None)
+    assert said == [("one", None), ("two", "conversation-1"), ("three", "conversation-1")]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["speech"] for line in lines] == ["said one", "said two", "said three"]
+    assert all(set(line) == CONTRACT for line in lines)
+    assert lines[0]["calls"] == [
+        {"service": "light.turn_off", "entity_id": "light.kitchen_lights", "ok": True, "error": None}
+    ]
+
+
+@pytest.mark.real_model
 def test_bad_house_file_is_a_clear_error(tmp_path: Path) -> None:
     house = tmp_path / "house.yaml"
     house.write_text("- entity_id: not an id\n  name: Lamp\n  state: on\n")
