@@ -1,6 +1,7 @@
 """scripts/eval: score the agent on datasets of sentences with the calls they should make.
 
     scripts/eval --dataset FILE.jsonl [--dataset MORE.jsonl] [--house FILE] [--model PATH] --out REPORT.json
+                 [--adapter PATH|none] [--option KEY=VALUE ...]
 
 A dataset has one JSON object a line: {"text": str, "expect": [{"service": str, "entity_id": str}]}
 (`expect: []`: nothing may be touched), optionally "house" (a list of entities, or a house file path
@@ -8,12 +9,18 @@ relative to the dataset) replacing the run's house for that case. A case is righ
 calls made equals the expected set. One Home Assistant and one loaded model serve the whole run; cases
 that share a house run one after the other, so the house is built once and the model's cache of the
 prompt prefix is reused.
+
+`--adapter` runs the model with another GGUF LoRA adapter (`none`: the base model alone) and
+`--option` sets any agent option (the keys of const.py's CONF_*, as in the options form; the value
+is read as JSON when it parses, else as a string), so runs compare adapters and options without
+editing files. The report records the adapter that ran (path and sha256) and the options.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -25,6 +32,9 @@ from typing import Any
 import numpy as np
 import voluptuous as vol
 from tqdm import tqdm
+
+from custom_components.home_llm.config_flow import options_schema
+from custom_components.home_llm.const import CONF_HOUSE_ADAPTER, CONF_LORA_PATH
 
 from .home import DEFAULT_MODEL, Home, SetupError, Turn, quiet_logs
 from .houses import HouseError, house_key, load_house, parse_house
@@ -42,6 +52,51 @@ CASE_SCHEMA = vol.Schema(
 
 class DatasetError(Exception):
     """A dataset line that cannot be scored; the message says where and why."""
+
+
+class OptionError(Exception):
+    """An --option or --adapter that cannot be used; the message says why."""
+
+
+def agent_option_keys() -> list[str]:
+    """Every option the agent's options form has (a local model's form: all of them)."""
+    return [str(key.schema) for key in options_schema(local_model=True).schema]
+
+
+def parse_options(pairs: list[str], adapter: str | None) -> dict[str, Any]:
+    """`KEY=VALUE` pairs (value: JSON when it parses, else the string) and the adapter, as options."""
+    known = agent_option_keys()
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep:
+            raise OptionError(f"--option {pair!r}: write KEY=VALUE")
+        if key not in known:
+            raise OptionError(f"--option {key!r}: not an agent option; the options are {', '.join(known)}")
+        if key in (CONF_LORA_PATH, CONF_HOUSE_ADAPTER) and adapter is not None:
+            raise OptionError(f"--option {key} and --adapter both choose the adapter: give one")
+        try:
+            options[key] = json.loads(text)
+        except json.JSONDecodeError:
+            options[key] = text
+    if adapter is not None and adapter.lower() == "none":
+        options |= {CONF_LORA_PATH: "", CONF_HOUSE_ADAPTER: False}  # the base model alone
+    elif adapter is not None:
+        if not Path(adapter).is_file():
+            raise OptionError(f"--adapter {adapter}: no such file")
+        options[CONF_LORA_PATH] = str(Path(adapter).resolve())
+    return options
+
+
+def adapter_record(path: str | None) -> dict[str, str] | None:
+    """Which adapter ran: its path and sha256 (None: the base model alone)."""
+    if path is None:
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": path, "sha256": digest.hexdigest()}
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
@@ -68,10 +123,12 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
 
 
 def call_set(calls: list[dict[str, str]]) -> set[tuple[str, str]]:
+    """The calls as a set of (service, entity_id): order and repeats do not matter."""
     return {(call["service"], call["entity_id"]) for call in calls}
 
 
 def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:
+    """One case's result: what the turn did against what the case expects."""
     made = [{"service": c.service, "entity_id": c.entity_id} for c in turn.calls if c.made]
     expected = call_set(case["expect"])
     return {
@@ -93,10 +150,12 @@ def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:
 
 
 def _ratio(part: int, whole: int) -> float | None:
+    """part / whole to four places; None when there is no whole."""
     return round(part / whole, 4) if whole else None
 
 
 def breakdown(results: list[dict[str, Any]], key: Any) -> dict[str, dict[str, Any]]:
+    """Accuracy per group of results, the group given by `key(result)`."""
     groups: dict[str, list[bool]] = defaultdict(list)
     for result in results:
         groups[key(result)].append(result["correct"])
@@ -106,11 +165,24 @@ def breakdown(results: list[dict[str, Any]], key: Any) -> dict[str, dict[str, An
     }
 
 
+def false_actions_by_intent(quiet: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Of the cases that must touch nothing, how many did, per intent (absent, unsafe, chitchat...)."""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for result in quiet:
+        groups[result["intent"] or "(none)"].append(result["false_action"])
+    return {
+        name: {"cases": len(marks), "false_actions": sum(marks), "rate": _ratio(sum(marks), len(marks))}
+        for name, marks in sorted(groups.items())
+    }
+
+
 def expected_service(result: dict[str, Any]) -> str:
+    """The services a case expects, as one label."""
     return ",".join(sorted({call["service"] for call in result["expect"]})) or "(none)"
 
 
 def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], house: str | None) -> dict[str, Any]:
+    """The report: totals, latency, breakdowns and every case's result."""
     latencies = np.array([r["latency_ms"] for r in results])
     tokens = np.array([r["prompt_tokens"] for r in results])
     quiet = [r for r in results if not r["expect"]]
@@ -132,6 +204,7 @@ def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], ho
         "by_dataset": breakdown(results, lambda r: r["dataset"]),
         "by_domain": breakdown(results, lambda r: expected_service(r).split(".")[0] if r["expect"] else "(none)"),
         "by_service": breakdown(results, expected_service),
+        "false_actions_by_intent": false_actions_by_intent(quiet),
         "results": results,
     }
 
@@ -169,45 +242,78 @@ def draw_chart(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-async def run_cases(model: str, cases: list[dict[str, Any]], run_house: list[dict[str, Any]] | None) -> list[dict]:
-    # Cases sharing a house run together (a stable sort keeps the file order within a house).
-    order = sorted(range(len(cases)), key=lambda i: house_key(cases[i].get("house", run_house)) != house_key(run_house))
+def run_order(house: list[dict[str, Any]] | None, run_house: list[dict[str, Any]] | None) -> tuple:
+    """Where a case's house runs: the run's house first, then the others so that houses whose
+    prompts start alike (same domains, then the same device lines, as the prompt sorts them) run
+    one after the other and the model reuses the cached prompt prefix. Cases sharing a house run
+    together, in file order (the sort is stable)."""
+    if house_key(house) == house_key(run_house):
+        return (0,)
+    if house is None:  # the demo house, when the run has a house of its own
+        return (1,)
+    domains = sorted({entity["entity_id"].split(".")[0] for entity in house})
+    lines = sorted((entity["entity_id"], entity["name"], entity["state"]) for entity in house)
+    return (2, domains, lines, house_key(house))
+
+
+async def run_cases(
+    model: str, cases: list[dict[str, Any]], run_house: list[dict[str, Any]] | None, options: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Score every case; also returns the adapter the model ran with."""
+    order = sorted(range(len(cases)), key=lambda i: run_order(cases[i].get("house", run_house), run_house))
     results: list[dict[str, Any] | None] = [None] * len(cases)
-    async with Home(model) as home:
+    async with Home(model, options) as home:
         for index in tqdm(order, desc="eval", unit="case", file=sys.stderr):
             case = cases[index]
             await home.async_use_house(case.get("house", run_house))
             results[index] = score_case(case, await home.async_turn(case["text"], restore=True))
-    return results  # type: ignore[return-value]
+        lora_path = home.lora_path
+    return results, lora_path  # type: ignore[return-value]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(prog="scripts/eval", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, action="append", required=True, help="JSONL dataset (repeatable)")
     parser.add_argument("--house", help="house file (YAML or JSON); default: Home Assistant's demo house")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="GGUF model file (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="report JSON; the chart goes next to it (.png)")
     parser.add_argument("--limit", type=int, help="score only the first N cases of each dataset")
+    parser.add_argument(
+        "--adapter",
+        help="GGUF LoRA adapter to run instead of the shipped one; 'none': the base model alone",
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an agent option (repeatable), e.g. num_examples=3 or use_grammar=false; VALUE is JSON or a string",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the eval and write the report; a bad input is a one-line error (exit 2)."""
     args = parse_args(argv)
     quiet_logs()
     try:
+        options = parse_options(args.option, args.adapter)
         run_house = load_house(args.house) if args.house else None
         cases = [case for path in args.dataset for case in load_cases(path)[: args.limit]]
         if not cases:
             raise DatasetError("the datasets hold no cases")
-        results = asyncio.run(run_cases(args.model, cases, run_house))
-    except (DatasetError, HouseError, SetupError) as err:
+        results, lora_path = asyncio.run(run_cases(args.model, cases, run_house, options))
+    except (DatasetError, HouseError, OptionError, SetupError) as err:
         print(f"eval: {err}", file=sys.stderr)
         return 2
     report = summarize(results, args.model, [str(p) for p in args.dataset], args.house)
+    report = {**report, "adapter": adapter_record(lora_path), "options": options}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     draw_chart(report, args.out.with_suffix(".png"))
-    summary = {k: report[k] for k in ("cases", "accuracy", "false_action_rate", "latency_ms", "prompt_tokens")}
+    keys = ("cases", "accuracy", "false_action_rate", "latency_ms", "prompt_tokens", "adapter", "options")
+    summary = {k: report[k] for k in keys}
     print(json.dumps(summary))
     return 0
 

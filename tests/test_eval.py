@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -12,8 +13,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.home_llm.const import CONF_HOUSE_ADAPTER, CONF_LORA_PATH, CONF_NUM_EXAMPLES, CONF_PROMPT
 from custom_components.home_llm.house import async_build_house
-from devtools.eval import DatasetError, load_cases, score_case, summarize
+from devtools.eval import (
+    DatasetError,
+    OptionError,
+    adapter_record,
+    load_cases,
+    parse_options,
+    run_order,
+    score_case,
+    summarize,
+)
 from devtools.home import CallResult, Turn
 from devtools.houses import FileHouse, HouseError, load_house
 
@@ -62,6 +73,43 @@ def test_score_compares_the_set_of_calls_made() -> None:
     assert report["accuracy"] == 0.4
     assert report["false_action_rate"] == 0.5
     assert report["by_service"]["light.turn_off"] == {"cases": 3, "correct": 1, "accuracy": 0.3333}
+
+
+def test_options_are_json_or_strings_and_only_known_keys(tmp_path: Path) -> None:
+    options = parse_options([f"{CONF_NUM_EXAMPLES}=3", "use_grammar=false", f"{CONF_PROMPT}=Be brief."], None)
+    assert options == {CONF_NUM_EXAMPLES: 3, "use_grammar": False, CONF_PROMPT: "Be brief."}
+    assert parse_options(['allowed_services=["light.turn_on"]'], None) == {"allowed_services": ["light.turn_on"]}
+    with pytest.raises(OptionError, match=r"'num_exemples': not an agent option; the options are .*num_examples"):
+        parse_options(["num_exemples=3"], None)
+    with pytest.raises(OptionError, match="write KEY=VALUE"):
+        parse_options(["num_examples"], None)
+
+
+def test_adapter_choice_becomes_options_and_is_recorded(tmp_path: Path) -> None:
+    assert parse_options([], "none") == {CONF_LORA_PATH: "", CONF_HOUSE_ADAPTER: False}
+    assert parse_options([], None) == {}
+    adapter = tmp_path / "adapter.gguf"
+    adapter.write_bytes(b"GGUF adapter bytes")
+    assert parse_options([], str(adapter)) == {CONF_LORA_PATH: str(adapter)}
+    with pytest.raises(OptionError, match="no such file"):
+        parse_options([], str(tmp_path / "missing.gguf"))
+    with pytest.raises(OptionError, match="both choose the adapter"):
+        parse_options([f"{CONF_LORA_PATH}=x.gguf"], "none")
+    record = adapter_record(str(adapter))
+    assert record == {"path": str(adapter), "sha256": hashlib.sha256(b"GGUF adapter bytes").hexdigest()}
+    assert adapter_record(None) is None
+
+
+def test_houses_whose_prompts_start_alike_run_one_after_the_other() -> None:
+    lamp_only = load_house_from([DESK_HOUSE[0]])
+    lamp_off = load_house_from([{**DESK_HOUSE[0], "state": "off"}])
+    desk = load_house_from(DESK_HOUSE)  # a cover too: its prompt lists other services first
+    file_order = [desk, lamp_only, None, desk, lamp_off, lamp_only]
+    order = sorted(range(len(file_order)), key=lambda i: run_order(file_order[i], None))
+    # The run's house (the demo house) first; each house's cases together, in file order; the two
+    # light-only houses, whose prompts share their services and device line, next to each other.
+    assert order == [2, 0, 3, 4, 1, 5]
+    assert sorted(range(3), key=lambda i: run_order([desk, None, desk][i], desk)) == [0, 2, 1]
 
 
 def test_bad_dataset_line_names_file_and_line(tmp_path: Path) -> None:
@@ -147,3 +195,23 @@ def test_eval_on_a_slice_writes_report_and_chart(model_path: Path, tmp_path: Pat
     # The line with its own two-entity house got a much shorter prompt than the 40-odd-entity demo house.
     assert results[6]["prompt_tokens"] < min(r["prompt_tokens"] for r in results[:6]) - 300
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # No --adapter: the shipped adapter ran, and the report says which file it was.
+    shipped = REPO / "custom_components" / "home_llm" / "adapters" / "smollm2-135m-home.gguf"
+    assert report["adapter"] == {"path": str(shipped), "sha256": hashlib.sha256(shipped.read_bytes()).hexdigest()}
+    assert report["options"] == {}
+
+
+@pytest.mark.real_model
+def test_eval_runs_the_base_model_with_options(model_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    command = [str(REPO / "scripts" / "eval"), "--dataset", str(REPO / "datasets" / "false_actions.dev.jsonl")]
+    command += ["--limit", "1", "--model", str(model_path), "--out", str(out), "--adapter", "none"]
+    command += ["--option", f"{CONF_NUM_EXAMPLES}=0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["adapter"] is None
+    assert report["options"] == {CONF_NUM_EXAMPLES: 0, CONF_LORA_PATH: "", CONF_HOUSE_ADAPTER: False}
+    # No in-context examples: the demo house's prompt is far shorter than with the default five.
+    assert report["prompt_tokens"]["max"] < 1000
+    assert set(report["false_actions_by_intent"]) == {"absent"}
