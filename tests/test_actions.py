@@ -6,6 +6,7 @@ integration's entities and services, the policy, Home Assistant's service schema
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from unittest.mock import patch
 import pytest
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import Context, HomeAssistant, ServiceCall
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.home_llm.actions import async_run_calls
@@ -241,6 +242,26 @@ async def test_home_assistant_schema_is_checked_before_calling(hass: HomeAssista
     assert outcomes[0].status == "refused"
     assert "Home Assistant refused the arguments" in outcomes[0].error
     assert hass.states.get("light.bed_light").state == "off"
+
+
+
+async def test_a_hanging_service_call_fails_after_its_timeout(hass: HomeAssistant, demo_house: HomeAssistant) -> None:
+    """A device that never answers does not hold the turn: the call fails with a clear reason."""
+    release = asyncio.Event()
+
+    async def never_answers(call: ServiceCall) -> None:
+        await release.wait()
+
+    hass.services.async_register("light", "turn_on", never_answers)  # replaces the demo's handler
+    house = async_build_house(hass)
+    call = Verdict(Call("light", "turn_on", "light.bed_light", {}), True)
+    try:
+        with patch("custom_components.home_llm.actions.SERVICE_CALL_TIMEOUT", 0.05):
+            outcomes = await async_run_calls(hass, [call], house, Context())
+    finally:
+        release.set()
+    assert outcomes[0].status == "failed"
+    assert outcomes[0].error == "it did not finish within 0.05 s"
 
 
 def _sample(value: object) -> object:

@@ -6,6 +6,7 @@ Home Assistant, so a value Home Assistant would reject is refused with Home Assi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +22,10 @@ from .policy import Verdict
 from .snapshot import House
 
 _LOGGER = logging.getLogger(__name__)
+
+# A service call that hangs (a device that never answers) must not hold the whole turn: the
+# response timeout covers generation only, so each call gets its own limit.
+SERVICE_CALL_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +50,19 @@ async def async_run_calls(
         data = {**call.arguments, "entity_id": call.entity_id}
         reason = verdict.reason if not verdict.allowed else _schema_error(hass, call, data)
         if reason is not None:
-            _LOGGER.warning("Refused %s(%s): %s", call.service_name, call.entity_id, reason)
+            # %r: the target and reason come from the model's text and may hold newlines (log forging).
+            _LOGGER.warning("Refused %r(%r): %r", call.service_name, call.entity_id, reason)
             outcomes.append(Outcome(call, "refused", name, reason))
             continue
         try:
-            await hass.services.async_call(call.domain, call.service, data, blocking=True, context=context)
+            async with asyncio.timeout(SERVICE_CALL_TIMEOUT):
+                await hass.services.async_call(call.domain, call.service, data, blocking=True, context=context)
+        except TimeoutError:
+            outcomes.append(Outcome(call, "failed", name, f"it did not finish within {SERVICE_CALL_TIMEOUT:g} s"))
         except (HomeAssistantError, vol.Invalid, ValueError) as err:
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
         except Exception as err:  # a faulty integration must not end the turn
-            _LOGGER.exception("Calling %s failed", call.service_name)
+            _LOGGER.exception("Calling %r failed", call.service_name)
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
         else:
             after = hass.states.get(call.entity_id)
