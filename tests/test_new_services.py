@@ -213,7 +213,8 @@ def test_the_prompt_lists_a_players_sources() -> None:
 
 # --- the real model on the demo house ---------------------------------------------------------
 # The shipped adapter was not trained on these services yet, so each turn is primed: the prompt
-# says which line to write, and the allowlist option narrows the grammar to that one service.
+# shows an example exchange with the line to write, and the allowlist option narrows the
+# grammar to that service (and light.turn_off, whose in-context example shows the call format).
 # The reply is still the real llama.cpp's, constrained by the demo house's own grammar, then
 # parsed, checked by the policy and run on the demo house.
 class Primed(NamedTuple):
@@ -224,6 +225,8 @@ class Primed(NamedTuple):
     line: str
     entity_id: str
     changed: Callable[[State, State], bool]
+    answer: str = "Done."
+    start: dict[str, Any] | None = None  # fan.set_percentage data to run first
 
 
 PRIMED_TURNS = [
@@ -233,6 +236,8 @@ PRIMED_TURNS = [
         "fan.increase_speed(fan.living_room_fan)",
         "fan.living_room_fan",
         lambda before, after: after.attributes["percentage"] > before.attributes["percentage"],
+        "Speeding up the living room fan.",
+        {"entity_id": "fan.living_room_fan", "percentage": 33},
     ),
     Primed(
         "fan.decrease_speed",
@@ -240,6 +245,8 @@ PRIMED_TURNS = [
         "fan.decrease_speed(fan.living_room_fan)",
         "fan.living_room_fan",
         lambda before, after: after.attributes["percentage"] < before.attributes["percentage"],
+        "Slowing down the living room fan.",
+        {"entity_id": "fan.living_room_fan", "percentage": 66},
     ),
     Primed(
         "media_player.volume_mute",
@@ -247,6 +254,7 @@ PRIMED_TURNS = [
         "media_player.volume_mute(media_player.living_room, is_volume_muted=true)",
         "media_player.living_room",
         lambda before, after: not before.attributes["is_volume_muted"] and after.attributes["is_volume_muted"],
+        "Muting the living room.",
     ),
     Primed(
         "media_player.select_source",
@@ -254,6 +262,7 @@ PRIMED_TURNS = [
         'media_player.select_source(media_player.lounge_room, source="youtube")',
         "media_player.lounge_room",
         lambda before, after: (before.attributes["source"], after.attributes["source"]) == ("dvd", "youtube"),
+        "Switching the lounge room to youtube.",
     ),
     Primed(
         "climate.set_hvac_mode",
@@ -261,6 +270,7 @@ PRIMED_TURNS = [
         'climate.set_hvac_mode(climate.hvac, hvac_mode="heat")',
         "climate.hvac",
         lambda before, after: (before.state, after.state) == ("cool", "heat"),
+        "Setting the hvac to heat.",
     ),
     Primed(
         "climate.set_temperature",
@@ -268,6 +278,7 @@ PRIMED_TURNS = [
         "climate.set_temperature(climate.hvac, temperature=24)",
         "climate.hvac",
         lambda before, after: (before.attributes["temperature"], after.attributes["temperature"]) == (21, 24),
+        "Setting the hvac to 24 degrees.",
     ),
 ]
 
@@ -278,11 +289,12 @@ async def primed_agent(demo_house: HomeAssistant, model_path: Path) -> AsyncIter
     entries: list[MockConfigEntry] = []
 
     async def setup(turn: Primed) -> MockConfigEntry:
-        persona = f"{DEFAULT_PERSONA}\nWhen the user says '{turn.said}', answer 'Done.' and then write:\n{turn.line}"
+        persona = f"{DEFAULT_PERSONA}\nExample:\nuser: {turn.said}\nassistant: {turn.answer}\n{turn.line}"
+        # light.turn_off stays allowed so that an in-context example shows the call-line format.
         entry = MockConfigEntry(
             domain=DOMAIN,
             data={CONF_MODEL_PATH: str(model_path)},
-            options={CONF_PROMPT: persona, CONF_ALLOWED_SERVICES: [turn.service]},
+            options={CONF_PROMPT: persona, CONF_ALLOWED_SERVICES: [turn.service, "light.turn_off"]},
             title="Home LLM",
         )
         entry.add_to_hass(demo_house)
@@ -303,6 +315,8 @@ async def test_real_model_runs_the_new_service(demo_house: HomeAssistant, primed
     entry = await primed_agent(turn)
     generations = _record_generations(entry.runtime_data)
     house_grammar = build_grammar(async_build_house(hass, allowed_services(entry.options)))
+    if turn.start is not None:
+        await hass.services.async_call("fan", "set_percentage", turn.start, blocking=True)
     before = hass.states.get(turn.entity_id)
 
     result = await conversation.async_converse(
@@ -313,7 +327,7 @@ async def test_real_model_runs_the_new_service(demo_house: HomeAssistant, primed
     [(grammar, reply)] = generations
     assert grammar == house_grammar  # llama.cpp sampled under the demo house's grammar...
     assert accepts(grammar, reply)  # ...and wrote a reply it admits
-    assert [call.service_name for call in parse_reply(reply, frozenset({LINES})).calls] == [turn.service], reply
+    assert {call.service_name for call in parse_reply(reply, frozenset({LINES})).calls} == {turn.service}, reply
     assert [t.id for t in result.response.success_results] == [turn.entity_id], result.response.speech
     assert turn.changed(before, hass.states.get(turn.entity_id)), reply
 
