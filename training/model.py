@@ -157,8 +157,8 @@ class Llama(nn.Module):
         angles = torch.outer(torch.arange(length, dtype=torch.float32, device=device), freqs)[None, :, None, :]
         return angles.cos(), angles.sin()
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Logits for every position of a (batch, length) token tensor."""
+    def hidden(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The last block's output (batch, length, dim) for a (batch, length) token tensor."""
         x = F.embedding(tokens, self.embed)
         cos, sin = self._rope_tables(tokens.shape[1], tokens.device)
         for block in self.blocks:
@@ -166,7 +166,15 @@ class Llama(nn.Module):
                 x = checkpoint(block, x, cos, sin, use_reentrant=False)
             else:
                 x = block(x, cos, sin)
-        return F.linear(rms_norm(x, self.norm, self.config.rms_eps), self.output)
+        return x
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Final norm and output matrix: logits for hidden states of any leading shape."""
+        return F.linear(rms_norm(hidden, self.norm, self.config.rms_eps), self.output)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits for every position of a (batch, length) token tensor."""
+        return self.logits(self.hidden(tokens))
 
     def lora_state(self) -> dict[str, torch.Tensor]:
         """The trainable tensors under the base model's GGUF names: blk.N.attn_q.weight.lora_a, ..."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -80,15 +81,16 @@ def load(path: Path) -> tuple[dict[str, list[Encoded]], dict]:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"{path}: token file format {meta.get('format')}, this code reads {FORMAT}")
-            splits = {}
-            for name in SPLITS:
-                tokens = data[f"{name}_tokens"].astype(np.int64)
-                offsets, prompts = data[f"{name}_offsets"], data[f"{name}_prompt"]
-                splits[name] = [(tokens[offsets[i] : offsets[i + 1]], int(prompts[i])) for i in range(len(prompts))]
-    except (OSError, KeyError, json.JSONDecodeError) as err:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:  # ValueError: not .npz, or bad JSON
         raise ValueError(f"{path}: not a token file of training.tokens ({err})") from err
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: token file format {meta.get('format')}, this code reads {FORMAT}")
+    splits = {}
+    for name in SPLITS:
+        tokens = arrays[f"{name}_tokens"].astype(np.int64)
+        offsets, prompts = arrays[f"{name}_offsets"], arrays[f"{name}_prompt"]
+        splits[name] = [(tokens[offsets[i] : offsets[i + 1]], int(prompts[i])) for i in range(len(prompts))]
     return splits, meta
 
 
