@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..const import CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF, CHATML_STOP
+from ..lora import LoraMismatch, check_adapter
 from ..prompt import Message, to_chatml
 from . import BackendError, Generation, Sampling, TextCallback
 
@@ -129,6 +130,11 @@ class LlamaCppBackend:
         except ImportError as err:
             raise BackendError(f"llama-cpp-python is not installed: {err}") from err
         threads = self.settings.threads or default_threads()
+        if self.settings.lora_path:  # llama.cpp's own error for a misfit adapter says little
+            try:
+                check_adapter(self.settings.model_path, self.settings.lora_path)
+            except LoraMismatch as err:
+                raise BackendError(str(err)) from err
         try:
             self._llama = Llama(
                 model_path=self.settings.model_path,
