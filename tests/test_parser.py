@@ -6,7 +6,21 @@ from pathlib import Path
 import pytest
 
 from custom_components.home_llm.const import CONF_REPLY_FORMAT
-from custom_components.home_llm.parser import ALL_FORMATS, JSON, LINES, TOOL_CALL, Call, parse_reply, reply_formats
+from custom_components.home_llm.grammar import build_grammar
+from custom_components.home_llm.parser import (
+    ALL_FORMATS,
+    GRAMMAR,
+    JSON,
+    LINES,
+    TOOL_CALL,
+    Call,
+    parse_reply,
+    reply_formats,
+)
+from custom_components.home_llm.streaming import SpeechStream
+
+from .adversarial import ARG_HOUSE
+from .gbnf import accepts
 
 
 def test_card_format() -> None:
@@ -159,12 +173,49 @@ def test_formats_limit_what_is_read() -> None:
 
 
 def test_reply_formats_option() -> None:
-    assert reply_formats({}, grammar_in_use=True) == frozenset({LINES})
-    assert reply_formats({CONF_REPLY_FORMAT: JSON}, grammar_in_use=True) == frozenset({LINES})
+    assert reply_formats({}, grammar_in_use=True) == frozenset({LINES, GRAMMAR})
+    assert reply_formats({CONF_REPLY_FORMAT: JSON}, grammar_in_use=True) == frozenset({LINES, GRAMMAR})
     assert reply_formats({}, grammar_in_use=False) == ALL_FORMATS
     assert reply_formats({CONF_REPLY_FORMAT: "auto"}, grammar_in_use=False) == ALL_FORMATS
     assert reply_formats({CONF_REPLY_FORMAT: TOOL_CALL}, grammar_in_use=False) == frozenset({TOOL_CALL})
     assert reply_formats({CONF_REPLY_FORMAT: "nonsense"}, grammar_in_use=False) == ALL_FORMATS
+
+
+# Speech under the house grammar (its first line may be anything not ending in ")"), which a
+# parser that drops <think> blocks before looking for calls read as calls (issue 12 item 6).
+THINK_SMUGGLED = [
+    "light.turn_on(light.kitchen, brightness=999)<think></think>",
+    "light.turn_on(light.kitchen)<think>x</think>",
+    "lock.unlock(lock.front_door)<THINK>\n</think>",
+    "<think></think>light.turn_on(light.kitchen, brightness=999)<think>",
+    "Sure.\nLight.\n<think>a</think>light.turn_off(light.kitchen)<think></think>",
+]
+
+
+@pytest.mark.parametrize("reply", THINK_SMUGGLED)
+def test_think_tags_do_not_turn_grammar_speech_into_calls(reply: str) -> None:
+    """Speech the grammar admits stays speech: no call is read out of it, and it is not spoken
+    as a call either."""
+    formats = reply_formats({}, grammar_in_use=True)
+    assert accepts(build_grammar(ARG_HOUSE), reply)  # the model can write it under the grammar
+    parsed = parse_reply(reply, formats)
+    assert parsed.calls == ()
+    assert "turn_" not in parsed.speech and "unlock" not in parsed.speech
+    stream = SpeechStream(formats)  # the streamed words agree with the parsed ones
+    for char in reply:
+        stream.feed(char)
+    assert parsed.speech.startswith(stream.released)
+
+
+def test_grammar_calls_are_read_as_written_and_think_dropped_from_speech() -> None:
+    formats = reply_formats({}, grammar_in_use=True)
+    reply = parse_reply("Sure <think>hmm</think> thing.\nlight.turn_on(light.kitchen, brightness=128)", formats)
+    assert reply.speech == "Sure  thing."
+    assert reply.calls == (Call("light", "turn_on", "light.kitchen", {"brightness": 128}),)
+    # Without the grammar the think block is still dropped first (models write calls after it).
+    assert parse_reply("<think>x</think>light.turn_on(light.kitchen)").calls == (
+        Call("light", "turn_on", "light.kitchen"),
+    )
 
 
 REAL_REPLIES = json.loads((Path(__file__).parent / "adversarial" / "real_replies.json").read_text(encoding="utf-8"))

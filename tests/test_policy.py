@@ -343,3 +343,70 @@ def test_opening_a_gas_valve_is_sensitive() -> None:
 def test_service_signature_for_prompts() -> None:
     assert a.service_signature("light", "turn_on") == "light.turn_on(brightness,rgb_color,color_name,color_temp_kelvin)"
     assert a.service_signature("light", "turn_off") == "light.turn_off"
+
+
+# Issue 12 item 7: what can open a house without the sensitive option.
+OPENERS_HOUSE = House(
+    devices=(
+        Device("button.gate_release", "Release", "unknown"),
+        Device("cover.garage", "Garage", "closed", attributes={"supported_features": 15}),  # no device class
+        Device("cover.kitchen_blind", "Garage Blind", "closed",
+               attributes={"device_class": "blind", "supported_features": 15}),
+        Device("input_button.doorbell", "Doorbell", "unknown"),
+        Device("lock.front_door", "Front Door", "locked"),
+        Device("scene.arrive", "Arrive Home", "unknown", attributes={"entity_id": ["light.hall", "lock.front_door"]}),
+        Device("scene.leave", "Leave", "unknown", attributes={"entity_id": ["light.hall", "switch.garage_opener"]}),
+        Device("scene.movie", "Movie Time", "unknown", attributes={"entity_id": ["light.hall", "media_player.tv"]}),
+        Device("scene.hue_relax", "Relax", "unknown"),  # an integration's scene: members not listed
+        Device("script.welcome", "Welcome", "off"),
+        Device("switch.garage_opener", "Opener", "off"),
+        Device("switch.front_gate", "Entrance", "off"),
+        Device("switch.relay_2", "Back Door", "off"),
+        Device("switch.outdoor_lights", "Outdoor Lights", "off"),
+        Device("switch.gateway_power", "Gateway", "off"),
+        Device("switch.garage_light", "Garage Light", "off", attributes={"device_class": "switch"}),
+    ),
+    services={d: ALLOWED_SERVICES[d] for d in
+              ("button", "cover", "input_button", "lock", "scene", "script", "switch")},
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "reason"),
+    [
+        (Call("switch", "turn_on", "switch.garage_opener"), "its name says so"),  # the entity id says garage
+        (Call("switch", "toggle", "switch.front_gate"), "its name says so"),
+        (Call("switch", "turn_on", "switch.relay_2"), "its name says so"),  # the name says door
+        (Call("cover", "open_cover", "cover.garage"), "its name says so"),
+        (Call("cover", "set_cover_position", "cover.garage", {"position": 10}), "its name says so"),
+        (Call("button", "press", "button.gate_release"), "allow sensitive actions in the agent's options"),
+        (Call("input_button", "press", "input_button.doorbell"), "allow sensitive actions in the agent's options"),
+        (Call("script", "turn_on", "script.welcome"), "allow sensitive actions in the agent's options"),
+        (Call("scene", "turn_on", "scene.arrive"), "sets lock.front_door"),
+        (Call("scene", "turn_on", "scene.leave"), "sets switch.garage_opener"),
+    ],
+)
+def test_what_may_open_the_house_needs_the_sensitive_option(call: Call, reason: str) -> None:
+    verdict = check_call(call, OPENERS_HOUSE)
+    assert not verdict.allowed
+    assert "sensitive action that is turned off" in verdict.reason and reason in verdict.reason
+    assert check_call(call, OPENERS_HOUSE, allow_sensitive=True).allowed
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        Call("switch", "turn_off", "switch.garage_opener"),  # switching an opener off opens nothing
+        Call("cover", "close_cover", "cover.garage"),
+        Call("cover", "set_cover_position", "cover.garage", {"position": 0}),
+        Call("cover", "open_cover", "cover.kitchen_blind"),  # a device class says what it is
+        Call("switch", "turn_on", "switch.garage_light"),
+        Call("switch", "turn_on", "switch.outdoor_lights"),  # words, not substrings: outdoor, gateway
+        Call("switch", "turn_on", "switch.gateway_power"),
+        Call("scene", "turn_on", "scene.movie"),  # scenes run unless they set a lock, alarm or opener
+        Call("scene", "turn_on", "scene.hue_relax"),
+        Call("lock", "lock", "lock.front_door"),
+    ],
+)
+def test_everyday_actions_stay_allowed(call: Call) -> None:
+    assert check_call(call, OPENERS_HOUSE).allowed

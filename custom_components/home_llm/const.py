@@ -178,5 +178,13 @@ SENSITIVE_SERVICES: Final = frozenset(
 # Opening a cover of these device classes is sensitive too, and opening a gas valve.
 SENSITIVE_COVER_CLASSES: Final = frozenset({"garage", "gate", "door"})
 SENSITIVE_VALVE_CLASSES: Final = frozenset({"gas"})
+# Run whatever their owner wrote (a script or a button's automation can unlock or disarm): refused
+# unless the user turns sensitive actions on.
+OPT_IN_SERVICES: Final = frozenset({("script", "turn_on"), ("button", "press"), ("input_button", "press")})
+# A switch or cover without a device class whose name or entity id has one of these words may open
+# the house (`switch.garage_opener`): switching it on, opening or toggling it is sensitive.
+SENSITIVE_NAME_WORDS: Final = frozenset({"garage", "garages", "gate", "gates", "door", "doors"})
+# Members of a scene that make activating it sensitive: a scene can set a lock or an alarm panel.
+SENSITIVE_SCENE_DOMAINS: Final = frozenset({"lock", "alarm_control_panel"})
 
 CHATML_STOP: Final = "<|im_end|>"

@@ -52,7 +52,7 @@ from .house import async_build_house
 from .parser import parse_reply, reply_formats
 from .policy import allowed_services, check_calls, sensitive_allowed
 from .prewarm import Prewarmer
-from .prompt import Message, build_messages, prefix_messages, recent_turns
+from .prompt import Message, build_messages, clean_house, prefix_messages, recent_turns
 from .snapshot import House
 from .streaming import SpeechStream
 
@@ -255,7 +255,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
                     "aliases": list(d.aliases),
                     "attributes": dict(d.attributes),
                 }
-                for d in house.devices
+                for d in clean_house(house).devices  # names and states cannot add lines to the prompt
             ],
             "services": [f"{domain}.{service}" for domain in house.domains for service in house.services_for(domain)],
         }

@@ -44,6 +44,7 @@ SNAPSHOT_ATTRIBUTES = frozenset(
         "source_list",
         "media_title",
         "device_class",
+        "entity_id",  # a scene's members: a scene that sets a lock is a sensitive action (policy.py)
         "supported_features",
     }
 )

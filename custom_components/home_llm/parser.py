@@ -5,8 +5,11 @@ Formats read (all in one pass, whatever the model):
   `light.turn_on(light.kitchen, brightness=128, rgb_color=(255,0,0))`, bare or in a ``` fence;
 - v2/v3 JSON lines `{"service": "light.turn_on", "target_device": "light.kitchen", ...}`;
 - `<tool_call>{"name": "light.turn_on", "arguments": {"entity_id": "light.kitchen"}}</tool_call>`.
-`<think>` blocks are dropped from the speech. The output is untrusted: nothing here decides
-whether a call is allowed, that is the policy's job (actions.py).
+`<think>` blocks are dropped from the speech. With a grammar in use (GRAMMAR in the formats),
+calls are read from the reply exactly as the grammar let the model write it, before any block is
+dropped: the grammar admits `light.turn_on(...)<think></think>` as speech, and so must the parser.
+The output is untrusted: nothing here decides whether a call is allowed, that is the policy's job
+(actions.py).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ LINES = "lines"  # v001: light.turn_on(light.kitchen)
 JSON = "json"  # v2/v3: {"service": ..., "target_device": ...}
 TOOL_CALL = "tool_call"  # <tool_call>{"name": ..., "arguments": {...}}</tool_call>
 ALL_FORMATS = frozenset({LINES, JSON, TOOL_CALL})
+GRAMMAR = "grammar"  # not a format: the reply was written under the house grammar (lines only)
 AUTO = "auto"  # reply format option: read every format, whichever the model writes
 REPLY_FORMATS = (AUTO, LINES, JSON, TOOL_CALL)
 
@@ -79,9 +83,10 @@ class Reply:
 
 
 def reply_formats(options: Mapping[str, object], *, grammar_in_use: bool) -> frozenset[str]:
-    """The formats to read: the grammar's own (lines) when one is in use, else the option's."""
+    """The formats to read: the grammar's own (lines, read as it wrote them) when one is in use,
+    else the option's."""
     if grammar_in_use:
-        return frozenset({LINES})
+        return frozenset({LINES, GRAMMAR})
     chosen = options.get(CONF_REPLY_FORMAT, AUTO)
     return frozenset({chosen}) if chosen in ALL_FORMATS else ALL_FORMATS
 
@@ -94,7 +99,12 @@ def parse_reply(text: str, formats: frozenset[str] = ALL_FORMATS) -> Reply:
     """
     if not isinstance(text, str):
         return Reply("", ())
-    text = _THINK.sub("", text[:MAX_REPLY_CHARS])
+    text = text[:MAX_REPLY_CHARS]
+    if GRAMMAR in formats:  # calls as the grammar wrote them; blocks dropped from the speech only
+        calls, speech_lines = _read_lines(text, formats)
+        _no_calls, speech_lines = _read_lines(_THINK.sub("", "\n".join(speech_lines)), frozenset())
+        return Reply(speech=" ".join(speech_lines).strip(), calls=tuple(calls[:MAX_CALLS]))
+    text = _THINK.sub("", text)
     calls: list[Call] = []
 
     def tool_call(match: re.Match[str]) -> str:
@@ -105,7 +115,15 @@ def parse_reply(text: str, formats: frozenset[str] = ALL_FORMATS) -> Reply:
 
     if TOOL_CALL in formats:
         text = _TOOL_CALL.sub(tool_call, text)
+    line_calls, speech_lines = _read_lines(text, formats)
+    calls += line_calls
+    speech = " ".join(speech_lines).strip()
+    return Reply(speech=speech, calls=tuple(calls[:MAX_CALLS]))
 
+
+def _read_lines(text: str, formats: frozenset[str]) -> tuple[list[Call], list[str]]:
+    """The calls of `text`'s lines (in `formats`) and its speech lines, stripped."""
+    calls: list[Call] = []
     speech_lines: list[str] = []
     # Lines end at "\n" only, as in the grammar (str.splitlines would also split at \u2028...).
     for raw_line in text.split("\n"):
@@ -119,8 +137,7 @@ def parse_reply(text: str, formats: frozenset[str] = ALL_FORMATS) -> Reply:
             continue  # a call it cannot read (`volume.set_bed_volume(40)`) is not words for the user
         elif line.strip():
             speech_lines.append(line.strip())
-    speech = " ".join(speech_lines).strip()
-    return Reply(speech=speech, calls=tuple(calls[:MAX_CALLS]))
+    return calls, speech_lines
 
 
 def _call_from_line(line: str, formats: frozenset[str]) -> Call | None:

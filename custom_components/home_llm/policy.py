@@ -5,10 +5,18 @@ exact id, a service of that entity's own domain that is registered and allowed f
 is not a forbidden or (unless enabled) sensitive action, and carries only the arguments that
 service takes, with values this entity accepts (arguments.py). An accepted call carries its
 arguments normalized (a brightness fraction becomes 0-255, a "50%" volume 0.5, ...).
+
+Sensitive (refused unless the user turns sensitive actions on): unlocking, disarming, opening a
+garage door, gate, door or gas valve, and what may do so unseen: a script or a button runs whatever
+its owner set up, a switch or cover without a device class whose name says garage/gate/door may be
+the opener, and a scene that lists a lock, an alarm panel or such an opener among its members sets
+their state (which state, the agent cannot see). Other scenes run: Home Assistant exposes scenes to
+Assist by default, and "movie time" must keep working.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -19,12 +27,15 @@ from .const import (
     CONF_ALLOWED_SERVICES,
     DEFAULT_ALLOW_SENSITIVE,
     FORBIDDEN_DOMAINS,
+    OPT_IN_SERVICES,
     SENSITIVE_COVER_CLASSES,
+    SENSITIVE_NAME_WORDS,
+    SENSITIVE_SCENE_DOMAINS,
     SENSITIVE_SERVICES,
     SENSITIVE_VALVE_CLASSES,
 )
 from .parser import Call
-from .snapshot import House
+from .snapshot import Device, House
 
 MAX_CALLS_PER_TURN = 10
 
@@ -52,18 +63,71 @@ def sensitive_allowed(options: Mapping[str, object]) -> bool:
 
 
 def is_sensitive(call: Call, house: House) -> bool:
-    """Unlocking, opening a lock, disarming, opening a garage door, gate or door, or a gas valve."""
-    if (call.domain, call.service) in SENSITIVE_SERVICES:
+    """Whether the call may unlock, disarm or open the house (see the module's docstring)."""
+    if (call.domain, call.service) in SENSITIVE_SERVICES | OPT_IN_SERVICES:
         return True
     device = house.device(call.entity_id)
-    device_class = device.attributes.get("device_class") if device else None
+    if call.domain == "scene":
+        return bool(_sensitive_members(device, house))
     if call.domain == "valve":
-        return call.service == "open_valve" and device_class in SENSITIVE_VALVE_CLASSES
-    if call.domain != "cover" or device_class not in SENSITIVE_COVER_CLASSES:
+        return call.service == "open_valve" and _device_class(device) in SENSITIVE_VALVE_CLASSES
+    if call.domain not in ("cover", "switch") or not _may_open(call.entity_id, device):
         return False
     if call.service == "set_cover_position":
         return call.arguments.get("position") != 0  # any opening at all
-    return call.service in ("open_cover", "toggle")
+    return call.service in ("open_cover", "turn_on", "toggle")
+
+
+def _device_class(device: Device | None) -> object:
+    """The device's device_class attribute (None when it has none)."""
+    return device.attributes.get("device_class") if device else None
+
+
+def _names_an_opening(entity_id: str, device: Device | None) -> bool:
+    """Whether the entity id or the name has a word like garage, gate or door (not outdoor, gateway)."""
+    text = f"{entity_id.partition('.')[2]} {device.name if device else ''}".lower()
+    return any(word in SENSITIVE_NAME_WORDS or word.startswith("garage") for word in re.split(r"[^a-z0-9]+", text))
+
+
+def _may_open(entity_id: str, device: Device | None) -> bool:
+    """A cover, switch or valve that may open the house: by its device class, or, without one, by its name."""
+    device_class = _device_class(device)
+    domain = entity_id.partition(".")[0]
+    if device_class is not None:
+        return device_class in (SENSITIVE_VALVE_CLASSES if domain == "valve" else SENSITIVE_COVER_CLASSES)
+    return domain in ("cover", "switch") and _names_an_opening(entity_id, device)
+
+
+def _sensitive_members(scene: Device | None, house: House) -> list[str]:
+    """The members of a scene (its `entity_id` attribute) that are locks, alarm panels or openers."""
+    members = scene.attributes.get("entity_id") if scene else None
+    if not isinstance(members, list | tuple):
+        return []  # a scene that does not list its members (Hue, ...) sets lights: it runs
+    return [
+        member
+        for member in members
+        if isinstance(member, str)
+        and (member.partition(".")[0] in SENSITIVE_SCENE_DOMAINS or _may_open(member, house.device(member)))
+    ]
+
+
+def _sensitive_refusal(call: Call, device: Device, house: House) -> str:
+    """Why a sensitive call was refused, saying how the user can allow it."""
+    turned_off = "a sensitive action that is turned off"
+    if (call.domain, call.service) in OPT_IN_SERVICES:
+        return (
+            f"{call.service_name} on {device.name} runs whatever it was set up to do, which could unlock or "
+            f"open the house: {turned_off} (allow sensitive actions in the agent's options to use it)"
+        )
+    if call.domain == "scene":
+        members = ", ".join(_sensitive_members(device, house))
+        return f"{call.service_name} on {device.name} sets {members}: {turned_off}"
+    if call.domain in ("cover", "switch") and _device_class(device) is None:
+        return (
+            f"{call.service_name} on {device.name} may open a garage, gate or door (its name says so): "
+            f"{turned_off} (give it a device class if it does not)"
+        )
+    return f"{call.service_name} on {device.name} is {turned_off}"
 
 
 def check_call(call: Call, house: House, *, allow_sensitive: bool = False) -> Verdict:
@@ -87,7 +151,7 @@ def check_call(call: Call, house: House, *, allow_sensitive: bool = False) -> Ve
         return refuse(str(err))
     accepted = replace(call, arguments=arguments)
     if not allow_sensitive and is_sensitive(accepted, house):
-        return refuse(f"{call.service_name} on {device.name} is a sensitive action that is turned off")
+        return refuse(_sensitive_refusal(accepted, device, house))
     return Verdict(accepted, True)
 
 

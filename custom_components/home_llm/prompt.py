@@ -8,12 +8,19 @@ prompt): everything that is the same from turn to turn comes first, in a stable 
 snapshot sorts devices by entity id), then the per-conversation history, then the user's words.
 Nothing per-turn (no clock) goes into the system prompt. A state change re-reads the prompt from
 the changed device line on; the prewarm (prewarm.py) does that in the background.
+
+Every value from Home Assistant (names, states, attributes, areas, aliases) and the user's words
+and history are untrusted: `clean_text` keeps each on one line and breaks the shape of chat-template
+markers, so no value can add a device line or a turn. `tokenize_prompt` then makes only the chat
+template's own markers special tokens (the rest is read as plain text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .snapshot import Device, House
 
@@ -45,6 +52,62 @@ _NO_CALL_EXAMPLE = (
 )
 
 
+# Anything that ends a line for a tokenizer or str.splitlines (control characters, \x85, \u2028,
+# \u2029): one space, so a value cannot start a new device line.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")  # cannot be encoded for the tokenizer
+# Shapes of chat-template markers and special tokens: `<|im_end|>`, DeepSeek's full-width bars,
+# `<think>`, `</s>`, `<start_of_turn>`, `<<SYS>>`. One becomes `\u2039im_end\u203a`-like text; the body
+# excludes those two quotes, so what is replaced cannot form a new marker (one pass suffices).
+_TAG = re.compile("<([^\\s<>\u2039\u203a]+)>")
+_BRACKET = re.compile(r"\[(/?[A-Z][A-Z_]*)\]")  # Mistral's [INST], [/INST], [TOOL_CALLS], ...
+CHATML_MARKERS = ("<|im_start|>", "<|im_end|>")
+
+
+def _plain_line(text: str) -> str:
+    """`text` with line breaks and control characters as spaces and template markers broken."""
+    text = _SURROGATES.sub("\ufffd", _BREAKS.sub(" ", text))
+    return _BRACKET.sub(r"(\1)", _TAG.sub("\u2039\\1\u203a", text))
+
+
+def clean_text(value: object) -> str:
+    """`value` as one line of plain text: no line breaks, control characters or template markers."""
+    return _plain_line(str(value)).strip()
+
+
+def clean_persona(text: str) -> str:
+    """The user's prompt template as rendered: its own lines kept, template markers broken."""
+    return "\n".join(_plain_line(line) for line in text.replace("\r\n", "\n").split("\n"))
+
+
+def _clean_value(value: object) -> object:
+    """An attribute value with every string in it cleaned (numbers and flags as they are)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, (list, tuple)):
+        return [_clean_value(item) for item in value]
+    if isinstance(value, Mapping):
+        return {clean_text(key): _clean_value(item) for key, item in value.items()}
+    return value
+
+
+def clean_device(device: Device) -> Device:
+    """The device with every value Home Assistant gave (name, state, area, aliases, attributes) cleaned."""
+    return replace(
+        device,
+        name=clean_text(device.name),
+        state=clean_text(device.state),
+        area=clean_text(device.area) if device.area is not None else None,
+        aliases=tuple(clean_text(alias) for alias in device.aliases),
+        attributes={key: _clean_value(value) for key, value in device.attributes.items()},
+    )
+
+
+def clean_house(house: House) -> House:
+    """The house with every device cleaned, for prompts and prompt templates."""
+    return replace(house, devices=tuple(clean_device(device) for device in house.devices))
+
+
 # Shown whenever a device has it: a call argument must name one of these (a player's sources),
 # and the model cannot guess them from the device's name. Hvac modes are standard words: left out.
 _ARGUMENT_CHOICES = ("source_list",)
@@ -56,6 +119,7 @@ def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
     With `extra_attributes`, those the device has follow in the Home-LLM style:
     `light.office 'Office Light' = on;brightness=128`.
     """
+    device = clean_device(device)
     name = device.name.replace("'", "")
     line = f"{device.entity_id} '{name}' = {device.state}"
     for attribute in dict.fromkeys((*extra_attributes, *_ARGUMENT_CHOICES)):
@@ -66,22 +130,25 @@ def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
 
 
 def _attribute_text(value: object) -> str:
+    """An attribute value as the device line shows it: `0.5`, `(255,0,0)`, one line of text."""
     if isinstance(value, (list, tuple)):
         return "(" + ",".join(_attribute_text(v) for v in value) + ")"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value).replace("\n", " ")
+    return clean_text(value)
 
 
 def system_prompt(house: House, persona: str, extra_attributes: Sequence[str] = ()) -> str:
     """The model card's system prompt for this house."""
     services = [f"{domain}.{service}" for domain in house.domains for service in house.services_for(domain)]
-    lines = [persona.strip(), "Services: " + ", ".join(services), "Devices:"]
+    house = clean_house(house)
+    lines = [clean_persona(persona.strip()), "Services: " + ", ".join(services), "Devices:"]
     lines.extend(device_line(device, extra_attributes) for device in house.devices)
     return "\n".join(lines)
 
 
 def call_line(domain: str, service: str, entity_id: str) -> str:
+    """`light.turn_on(light.kitchen)`, the model card's call line."""
     return f"{domain}.{service}({entity_id})"
 
 
@@ -95,6 +162,7 @@ def examples(house: House, count: int) -> list[tuple[str, str]]:
     """
     if count <= 0:
         return []
+    house = clean_house(house)  # names and states are shown in the examples' words
     commands: list[tuple[str, str]] = []
     used: set[str] = set()
     for domain, service, said, answer in _EXAMPLE_ACTIONS:
@@ -139,10 +207,10 @@ def build_messages(
     num_examples: int = 0,
     extra_attributes: Sequence[str] = (),
 ) -> list[Message]:
-    """System prompt, in-context examples, recent turns, then the user's words."""
+    """System prompt, in-context examples, recent turns, then the user's words (each on one line)."""
     messages = prefix_messages(house, persona=persona, num_examples=num_examples, extra_attributes=extra_attributes)
-    messages.extend(history)
-    messages.append(Message("user", user_text))
+    messages.extend(Message(m.role, clean_text(m.content)) for m in history)
+    messages.append(Message("user", clean_text(user_text)))
     return messages
 
 
@@ -166,3 +234,41 @@ def to_chatml(messages: Sequence[Message]) -> str:
     parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
     parts.append("<|im_start|>assistant\n")
     return "".join(parts)
+
+
+def template_markers(llama: Any) -> set[str]:
+    """The special tokens the model's chat template writes: ChatML's, those named in the GGUF's
+    template source, and its BOS/EOS text. `llama` is a llama_cpp.Llama (duck-typed)."""
+    template = llama.metadata.get("tokenizer.chat_template") or ""
+    candidates = {*CHATML_MARKERS, *(m.group(0) for m in _TAG.finditer(template))}
+    candidates |= {m.group(0) for m in _BRACKET.finditer(template)}
+    for token in (llama.token_bos(), llama.token_eos()):
+        if token >= 0:
+            candidates.add(llama.detokenize([token], special=True).decode(errors="replace"))
+
+    def is_special(text: str) -> bool:
+        """One token when read as special, several when read as text."""
+        data = text.encode()
+        return len(llama.tokenize(data, add_bos=False, special=True)) == 1 < len(
+            llama.tokenize(data, add_bos=False, special=False)
+        )
+
+    return {text for text in candidates if text and is_special(text)}
+
+
+def tokenize_prompt(llama: Any, prompt: str) -> list[int]:
+    """Tokens of a rendered prompt where only the template's markers are special tokens.
+
+    llama.cpp itself splits text at special tokens and tokenizes the pieces apart, so this gives
+    the same tokens as reading the whole prompt with special tokens on, except that a special
+    token's text inside a message (an `<|endoftext|>` no template writes) stays plain text.
+    """
+    markers = template_markers(llama)
+    if not markers:
+        return llama.tokenize(prompt.encode(), add_bos=False, special=False)
+    pattern = "(" + "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True)) + ")"
+    tokens: list[int] = []
+    for index, piece in enumerate(re.split(pattern, prompt)):
+        if piece:  # odd pieces are the markers themselves
+            tokens += llama.tokenize(piece.encode(), add_bos=False, special=index % 2 == 1)
+    return tokens

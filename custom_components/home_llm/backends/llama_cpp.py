@@ -22,7 +22,7 @@ from typing import Any
 
 from ..const import CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF, CHATML_STOP
 from ..lora import LoraMismatch, check_adapter
-from ..prompt import Message, to_chatml
+from ..prompt import Message, to_chatml, tokenize_prompt
 from . import BackendError, Generation, Sampling, TextCallback
 
 _LOGGER = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class LlamaCppBackend:
         llama = self._llama
         if llama is None or self._turn_waiting():
             return 0
-        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        tokens = tokenize_prompt(llama, prompt)  # only the template's markers are special tokens
         if len(tokens) >= llama.n_ctx():
             return 0
         try:
@@ -245,7 +245,7 @@ class LlamaCppBackend:
         if self._llama is None:
             raise BackendError("the model is not loaded")
         llama = self._llama
-        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        tokens = tokenize_prompt(llama, prompt)  # only the template's markers are special tokens
         if len(tokens) + sampling.max_tokens > llama.n_ctx():
             raise BackendError(
                 f"the prompt ({len(tokens)} tokens) does not fit the context length ({llama.n_ctx()}); "
