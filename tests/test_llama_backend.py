@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.home_llm.backends import Sampling
-from custom_components.home_llm.backends.llama_cpp import PREWARM_BATCH, LlamaCppBackend, LlamaSettings, default_threads
+from custom_components.home_llm.backends import BackendError, Sampling
+from custom_components.home_llm.backends.llama_cpp import (
+    READ_BATCH,
+    LlamaCppBackend,
+    LlamaSettings,
+    Turn,
+    default_threads,
+)
 from custom_components.home_llm.const import DEFAULT_PERSONA
 from custom_components.home_llm.prompt import Message, build_messages, prefix_messages
 from custom_components.home_llm.snapshot import Device
@@ -19,6 +25,8 @@ from .houses import MIXED_HOUSE, make_house
 
 pytestmark = pytest.mark.real_model
 SAMPLING = Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=16)
+LONG = Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=200)  # longer than any test waits
+STORY = [Message("system", "You are a storyteller."), Message("user", "Tell me a very long story about a dragon.")]
 
 
 @pytest.fixture
@@ -72,11 +80,11 @@ async def test_prewarm_reads_only_what_changed_and_the_turn_starts_warm(backend:
 
 async def test_a_turn_stops_a_prewarm_in_flight(backend: LlamaCppBackend) -> None:
     total = _tokens(backend, _prefix())
-    assert total > 4 * PREWARM_BATCH
+    assert total > 4 * READ_BATCH
     prewarm = asyncio.ensure_future(backend.async_prewarm(_prefix()))
     turn = asyncio.ensure_future(backend.async_generate(_turn("hello"), grammar=None, sampling=SAMPLING, timeout=120))
     read = await prewarm
-    assert read <= 2 * PREWARM_BATCH  # it gave way after at most a batch or two
+    assert read <= 2 * READ_BATCH  # it gave way after at most a batch or two
     generation = await turn
     assert generation.prompt_tokens == backend.last_prompt_tokens
     assert backend.last_cached_tokens == read  # what the prewarm read was not lost
@@ -99,3 +107,72 @@ async def test_reply_streams_in_pieces(backend: LlamaCppBackend) -> None:
 async def test_a_closed_backend_does_not_prewarm(backend: LlamaCppBackend) -> None:
     await backend.async_close()
     assert await asyncio.get_running_loop().run_in_executor(None, backend._prewarm, "text") == 0
+
+
+async def test_a_queued_turns_timeout_does_not_cut_the_running_turn(backend: LlamaCppBackend) -> None:
+    sampling = Sampling(temperature=0.0, top_k=40, top_p=1.0, min_p=0.0, max_tokens=24)
+    alone = await backend.async_generate(STORY, grammar=None, sampling=sampling, timeout=120)
+    running = asyncio.ensure_future(backend.async_generate(STORY, grammar=None, sampling=sampling, timeout=120))
+    await asyncio.sleep(0)  # the worker takes it first
+    queued = backend.async_generate(_turn("hello"), grammar=None, sampling=SAMPLING, timeout=0.02)
+    done, failed = await asyncio.gather(running, queued, return_exceptions=True)
+    assert done.text == alone.text  # all of it: the other turn's timeout stopped only that turn
+    assert isinstance(failed, BackendError)
+    assert "busy with another request" in str(failed)
+
+
+async def test_a_new_turn_does_not_revive_a_timed_out_one(backend: LlamaCppBackend) -> None:
+    pieces: list[str] = []
+    with pytest.raises(BackendError, match="did not answer within"):
+        await backend.async_generate(STORY, grammar=None, sampling=LONG, timeout=0.3, on_text=pieces.append)
+    given_up = len(pieces)
+    await backend.async_generate([*STORY[:1], Message("user", "hi")], grammar=None, sampling=SAMPLING, timeout=120)
+    assert len(pieces) <= given_up + 2  # the timed-out turn stopped at its next token, not at 200
+
+
+async def test_a_stopped_reply_raises_instead_of_returning_part_of_it(backend: LlamaCppBackend) -> None:
+    pieces: list[str] = []
+
+    def emit(piece: str) -> None:
+        pieces.append(piece)
+        if len(pieces) == 3:
+            turn.stop.set()  # as its timeout would, on the event loop
+
+    turn = Turn(*backend.render(STORY), grammar=None, sampling=LONG, emit=emit)
+    with pytest.raises(BackendError, match="stopped"):
+        await backend._run(backend._generate, turn)
+    assert 3 <= len(pieces) <= 4
+
+
+async def test_a_stop_interrupts_the_prompt_read(backend: LlamaCppBackend) -> None:
+    llama = backend._llama
+    total = _tokens(backend, _turn("hello"))
+    assert total > 3 * READ_BATCH
+    turn = Turn(*backend.render(_turn("hello")), grammar=None, sampling=SAMPLING)
+    batches: list[int] = []
+    eval_tokens = llama.eval
+
+    def eval_then_stop(tokens: list[int]) -> None:
+        batches.append(len(tokens))
+        eval_tokens(tokens)
+        turn.stop.set()  # as its timeout would, while the prompt is read
+
+    llama.eval = eval_then_stop
+    with pytest.raises(BackendError, match="stopped"):
+        await backend._run(backend._generate, turn)
+    del llama.eval
+    assert batches == [READ_BATCH]  # one small batch of the prompt, then it gave up
+    # What was read stays usable: a prewarm of the same prompt reads only the rest.
+    assert await backend.async_prewarm(_turn("hello")) == total - READ_BATCH
+
+
+async def test_closing_stops_a_running_turn_and_refuses_new_ones(backend: LlamaCppBackend) -> None:
+    running = asyncio.ensure_future(backend.async_generate(STORY, grammar=None, sampling=LONG, timeout=120))
+    await asyncio.sleep(0)
+    await backend.async_close()
+    with pytest.raises(BackendError, match="unloaded"):
+        await running  # not a part of the story passed off as the reply
+    with pytest.raises(BackendError, match="unloaded"):
+        await backend.async_generate(STORY, grammar=None, sampling=SAMPLING, timeout=120)
+    with pytest.raises(BackendError, match="unloaded"):
+        await backend.async_prewarm(STORY)

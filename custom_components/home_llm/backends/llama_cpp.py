@@ -2,9 +2,12 @@
 
 One `Llama` instance lives as long as the config entry: llama-cpp-python keeps the KV cache of
 the previous prompt and reuses its longest common prefix, so a stable system prompt is read once.
-The single worker thread also means one turn at a time per model. `async_prewarm` reads a new
-prompt prefix ahead of the next turn (after a state change); a waiting turn stops it between
-small batches, so a user never waits for a prewarm.
+The single worker thread also means one turn at a time per model: a turn waits behind the one
+running. Each turn has its own stop, set by its own timeout or cancellation (or by closing), checked
+between small batches of the prompt and at every generated token; a stopped turn raises, so part of a
+reply never passes for a whole one. `async_prewarm` reads a new prompt prefix ahead of the next turn
+(after a state change); a waiting turn stops it between small batches, so a user never waits for a
+prewarm.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -39,7 +43,27 @@ class LlamaSettings:
     flash_attention: bool = False
 
 
-PREWARM_BATCH = 64  # tokens a prewarm reads between checks for a waiting turn
+# Prompt tokens read between two checks of a stop (a turn's timeout, a turn waiting on a prewarm,
+# closing). llama.cpp cannot be interrupted inside one llama_decode call except through its abort
+# callback, which it calls at every node of the compute graph: from Python that is a ctypes call
+# taking the GIL hundreds of times a batch. Reading in small batches instead costs nothing
+# measurable (466 prompt tokens in 5.4-5.7 s whether in batches of 32, 64, 128 or 512).
+READ_BATCH = 64
+UNLOADED = "the model was unloaded (the integration is reloading or was removed)"
+
+
+@dataclass(eq=False, slots=True)
+class Turn:
+    """One turn's request and its own stop, which only its timeout, its cancellation or closing set."""
+
+    prompt: str
+    stop_strings: list[str]
+    grammar: str | None
+    sampling: Sampling
+    emit: TextCallback | None = None  # called on the worker thread with each new piece
+    stop: threading.Event = field(default_factory=threading.Event)
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None  # when the worker took it up; None while it waits behind another
 
 
 def default_threads() -> int:
@@ -84,10 +108,10 @@ def read_prompt(llama: Any, tokens: list[int], stop: Callable[[], bool] = lambda
         cached = 0
     llama.n_tokens = cached
     read = 0
-    for start in range(cached, len(tokens), PREWARM_BATCH):
+    for start in range(cached, len(tokens), READ_BATCH):
         if stop():
             break
-        batch = tokens[start : start + PREWARM_BATCH]
+        batch = tokens[start : start + READ_BATCH]
         llama.eval(batch)
         read += len(batch)
     return read
@@ -107,8 +131,7 @@ class LlamaCppBackend:
         self.settings = settings
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="home_llm_llama")
         self._llama: Any = None
-        self._cancel = threading.Event()
-        self._turns_waiting: set[object] = set()  # turns submitted, not started: a prewarm yields to them
+        self._turns: set[Turn] = set()  # submitted and still awaited; a prewarm yields to those not started
         self._lock = threading.Lock()
         self._closing = False
         self._formatter: Any = None  # the GGUF's own chat template, when that is the format in use
@@ -172,7 +195,12 @@ class LlamaCppBackend:
         return result.prompt, stop
 
     async def _run(self, func: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        """`func(*args)` on the worker thread; BackendError once the worker is shut down."""
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        except RuntimeError as err:  # "cannot schedule new futures after shutdown"
+            raise BackendError(UNLOADED) from err
+        return await future
 
     async def async_generate(
         self,
@@ -183,8 +211,8 @@ class LlamaCppBackend:
         timeout: float,
         on_text: TextCallback | None = None,
     ) -> Generation:
-        prompt, stop = self.render(messages)
-        self._cancel.clear()
+        """Complete the assistant turn after `messages` (see Backend); raise BackendError with the reason."""
+        prompt, stop_strings = self.render(messages)
         emit = None
         if on_text is not None:
             loop = asyncio.get_running_loop()
@@ -192,28 +220,20 @@ class LlamaCppBackend:
             def emit(text: str) -> None:
                 loop.call_soon_threadsafe(on_text, text)
 
-        turn = object()
+        turn = Turn(prompt, stop_strings, grammar, sampling, emit)
         with self._lock:
-            self._turns_waiting.add(turn)  # a prewarm in flight stops at its next batch
-
-        def generate() -> Generation:
-            self._turn_started(turn)
-            return self._generate(prompt, stop, grammar, sampling, emit)
-
+            self._turns.add(turn)  # a prewarm in flight stops at its next batch
         try:
-            return await asyncio.wait_for(self._run(generate), timeout)
+            return await asyncio.wait_for(self._run(self._generate, turn), timeout)
         except TimeoutError as err:
-            self._cancel.set()  # stops the worker at its next token
-            raise BackendError(f"the model did not answer within {timeout:g} seconds") from err
+            turn.stop.set()  # this turn only: the worker drops it, or stops it at its next batch or token
+            raise BackendError(_timeout_message(turn, timeout)) from err
         except asyncio.CancelledError:
-            self._cancel.set()  # nobody waits for the reply any more
+            turn.stop.set()  # nobody waits for this reply any more
             raise
         finally:
-            self._turn_started(turn)  # also when it never started (cancelled)
-
-    def _turn_started(self, turn: object) -> None:
-        with self._lock:
-            self._turns_waiting.discard(turn)
+            with self._lock:
+                self._turns.discard(turn)
 
     async def async_prewarm(self, messages: list[Message]) -> int:
         """Read the prompt of `messages` into the KV cache without generating; returns the
@@ -222,8 +242,9 @@ class LlamaCppBackend:
         return await self._run(self._prewarm, prompt)
 
     def _turn_waiting(self) -> bool:
+        """Whether a turn was submitted and the worker has not taken it up yet."""
         with self._lock:
-            return bool(self._turns_waiting)
+            return any(turn.started is None for turn in self._turns)
 
     def _prewarm(self, prompt: str) -> int:
         llama = self._llama
@@ -237,15 +258,19 @@ class LlamaCppBackend:
         except (RuntimeError, ValueError) as err:
             raise BackendError(f"llama.cpp failed: {err}") from err
 
-    def _generate(
-        self, prompt: str, stop: list[str], grammar: str | None, sampling: Sampling, emit: TextCallback | None
-    ) -> Generation:
+    def _generate(self, turn: Turn) -> Generation:
+        """Worker: the reply to `turn`; BackendError when its stop is set before the reply is whole."""
         from llama_cpp import StoppingCriteriaList  # noqa: PLC0415 - loaded with the model
 
+        with self._lock:
+            turn.started = time.monotonic()
+        stopped, sampling, emit = turn.stop, turn.sampling, turn.emit
+        if stopped.is_set() or self._closing:  # timed out or cancelled while it waited
+            raise BackendError(self._stopped_message())
         if self._llama is None:
-            raise BackendError("the model is not loaded")
+            raise BackendError(UNLOADED)
         llama = self._llama
-        tokens = tokenize_prompt(llama, prompt)  # only the template's markers are special tokens
+        tokens = tokenize_prompt(llama, turn.prompt)  # only the template's markers are special tokens
         if len(tokens) + sampling.max_tokens > llama.n_ctx():
             raise BackendError(
                 f"the prompt ({len(tokens)} tokens) does not fit the context length ({llama.n_ctx()}); "
@@ -254,6 +279,11 @@ class LlamaCppBackend:
         self.last_prompt_tokens = len(tokens)
         self.last_cached_tokens = llama.longest_token_prefix(llama._input_ids, tokens)
         try:
+            # The prompt but its last token is read here, between checks of the stop; llama-cpp-python
+            # then finds it cached and reads only the last token, whose logits give the first sample.
+            read_prompt(llama, tokens[:-1], stop=stopped.is_set)
+            if stopped.is_set():
+                raise BackendError(self._stopped_message())
             chunks = llama.create_completion(
                 tokens,
                 max_tokens=sampling.max_tokens,
@@ -261,9 +291,9 @@ class LlamaCppBackend:
                 top_k=sampling.top_k,
                 top_p=sampling.top_p,
                 min_p=sampling.min_p,
-                stop=stop,
-                grammar=_compiled_grammar(grammar) if grammar else None,
-                stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: self._cancel.is_set()]),
+                stop=turn.stop_strings,
+                grammar=_compiled_grammar(turn.grammar) if turn.grammar else None,
+                stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: stopped.is_set()]),
                 stream=True,
             )
             pieces: list[str] = []
@@ -275,6 +305,8 @@ class LlamaCppBackend:
                         emit(piece)
         except (RuntimeError, ValueError) as err:
             raise BackendError(f"llama.cpp failed: {err}") from err
+        if stopped.is_set():  # cut off: what was generated is not the reply
+            raise BackendError(self._stopped_message())
         text = "".join(pieces)
         return Generation(
             text=text,
@@ -282,10 +314,16 @@ class LlamaCppBackend:
             completion_tokens=len(llama.tokenize(text.encode(), add_bos=False, special=True)) if text else 0,
         )
 
+    def _stopped_message(self) -> str:
+        """Why a turn's worker gave up before the reply was whole."""
+        return UNLOADED if self._closing else "the reply was stopped before it was finished"
+
     async def async_close(self) -> None:
-        """Free the model on its own thread, then stop the thread."""
-        self._cancel.set()
-        self._closing = True  # a prewarm in flight stops at its next batch
+        """Stop every turn, free the model on its own thread, then stop the thread."""
+        with self._lock:
+            self._closing = True  # a prewarm in flight stops at its next batch, a queued turn at its start
+            for turn in self._turns:
+                turn.stop.set()
 
         def close() -> None:
             if self._llama is not None:
@@ -296,3 +334,17 @@ class LlamaCppBackend:
         with contextlib.suppress(RuntimeError):  # already shut down
             await loop.run_in_executor(self._executor, close)
         await loop.run_in_executor(None, self._executor.shutdown, True)
+
+
+def _timeout_message(turn: Turn, timeout: float) -> str:
+    """What a timed-out turn tells the user: busy with another request, or slow itself."""
+    started = turn.started
+    if started is None:
+        return f"the model was busy with another request and did not start on this one within {timeout:g} seconds"
+    waited = started - turn.submitted
+    if waited >= 1:
+        return (
+            f"the model did not answer within {timeout:g} seconds "
+            f"({waited:.0f} of them waiting while it was busy with another request)"
+        )
+    return f"the model did not answer within {timeout:g} seconds"
