@@ -126,7 +126,8 @@ def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
         value = device.attributes.get(attribute)
         if value is not None:
             line += f";{attribute}={_attribute_text(value)}"
-    return line
+    # Cleaned once more as a whole: two values side by side can form a marker ("<" ... ">").
+    return _plain_line(line)
 
 
 def _attribute_text(value: object) -> str:
