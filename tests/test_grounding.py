@@ -289,3 +289,23 @@ async def test_no_expected_dev_call_is_held(hass: HomeAssistant, demo_house: Hom
                 blocked += [(case["text"], expected)] if held else []
     assert total >= 100
     assert blocked == []
+
+
+def test_a_call_against_the_words_is_asked_about() -> None:
+    """ "get the garage open" must not close it; "turn on the tv and turn off the lights" says both ways."""
+    assert _held(_allowed("cover", "close_cover", "cover.garage_door"), "get the garage open")
+    assert _held(_allowed("light", "turn_on", "light.kitchen_lights"), "switch the kitchen lights off")
+    assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "switch the kitchen lights off")
+    assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "turn on the fan and turn off the kitchen lights")
+    assert not _held(_allowed("cover", "close_cover", "cover.kitchen_window"), "lower the kitchen window")
+
+
+def test_naming_words_decide_over_kind_words() -> None:
+    """A device word the target lacks ("porch", "mirror") holds it; the best-matching device runs."""
+    assert _held(_allowed("light", "turn_off", "light.kitchen_lights"), "turn off the front porch lights")
+    assert _held(_allowed("light", "turn_on", "light.ceiling_lights"), "turn on the kitchen lights")
+    assert not _held(_allowed("light", "turn_on", "light.kitchen_lights"), "turn on the kitchen lights")
+    assert not _held(_allowed("light", "turn_on", "light.ceiling_lights"), "turn on the lights")
+    assert not _held(_allowed("light", "turn_on", "light.kitchen_lights", color_name="red"), "make the lights red")
+    # Several requests in one: each part is matched on its own.
+    assert not _held(_allowed("fan", "turn_on", "fan.living_room_fan"), "kitchen lights off and the fan on")

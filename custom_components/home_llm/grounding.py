@@ -78,6 +78,21 @@ _DOMAIN_WORDS: dict[str, str] = {
     "input_button": "button press",
     "input_boolean": "toggle mode",
 }
+# Words that say how, how much or how long, not which device: "set the lights to red", "50 percent".
+SETTING_WORDS = _word_list(
+    """percent percentage brightness level min minimum max maximum lowest lower highest higher full half
+    bright brighter dim dimmer dark red green blue yellow orange purple pink white black warm cool cold
+    daylight color colour minute minutes second seconds hour hours degree degrees mode speed volume
+    little lot more less lot way much"""
+)
+# Where one request holds several ("the kitchen lights and the tv"), each part is matched alone.
+_PARTS = re.compile(r",|;|\band\b|\bthen\b|\balso\b|\bplus\b")
+# Which way a call moves a device, and the words that ask for each way. A call that goes the other
+# way from every direction word the user said ("get the garage open" -> close_cover) is asked about.
+_UP_SERVICES = frozenset({"turn_on", "open_cover", "open_valve", "open", "unlock", "media_play"})
+_DOWN_SERVICES = frozenset({"turn_off", "close_cover", "close_valve", "lock", "media_pause", "media_stop"})
+_UP_WORDS = frozenset({"on", "open", "start", "activate", "enable", "unlock", "unpause", "resume", "play"})
+_DOWN_WORDS = frozenset({"off", "close", "shut", "stop", "deactivate", "disable", "lock", "pause"})
 # A request to add something to a list (the only case in which todo.add_item may run).
 ADD_WORDS = frozenset({"add", "put", "remember", "note", "list", "todo"})
 # Readings people ask about, and where a device shows them: a sensor's own state (by device
@@ -146,6 +161,10 @@ DOMAIN_WORDS: dict[str, frozenset[str]] = {d: words(text, spoken=False) for d, t
 QUANTITY_WORDS: dict[str, frozenset[str]] = {q: words(text, spoken=False) for q, text in _QUANTITY_WORDS.items()}
 _ACTION = frozenset(normalise(word) for word in ACTION_WORDS)
 _ADD = frozenset(normalise(word) for word in ADD_WORDS)
+# Words that never name one device: verbs, words for kinds of device, settings.
+_GENERIC = frozenset(
+    {normalise(word) for word in ACTION_WORDS | _OTHER_VERBS | SETTING_WORDS}.union(*DOMAIN_WORDS.values())
+)
 
 
 def domain_words(domain: str) -> frozenset[str]:
@@ -178,9 +197,34 @@ def said_words(text: str, previous: str = "") -> frozenset[str]:
     return said
 
 
-def is_grounded(call: Call, device: Device, said: frozenset[str]) -> bool:
-    """True when the user's words share something with the target device or its kind."""
-    return bool(said & (device_words(device) | domain_words(call.domain)))
+def is_grounded(call: Call, device: Device, said: frozenset[str], house: House | None = None) -> bool:
+    """True when the user's words point at the target device.
+
+    Words that could name a device ("porch", "decorative", "kitchen") decide when there are any: the
+    target must share one, and no device of the house may share more ("living room rgbww lights"
+    is not the ceiling light that merely sits in the living room). Otherwise ("turn on the
+    lights") a word for the device's kind is enough.
+    """
+    naming = naming_words(said, call)
+    if not naming or house is None:
+        return bool(said & (device_words(device) | domain_words(call.domain)))
+    overlap = len(naming & device_words(device))
+    return overlap > 0 and overlap == max(len(naming & device_words(other)) for other in house.devices)
+
+
+def naming_words(said: frozenset[str], call: Call) -> frozenset[str]:
+    """The user's words that could only name a device: not verbs, kinds, settings, numbers or the
+    call's own argument values ("netflix" in "switch the tv to netflix")."""
+    values: set[str] = set()
+    for value in call.arguments.values():
+        values |= words(str(value), spoken=False)
+    return frozenset(word for word in said - _GENERIC - values if not word.isdigit())
+
+
+def request_parts(text: str) -> list[str]:
+    """The parts of a request that holds several ("kitchen lights off and the tv on"), or the whole."""
+    parts = [part for part in _PARTS.split(text) if words(part)] if isinstance(text, str) else []
+    return parts or [text]
 
 
 def asks_to_add(text: str) -> bool:
@@ -206,12 +250,12 @@ def hold_ungrounded(
     verdicts: Iterable[Verdict], house: House, text: str, previous: str = ""
 ) -> tuple[list[Verdict], list[Hold]]:
     """Split the policy's verdicts into those to run (or report as refused) and the ones held back."""
-    said = said_words(text, previous)
+    said_parts = [said_words(part, previous) for part in request_parts(text)]
     keep: list[Verdict] = []
     held: list[Hold] = []
     for verdict in verdicts:
         device = house.device(verdict.call.entity_id)
-        hold = _hold(verdict.call, device, said, text) if verdict.allowed and device else None
+        hold = _hold(verdict.call, device, said_parts, text, house) if verdict.allowed and device else None
         if hold is None:
             keep.append(verdict)
         else:
@@ -219,7 +263,7 @@ def hold_ungrounded(
     return keep, held
 
 
-def _hold(call: Call, device: Device, said: frozenset[str], text: str) -> Hold | None:
+def _hold(call: Call, device: Device, said_parts: list[frozenset[str]], text: str, house: House) -> Hold | None:
     """Why an allowed call must not run, or None when it may."""
     if call.domain == "todo" and call.service == "add_item" and not asks_to_add(text):
         item = str(call.arguments.get("item", "")).strip() or "anything"
@@ -228,11 +272,32 @@ def _hold(call: Call, device: Device, said: frozenset[str], text: str) -> Hold |
             "the user did not ask to add anything",
             f"I did not add '{item}' to {_the(device.name)}: you did not ask me to add anything.",
         )
-    if is_grounded(call, device, said):
+    if goes_against(call, text):
+        return Hold(
+            call,
+            f"{call.service_name} goes against the words of the request",
+            f"Did you want me to {_VERB[call.service in _UP_SERVICES]} {_the(device.name)}? "
+            "That is not what I heard, so I did not do it.",
+        )
+    if any(is_grounded(call, device, said, house) for said in said_parts):
         return None
     phrase = object_phrase(text)
     question = f"Which device do you mean by '{phrase}'?" if phrase else "Which device do you mean?"
     return Hold(call, f"the request does not mention {device.name}", question)
+
+
+_VERB = {True: "turn on or open", False: "turn off or close"}
+
+
+def goes_against(call: Call, text: str) -> bool:
+    """True when the call moves its device one way and the user only asked for the other way."""
+    said = set(tokens(text))
+    up, down = bool(said & _UP_WORDS), bool(said & _DOWN_WORDS)
+    if call.service in _UP_SERVICES:
+        return down and not up
+    if call.service in _DOWN_SERVICES:
+        return up and not down
+    return False
 
 
 def _the(name: str) -> str:
