@@ -176,6 +176,21 @@ def false_actions_by_intent(quiet: list[dict[str, Any]]) -> dict[str, dict[str, 
     }
 
 
+def _calls_label(calls: list[dict[str, str]]) -> str:
+    """Calls as one sorted label ("light.turn_off(light.a)"), "(nothing)" for none."""
+    return ", ".join(sorted(f"{c['service']}({c['entity_id']})" for c in calls)) or "(nothing)"
+
+
+def confusions(results: list[dict[str, Any]], top: int = 10) -> list[dict[str, Any]]:
+    """The commonest wrong answers: what was expected and what was made instead, with counts."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for result in results:
+        if not result["correct"]:
+            counts[(_calls_label(result["expect"]), _calls_label(result["made"]))] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return [{"expected": expected, "made": made, "cases": count} for (expected, made), count in ranked]
+
+
 def expected_service(result: dict[str, Any]) -> str:
     """The services a case expects, as one label."""
     return ",".join(sorted({call["service"] for call in result["expect"]})) or "(none)"
@@ -205,6 +220,7 @@ def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], ho
         "by_domain": breakdown(results, lambda r: expected_service(r).split(".")[0] if r["expect"] else "(none)"),
         "by_service": breakdown(results, expected_service),
         "false_actions_by_intent": false_actions_by_intent(quiet),
+        "confusions": confusions(results),
         "results": results,
     }
 

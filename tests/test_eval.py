@@ -73,6 +73,11 @@ def test_score_compares_the_set_of_calls_made() -> None:
     assert report["accuracy"] == 0.4
     assert report["false_action_rate"] == 0.5
     assert report["by_service"]["light.turn_off"] == {"cases": 3, "correct": 1, "accuracy": 0.3333}
+    assert report["confusions"] == [
+        {"expected": "(nothing)", "made": "light.turn_on(light.b)", "cases": 1},
+        {"expected": "light.turn_off(light.a)", "made": "(nothing)", "cases": 1},
+        {"expected": "light.turn_off(light.a)", "made": "light.turn_off(light.a), light.turn_on(light.b)", "cases": 1},
+    ]
 
 
 def test_options_are_json_or_strings_and_only_known_keys(tmp_path: Path) -> None:

@@ -296,7 +296,9 @@ def test_a_call_against_the_words_is_asked_about() -> None:
     assert _held(_allowed("cover", "close_cover", "cover.garage_door"), "get the garage open")
     assert _held(_allowed("light", "turn_on", "light.kitchen_lights"), "switch the kitchen lights off")
     assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "switch the kitchen lights off")
-    assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "turn on the fan and turn off the kitchen lights")
+    assert not _held(
+        _allowed("light", "turn_off", "light.kitchen_lights"), "turn on the fan and turn off the kitchen lights"
+    )
     assert not _held(_allowed("cover", "close_cover", "cover.kitchen_window"), "lower the kitchen window")
 
 
