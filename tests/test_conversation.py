@@ -190,7 +190,8 @@ async def test_area_command_runs_for_the_area_and_asks_about_the_rest(
     assert hass.states.get("light.ceiling_lights").state == "off"
     assert hass.states.get("fan.ceiling_fan").state == "off"
     assert result.response.speech["plain"]["speech"] == (
-        "Turned off the Kitchen Lights and the Ceiling Lights. Which device do you mean by 'lights in the kitchen'?"
+        "Turned off the Kitchen Lights and the Ceiling Lights. Did you want me to turn on or open the Ceiling Fan? "
+        "That is not what I heard, so I did not do it."
     )
 
 

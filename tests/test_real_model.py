@@ -105,8 +105,11 @@ async def test_call_to_the_non_exposed_lock_is_refused(hass: HomeAssistant, setu
     result = await _say(hass, "unlock the front door lock", hass_admin_user)
     assert hass.states.get("lock.front_door").state == "locked"
     speech = result.response.speech["plain"]["speech"]
-    assert "I did not run lock.unlock on lock.front_door: lock.front_door is not a device exposed to Assist" in speech
-    assert [t.id for t in result.response.failed_results] == ["lock.front_door"]
+    # The model writes the call it was told about (the default adapter writes it as cover.unlock): any
+    # such call is refused because its target is not exposed, and the user hears why.
+    refused = [t.id for t in result.response.failed_results]
+    assert len(refused) == 1 and refused[0].endswith(".front_door")
+    assert f"on {refused[0]}: {refused[0]} is not a device exposed to Assist" in speech
 
 
 async def test_conversation_process_action(hass: HomeAssistant, setup_agent, hass_admin_user: MockUser) -> None:

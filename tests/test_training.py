@@ -184,7 +184,7 @@ def test_misfit_adapter_is_refused_with_the_reason(
 
 
 def test_shipped_adapter_fits_the_default_model(model_path: Path) -> None:
-    assert check_adapter(model_path, SHIPPED_ADAPTER) == 15 * 7
+    assert check_adapter(model_path, SHIPPED_ADAPTER) == 30 * 7  # rank 16 on all 30 blocks, 7 linears each
 
 
 async def test_backend_load_fails_on_a_misfit_adapter(model_path: Path, tmp_path: Path) -> None:
