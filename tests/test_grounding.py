@@ -249,7 +249,6 @@ def test_invented_reading_is_replaced_by_the_real_one() -> None:
         ("what is the temperature outside?", "It is 15.6 degrees outside."),
         ("what is the temperature outside?", "About 16 degrees."),  # rounded
         ("how warm is the heatpump set?", "It is set to 20 degrees."),
-        ("what is the temperature in the kitchen?", "I don't know."),  # no number: nothing to check
         ("set the heatpump to 21 degrees", "Setting 21 degrees."),  # the user's own number
         ("what is 12 times 4?", "48"),  # not a reading
     ],
@@ -311,3 +310,24 @@ def test_naming_words_decide_over_kind_words() -> None:
     assert not _held(_allowed("light", "turn_on", "light.kitchen_lights", color_name="red"), "make the lights red")
     # Several requests in one: each part is matched on its own.
     assert not _held(_allowed("fan", "turn_on", "fan.living_room_fan"), "kitchen lights off and the fan on")
+
+
+def test_a_reading_question_without_a_number_gets_the_house_reading() -> None:
+    """ "The living room is currently on." is no answer to a temperature question; a command is left alone."""
+    house = make_house(
+        Device(
+            "sensor.living_room_temperature",
+            "Living Room Temperature",
+            "21.5",
+            attributes={"device_class": "temperature"},
+        )
+    )
+    asked = "what is the temperature in the living room?"
+    assert check_answer(asked, "The living room is currently on.", house) == "Living Room Temperature shows 21.5."
+    assert check_answer("set the temperature to 21", "Sure.", house) == "Sure."
+
+
+def test_a_reading_nobody_reports_is_said_plainly() -> None:
+    """No kitchen device shows a temperature: the agent says so instead of the model's vague words."""
+    answer = check_answer("what is the temperature in the kitchen?", "I don't know.", DEMO)
+    assert answer == "I don't know the temperature in the kitchen — no device in this house reports it."

@@ -106,6 +106,7 @@ _QUANTITY_WORDS: dict[str, str] = {
     "humidity": "humidity humid",
 }
 
+_QUESTION_STARTS = frozenset({"what", "whats", "how", "hows", "is", "are", "tell", "which", "do", "does"})
 _TOKEN = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
 _WHERE = re.compile(r"\b(?:in|of|at|on|inside|outside)\b.*$")
@@ -439,12 +440,19 @@ def check_answer(text: str, speech: str, house: House) -> str:
     """
     quantity = asked_quantity(text)
     numbers = _numbers(speech)
-    if quantity is None or not numbers:
+    if quantity is None or not (numbers or is_question(text)):
         return speech
     known = _numbers(text) | _house_numbers(house)
-    if all(_is_known(number, known) for number in numbers):
+    if numbers and all(_is_known(number, known) for number in numbers):
         return speech
+    # No number for a question about a reading ("The living room is currently on."): the house's own.
     return known_reading(text, quantity, house)
+
+
+def is_question(text: str) -> bool:
+    """True for a question ("what is the temperature?", "how warm is it"), not a command."""
+    said = tokens(text)
+    return text.strip().endswith("?") or bool(said and said[0] in _QUESTION_STARTS)
 
 
 def known_reading(text: str, quantity: str, house: House) -> str:
