@@ -46,6 +46,31 @@ def test_several_sentences_print_one_line_a_turn(model_path: Path) -> None:
     assert second["speech"] and second["latency_ms"] > 0
 
 
+@pytest.mark.real_model
+def test_issue_walk_acts_only_on_what_was_said(model_path: Path) -> None:
+    """Issue 11's walk as one conversation: each turn changes the device it names, or changes nothing
+    and answers, asks or refuses (it once opened a fan for the garage door and invented 55 degrees)."""
+    sentences = (
+        "turn off the kitchen lights",
+        "what is the temperature in the living room?",
+        "turn off the ceiling lights",
+        "open the garage door",
+        "make me a sandwich",
+    )
+    result = run_demo(*sentences, "--model", str(model_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    kitchen, temperature, ceiling, garage, sandwich = (json.loads(line) for line in result.stdout.splitlines())
+    assert kitchen["changed"] == {"light.kitchen_lights": {"from": "on", "to": "off"}}
+    assert kitchen["speech"] == "Turned off the Kitchen Lights."
+    assert temperature["changed"] == {} and temperature["calls"] == []
+    assert "temperature in the living room" in temperature["speech"]  # the house's answer: no such sensor
+    assert ceiling["changed"] == {"light.ceiling_lights": {"from": "on", "to": "off"}}
+    assert ceiling["speech"] == "Turned off the Ceiling Lights."
+    assert garage["changed"] == {} and all(not call["ok"] for call in garage["calls"])
+    assert "Garage Door" in garage["speech"] or "garage door" in garage["speech"]
+    assert sandwich["changed"] == {} and sandwich["calls"] == []
+
+
 async def test_the_sentences_share_one_conversation(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     """Each turn after the first continues the conversation the first one started."""
     said: list[tuple[str, str | None]] = []
