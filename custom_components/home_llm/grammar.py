@@ -74,8 +74,15 @@ def int_range(low: int, high: int) -> list[str]:
     return out
 
 
+# The largest number the grammar writes. A device's bounds are untrusted: max_temp=1e308 made a 701 kB
+# grammar (its size grows with the digits of the bound); no setting a person speaks needs more digits.
+GRAMMAR_MAX_NUMBER = 999_999
+
+
 def _number(value_range: Range) -> str | None:
-    low, high = max(math.ceil(value_range.low), 0), math.floor(value_range.high)
+    """GBNF for the numbers of a range as the model may write them (not negative, at most 999,999)."""
+    low = max(math.ceil(value_range.low), 0)
+    high = math.floor(min(value_range.high, GRAMMAR_MAX_NUMBER))
     if low > high:
         return None
     if value_range.integer:
