@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -109,7 +110,9 @@ def trained(train_python: Path, model_path: Path, token_file: Path, tmp_path_fac
     # A budget smaller than one step stops after the first, with a checkpoint and an adapter ...
     first = _train(train_python, model_path, *common, "--time-budget", "0.001")
     output = first.stdout + first.stderr  # progress lines go where tqdm writes
-    assert "1 for validation, 3 steps" in output and "step 1/3 loss" in output and "tokens/s, ETA" in output
+    planned = re.search(r"examples, \d+ for validation, (\d+) steps", output)
+    assert planned and int(planned.group(1)) >= 2, output[-2000:]  # the data under MAX_LEN gives a few steps
+    assert f"step 1/{planned.group(1)} loss" in output and "tokens/s, ETA" in output
     recipe = json.loads((out / "adapter.json").read_text())
     assert (recipe["steps_done"], recipe["stopped_by"]) == (1, "a 0.001 s time budget")
     # ... and the same command without it resumes at step 1 and runs the plan to its end.
@@ -120,11 +123,14 @@ def trained(train_python: Path, model_path: Path, token_file: Path, tmp_path_fac
 
 def test_time_budget_stops_and_the_run_resumes_to_the_end(trained: Path) -> None:
     recipe = json.loads((trained / "adapter.json").read_text())
-    assert (recipe["steps_done"], recipe["planned_steps"], recipe["stopped_by"]) == (3, 3, "end of plan")
+    steps = recipe["planned_steps"]
+    assert steps >= 2 and (recipe["steps_done"], recipe["stopped_by"]) == (steps, "end of plan")
     assert recipe["rank"] == 4 and recipe["data"]["seed"] == 5 and recipe["final_val_loss"] > 0
     log = [json.loads(line) for line in (trained / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3]  # each step once: none lost, none redone
-    assert [r["step"] for r in log if "val_loss" in r] == [1, 3]  # the whole (1-example) split at each stop
+    assert [r["step"] for r in log if "loss" in r] == list(
+        range(1, steps + 1)
+    )  # each step once: none lost, none redone
+    assert [r["step"] for r in log if "val_loss" in r] == [1, steps]  # the whole split at each stop
 
 
 def test_trained_adapter_fits_and_changes_llama_cpp_output(model_path: Path, trained: Path) -> None:
