@@ -18,7 +18,6 @@ import pytest
 from gguf import GGUFReader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from llama_cpp import Llama
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_llm import SHIPPED_ADAPTER
@@ -29,9 +28,10 @@ from custom_components.home_llm.lora import LoraMismatch, check_adapter
 from training import tokens
 from training.export import write_adapter
 
+from .test_adapter import _last_logits  # one helper for llama.cpp's logits with an adapter
+
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_PYTHON = ROOT / ".venv-train" / "bin" / "python"
-PROMPT = "<|im_start|>user\nturn on the kitchen light<|im_end|>\n<|im_start|>assistant\n"
 MAX_LEN = 450  # keeps 5 of the 24 generated examples (prompts with few examples): short steps
 
 
@@ -66,19 +66,6 @@ def _train(python: Path, model_path: Path, *args: str | Path) -> subprocess.Comp
     result = _run(python, model_path, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
-
-
-def _last_logits(model_path: Path, lora: Path | None) -> np.ndarray:
-    """llama.cpp's logits for the last prompt token, with or without an adapter."""
-    llama = Llama(
-        model_path=str(model_path), lora_path=str(lora) if lora else None, n_ctx=256, logits_all=True, verbose=False
-    )
-    try:
-        ids = llama.tokenize(PROMPT.encode(), add_bos=False, special=True)
-        llama.eval(ids)
-        return np.array(llama.scores[len(ids) - 1])
-    finally:
-        llama.close()
 
 
 def test_token_file_keeps_tokens_prompt_lengths_and_args(model_path: Path, token_file: Path) -> None:
