@@ -20,7 +20,14 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_llm import config_flow, model_files
-from custom_components.home_llm.config_flow import ALL_SERVICES, llama_cpp_importable, options_schema
+from custom_components.home_llm.config_flow import (
+    ALL_SERVICES,
+    SERVICES_SECTION,
+    agent_fields,
+    llama_cpp_importable,
+    model_fields,
+    model_title,
+)
 from custom_components.home_llm.const import (
     BACKEND_LLAMA_CPP,
     BACKEND_REMOTE,
@@ -40,15 +47,17 @@ from custom_components.home_llm.const import (
     CONF_TEMPERATURE,
     CONF_THREADS,
     CONF_TOP_K,
+    DEFAULT_AGENT_NAME,
     DEFAULT_HF_REPO,
     DEFAULT_PERSONA,
     DOMAIN,
+    SUBENTRY_CONVERSATION,
 )
 
 from .fake_hub import FakeHub, HubFile, make_gguf, start_fake_hub
 from .test_gguf_fuzz import STRING, WEIGHTS, gguf_file, gguf_string, u32
 
-SMOL_TITLE = "Smollm2 135M 8k Lc100K Mix1 Ep2"
+SMOL_TITLE = "SmolLM2 135M Instruct (Q4_1)"  # from the file name; the GGUF's general.name is "Smollm2 135M 8k Lc100K..."
 SMOL_DOWNLOAD = "acon96--Home-3B-v3-GGUF--SmolLM2-135M-Instruct.Q4_1.gguf"  # named after the repository and file
 
 
@@ -106,6 +115,15 @@ async def _choose(hass: HomeAssistant, source: str) -> dict[str, Any]:
 
 def _options(result: dict[str, Any], key: str) -> list[dict[str, str]]:
     return result["data_schema"].schema[key].config["options"]
+
+
+def _agents(entry: config_entries.ConfigEntry) -> list[tuple[str, dict[str, Any]]]:
+    """The entry's agents: (name, options) of each conversation subentry."""
+    return [
+        (subentry.title, dict(subentry.data))
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_CONVERSATION
+    ]
 
 
 async def _unload_all(hass: HomeAssistant) -> None:
@@ -202,9 +220,39 @@ async def test_local_lists_models_and_creates_entry(core: HomeAssistant, models_
     assert result["title"] == SMOL_TITLE
     assert result["data"] == {CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: model}
     assert result["result"].unique_id == model
+    assert _agents(result["result"]) == [(DEFAULT_AGENT_NAME, {})]  # an agent comes with the model
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
+    state = hass.states.get("conversation.home_llm")
+    assert state is not None and state.name == DEFAULT_AGENT_NAME
     await _unload_all(hass)
+
+
+@pytest.mark.parametrize("create", [False, True])
+async def test_local_step_says_where_to_put_models(hass: HomeAssistant, models_dir: Path, create: bool) -> None:
+    """No model to list: the form names the folder the code reads (missing, or empty), and its example too."""
+    if create:
+        await hass.async_add_executor_job(os.makedirs, models_dir)
+    result = await _choose(hass, "local")
+    assert result["step_id"] == "local"
+    assert result["errors"] == {"base": "models_folder_empty" if create else "models_folder_missing"}
+    placeholders = result["description_placeholders"]
+    assert placeholders["folder"] == str(models_dir)
+    assert placeholders["example"] == str(models_dir / "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+@pytest.mark.parametrize(
+    ("path", "quant", "title"),
+    [
+        ("/config/models/SmolLM2-135M-Instruct.Q4_1.gguf", "Q4_1", "SmolLM2 135M Instruct (Q4_1)"),
+        ("/m/acon96--Home-3B-v3-GGUF--Home-3B-v3.q4_k_m.gguf", None, "Home 3B v3 (Q4_K_M)"),
+        ("/m/Meta-Llama-3.1-8B-Instruct-IQ3_XXS.gguf", None, "Meta Llama 3.1 8B Instruct (IQ3_XXS)"),
+        ("/m/qwen2.5-0.5b-instruct-fp16.gguf", "F16", "qwen2.5 0.5b instruct fp16 (F16)"),
+        ("/m/model.gguf", None, "model"),
+    ],
+)
+def test_model_title_is_the_file_a_person_picked(path: str, quant: str | None, title: str) -> None:
+    assert model_title(path, quant) == title
 
 
 async def test_local_errors(hass: HomeAssistant, models_dir: Path, model_path: Path, tmp_path: Path) -> None:
@@ -320,6 +368,7 @@ async def test_huggingface_download_creates_entry(
     entries = hass.config_entries.async_entries(DOMAIN)
     assert [entry.data[CONF_MODEL_PATH] for entry in entries] == [str(models_dir / SMOL_DOWNLOAD)]
     assert entries[0].title == SMOL_TITLE
+    assert _agents(entries[0]) == [(DEFAULT_AGENT_NAME, {})]
     assert entries[0].state is ConfigEntryState.LOADED
     assert hub.dropped == 1  # the transfer was cut once and resumed
     assert sorted(os.listdir(models_dir)) == [SMOL_DOWNLOAD]
@@ -469,82 +518,158 @@ async def test_reconfigure_remote_entry(hass: HomeAssistant) -> None:
 # --- Options ---
 
 
-async def test_options_save_and_reload(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+async def test_model_settings_save_and_reload_the_model(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """The entry's options are the loaded model's settings: saving them loads the model again."""
     first_backend = loaded_entry.runtime_data
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     defaults = result["data_schema"]({})
-    assert defaults[CONF_PROMPT] == DEFAULT_PERSONA
-    assert defaults[CONF_ALLOWED_SERVICES] == ALL_SERVICES
-    assert "light.turn_on" in ALL_SERVICES and "lock.unlock" in ALL_SERVICES
-    assert defaults[CONF_ALLOW_SENSITIVE] is False
     assert defaults[CONF_CHAT_FORMAT] == "auto"
+    assert CONF_PROMPT not in defaults  # an agent's option, on the agent
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            CONF_PROMPT: "You are Bob, in a house of {{ states.light | count }} lights.",
-            CONF_TEMPERATURE: 0.3,
-            CONF_TOP_K: 20.0,
-            CONF_MAX_TOKENS: 64.0,
-            CONF_CONTEXT_LENGTH: 1024.0,
-            CONF_THREADS: 1.0,
-            CONF_ALLOWED_SERVICES: ["light.turn_on", "light.turn_off"],
-            CONF_EXTRA_ATTRIBUTES: ["brightness"],
-            CONF_CHAT_FORMAT: "chatml",
-        },
+        result["flow_id"], {CONF_CONTEXT_LENGTH: 1024.0, CONF_THREADS: 1.0, CONF_CHAT_FORMAT: "chatml"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     options = loaded_entry.options
-    assert options[CONF_TOP_K] == 20 and isinstance(options[CONF_TOP_K], int)
     assert options[CONF_CONTEXT_LENGTH] == 1024 and isinstance(options[CONF_CONTEXT_LENGTH], int)
-    assert options[CONF_TEMPERATURE] == 0.3
-    assert options[CONF_ALLOWED_SERVICES] == ["light.turn_on", "light.turn_off"]
     assert options[CONF_LORA_PATH] == ""
     assert loaded_entry.state is ConfigEntryState.LOADED
-    assert loaded_entry.runtime_data is not first_backend  # saving reloaded the entry
+    assert loaded_entry.runtime_data is not first_backend  # saving reloaded the model
     assert loaded_entry.runtime_data.settings.context_length == 1024
 
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-    assert result["data_schema"]({})[CONF_TOP_K] == 40  # defaults stay defaults; current values are suggested
+    assert result["data_schema"]({})[CONF_CONTEXT_LENGTH] == 4096  # defaults stay defaults; current values are suggested
     suggested = {key.schema: key.description["suggested_value"] for key in result["data_schema"].schema}
-    assert suggested[CONF_TOP_K] == 20
+    assert suggested[CONF_CONTEXT_LENGTH] == 1024
 
 
-async def test_options_errors(hass: HomeAssistant, model_path: Path, tmp_path: Path) -> None:
+async def test_agents_are_added_and_reconfigured_on_one_loaded_model(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Add agent and Reconfigure agent: own name, prompt and options; the model is never loaded again."""
+    backend = loaded_entry.runtime_data
+    (first_id,) = loaded_entry.subentries  # the version 1 entry's agent, migrated
+    assert hass.states.get("conversation.smollm2_135m_instruct_q4_1") is not None  # named as before
+
+    result = await hass.config_entries.subentries.async_init(
+        (loaded_entry.entry_id, SUBENTRY_CONVERSATION), context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM and result["step_id"] == "user"
+    defaults = result["data_schema"]({SERVICES_SECTION: {}})
+    assert defaults["name"] == DEFAULT_AGENT_NAME
+    assert defaults[CONF_PROMPT] == DEFAULT_PERSONA
+    assert defaults[SERVICES_SECTION][CONF_ALLOWED_SERVICES] == ALL_SERVICES
+    services = result["data_schema"].schema[SERVICES_SECTION]
+    assert services.options == {"collapsed": True}  # the ~80 services do not fill the form
+    labels = {option["value"]: option["label"] for option in services.schema.schema[CONF_ALLOWED_SERVICES].config["options"]}
+    assert labels["light.turn_on"] == "Light: turn on"
+    assert labels["media_player.volume_set"] == "Media player: volume set"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            "name": " Kitchen helper ",
+            CONF_PROMPT: "You are Bob, in a house of {{ states.light | count }} lights.",
+            CONF_TOP_K: 20.0,
+            SERVICES_SECTION: {CONF_ALLOWED_SERVICES: ["light.turn_on", "light.turn_off"]},
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    new_id = next(key for key in loaded_entry.subentries if key != first_id)
+    agent = loaded_entry.subentries[new_id]
+    assert agent.title == "Kitchen helper"
+    assert agent.data[CONF_TOP_K] == 20 and isinstance(agent.data[CONF_TOP_K], int)
+    assert agent.data[CONF_ALLOWED_SERVICES] == ["light.turn_on", "light.turn_off"]
+    assert SERVICES_SECTION not in agent.data  # stored flat, as the agent reads it
+    state = hass.states.get("conversation.kitchen_helper")
+    assert state is not None
+    assert loaded_entry.runtime_data is backend  # one model for both agents, not loaded again
+
+    result = await hass.config_entries.subentries.async_init(
+        (loaded_entry.entry_id, SUBENTRY_CONVERSATION),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": new_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    schema = result["data_schema"].schema
+    suggested = {key.schema: (key.description or {}).get("suggested_value") for key in schema}
+    assert suggested["name"] == "Kitchen helper"
+    (services_key,) = schema[SERVICES_SECTION].schema.schema
+    assert services_key.description["suggested_value"] == ["light.turn_on", "light.turn_off"]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Cook", CONF_TEMPERATURE: 0.5, SERVICES_SECTION: {CONF_ALLOWED_SERVICES: []}}
+    )
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert loaded_entry.subentries[new_id].data[CONF_TEMPERATURE] == 0.5
+    assert hass.states.get("conversation.kitchen_helper").name == "Cook"  # the device follows the new name
+    assert loaded_entry.runtime_data is backend
+
+    hass.config_entries.async_remove_subentry(loaded_entry, new_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("conversation.kitchen_helper") is None
+    assert hass.states.get("conversation.smollm2_135m_instruct_q4_1") is not None
+    assert loaded_entry.runtime_data is backend
+
+
+async def test_agent_and_model_option_errors(hass: HomeAssistant, model_path: Path, tmp_path: Path) -> None:
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: str(model_path)})
     entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CONVERSATION), context={"source": config_entries.SOURCE_USER}
+    )
+    with pytest.raises(InvalidData) as err:  # the template selector rejects bad syntax
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"name": "x", CONF_PROMPT: "{{ states('light.x' }}"}
+        )
+    assert CONF_PROMPT in err.value.schema_errors
     make_gguf(tmp_path / "lora.gguf", gguf_type="adapter")
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    with pytest.raises(InvalidData) as err:  # the template selector rejects bad syntax
-        await hass.config_entries.options.async_configure(result["flow_id"], {CONF_PROMPT: "{{ states('light.x' }}"})
-    assert CONF_PROMPT in err.value.schema_errors
     for lora, key in [(str(tmp_path / "none.gguf"), "model_not_found"), (str(model_path), "lora_not_adapter")]:
         result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_LORA_PATH: lora})
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {CONF_LORA_PATH: key}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_PROMPT: DEFAULT_PERSONA, CONF_LORA_PATH: f" {tmp_path / 'lora.gguf'} "}
+        result["flow_id"], {CONF_LORA_PATH: f" {tmp_path / 'lora.gguf'} "}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_LORA_PATH] == str((tmp_path / "lora.gguf").resolve())
 
 
-async def test_options_for_a_remote_server(hass: HomeAssistant) -> None:
+async def test_remote_server_has_agent_options_only(hass: HomeAssistant) -> None:
+    """A remote server has no model settings here (no options flow); its agents have all theirs."""
     entry = MockConfigEntry(
         domain=DOMAIN,
+        version=2,
         data={CONF_BACKEND: BACKEND_REMOTE, CONF_BASE_URL: "http://x/v1", CONF_REMOTE_MODEL: "m", CONF_API_KEY: "k"},
-        options={"reply_format": "auto"},
+        subentries_data=[
+            {
+                "subentry_type": SUBENTRY_CONVERSATION,
+                "title": "Home LLM",
+                "unique_id": None,
+                "data": {"reply_format": "auto", CONF_ALLOWED_SERVICES: ["light.turn_on"]},
+            },
+        ],
     )
     entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert not config_flow.HomeLlmConfigFlow.async_supports_options_flow(entry)
+    (subentry_id,) = entry.subentries
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CONVERSATION),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
     keys = {key.schema for key in result["data_schema"].schema}
     assert CONF_TEMPERATURE in keys and CONF_ALLOW_SENSITIVE in keys
     assert not keys & {CONF_CONTEXT_LENGTH, CONF_THREADS, CONF_LORA_PATH, CONF_CHAT_FORMAT}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_MAX_TOKENS: 256})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_MAX_TOKENS] == 256
-    assert entry.options["reply_format"] == "auto"  # options this form does not show are kept
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Home LLM", CONF_MAX_TOKENS: 256}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry_id].data[CONF_MAX_TOKENS] == 256
+    # The services section left out: the agent keeps its narrower choice, not the default (all).
+    assert entry.subentries[subentry_id].data[CONF_ALLOWED_SERVICES] == ["light.turn_on"]
+    assert entry.subentries[subentry_id].data["reply_format"] == "auto"  # options this form does not show are kept
+    assert CONF_EXTRA_ATTRIBUTES in entry.subentries[subentry_id].data  # the form's defaults are saved
 
 
 # --- Every message the flows can show is written, in both string files ---
@@ -566,6 +691,14 @@ def test_strings_cover_every_message() -> None:
     assert set(config["step"]["user"]["menu_options"]) == {"huggingface", "local", "remote"}
     assert set(config["progress"]) == set(re.findall(r'progress_action="(\w+)"', sources))
     options = strings["options"]["step"]["init"]
-    fields = {key.schema for key in options_schema(local_model=True).schema}
+    fields = {key.schema for key in model_fields()}
     assert set(options["data"]) == fields
     assert set(options["data_description"]) == fields
+    agent = strings["config_subentries"][SUBENTRY_CONVERSATION]
+    assert set(agent["initiate_flow"]) == {"user", "reconfigure"}
+    in_section = {CONF_ALLOWED_SERVICES}
+    for step in ("user", "reconfigure"):
+        form = agent["step"][step]
+        fields = {key.schema for key in agent_fields()} - in_section | {"name"}
+        assert set(form["data"]) == set(form["data_description"]) == fields
+        assert set(form["sections"][SERVICES_SECTION]["data"]) == in_section

@@ -6,6 +6,8 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.components import conversation
+from homeassistant.components.conversation import trace
+from homeassistant.components.conversation.const import DATA_COMPONENT
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import entity_registry as er
@@ -14,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.home_llm.backends import BackendError
 from custom_components.home_llm.const import ALLOWED_SERVICES
+from custom_components.home_llm.prompt import Message
 
 from .scripted import ScriptedBackend
 
@@ -236,3 +239,45 @@ async def test_invented_reading_is_not_said(hass: HomeAssistant, agent: Scripted
     ScriptedBackend.replies = ["It is 15.6 degrees outside."]
     result = await _say(hass, "what is the temperature outside?")
     assert result.response.speech["plain"]["speech"] == "It is 15.6 degrees outside."
+
+
+async def test_extra_system_prompt_follows_the_cached_prefix(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    """A satellite's "start conversation" instructions come after the system prompt and examples
+    (the prompt cache still serves those), stay for the whole conversation, and the prompt is traced."""
+    ScriptedBackend.replies = ["Hello!", "Shall I close it?", "Closing it."]
+    await _say(hass, "hello")
+    prefix = agent.requests[-1][0][:-1]  # everything before the user's words
+    extra = "The garage door has been open for an hour.\nAsk whether to close it."
+    first = await conversation.async_converse(
+        hass=hass,
+        text="what is going on?",
+        conversation_id=None,
+        context=Context(),
+        language="en",
+        agent_id=AGENT,
+        extra_system_prompt=extra,
+    )
+    messages = agent.requests[-1][0]
+    assert messages[: len(prefix)] == prefix  # the cached prefix is untouched
+    assert messages[len(prefix)] == Message("system", extra)
+    assert messages[len(prefix) + 1 :] == [Message("user", "what is going on?")]
+
+    await _say(hass, "yes", conversation_id=first.conversation_id)
+    messages = agent.requests[-1][0]
+    assert messages[: len(prefix)] == prefix
+    assert messages[len(prefix)] == Message("system", extra)  # kept for the conversation
+    assert [m.content for m in messages[len(prefix) + 1 :]] == ["what is going on?", "Shall I close it?", "yes"]
+
+    details = [
+        event["data"]
+        for event in trace.async_get_traces()[-1].as_dict()["events"]
+        if event["event_type"] == trace.ConversationTraceEventType.AGENT_DETAIL
+    ]
+    assert details[-1]["messages"][-1] == {"role": "user", "content": "yes"}
+    assert details[-1]["messages"][len(prefix)] == {"role": "system", "content": extra}
+
+
+async def test_agent_says_it_streams(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    """Home Assistant 2025.7+ streams a reply to TTS only from an entity that says it streams."""
+    entity = hass.data[DATA_COMPONENT].get_entity(AGENT)
+    assert getattr(entity, "supports_streaming", entity._attr_supports_streaming) is True

@@ -1,4 +1,5 @@
-"""Diagnostics: options, the model file's metadata and the backend's prompt size; secrets redacted."""
+"""Diagnostics: model settings, agents' options, the model file's metadata and the backend's prompt size;
+secrets redacted."""
 
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ async def loaded_entry(core: HomeAssistant, model_path: Path) -> AsyncIterator[M
 async def test_local_model(hass: HomeAssistant, loaded_entry: MockConfigEntry, model_path: Path) -> None:
     diagnostics = await async_get_config_entry_diagnostics(hass, loaded_entry)
     assert diagnostics["data"] == dict(loaded_entry.data)
-    assert diagnostics["options"] == {CONF_TEMPERATURE: 0.2}
+    assert diagnostics["options"] == {}  # the model's settings: none set
+    # The version 1 entry's options became its agent's (migration).
+    assert diagnostics["agents"] == [{"title": "Mock Title", "type": "conversation", "options": {CONF_TEMPERATURE: 0.2}}]
     model = diagnostics["model"]
     assert model["architecture"] == "llama"
     assert model["quant"] == "Q4_1"

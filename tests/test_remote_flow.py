@@ -81,7 +81,8 @@ async def test_remote_server_creates_a_working_entry(hass: HomeAssistant, llama_
     await hass.async_block_till_done()
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     assert entry.state is ConfigEntryState.LOADED
-    assert hass.states.get("conversation.smollm2_135m_instruct_q4_1_127_0_0_1") is not None
+    assert [(sub.subentry_type, sub.title) for sub in entry.subentries.values()] == [("conversation", "Home LLM")]
+    assert hass.states.get("conversation.home_llm") is not None  # the server's first agent, ready to use
 
     # The same model on the same server a second time: refused.
     result = await open_remote_step(hass)

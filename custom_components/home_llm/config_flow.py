@@ -6,18 +6,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import UnknownFlow
+from homeassistant.data_entry_flow import UnknownFlow, section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -33,6 +42,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 
+from . import default_agent
 from .backends import BackendError
 from .backends.llama_cpp import LlamaCppBackend, LlamaSettings
 from .const import (
@@ -63,6 +73,7 @@ from .const import (
     CONF_TOP_K,
     CONF_TOP_P,
     CONF_USE_GRAMMAR,
+    DEFAULT_AGENT_NAME,
     DEFAULT_ALLOW_SENSITIVE,
     DEFAULT_BATCH_SIZE,
     DEFAULT_CHAT_FORMAT,
@@ -88,8 +99,10 @@ from .const import (
     EXTRA_ATTRIBUTE_CHOICES,
     LLAMA_CPP_MODULE,
     LLAMA_CPP_REQUIREMENT,
+    MODEL_OPTIONS,
     MODELS_FOLDER,
     QUANT_DESCRIPTIONS,
+    SUBENTRY_CONVERSATION,
 )
 from .model_files import (
     HubFile,
@@ -149,8 +162,25 @@ async def async_test_load(path: str) -> None:
     await backend.async_close()
 
 
+# A quant at the end of a file name: Q4_1, Q4_K_M, IQ3_XXS, Q8_0, F16, BF16 (any case).
+_QUANT_SUFFIX = re.compile(r"[.\-_ ]((?:I?Q\d+(?:_[A-Z0-9]+)*)|B?F(?:16|32))$", re.IGNORECASE)
+
+
+def model_title(path: str, quant: str | None = None) -> str:
+    """A name a person recognises, from the file they picked rather than the GGUF's internal
+    general.name: `SmolLM2-135M-Instruct.Q4_1.gguf` -> `SmolLM2 135M Instruct (Q4_1)`; a download
+    (`owner--repo--file.gguf`) is named after its file."""
+    stem = Path(path).name.removesuffix(".gguf").removesuffix(".GGUF").rsplit("--", 1)[-1]
+    if match := _QUANT_SUFFIX.search(stem):
+        stem, quant = stem[: match.start()], quant or match.group(1)
+    # Dots separate words, except in a version number ("Llama-3.1-8B" keeps "3.1").
+    words = [word for word in re.split(r"[\s_-]+|(?<!\d)\.|\.(?!\d)", stem) if word and word.upper() != "GGUF"]
+    name = " ".join(words) or Path(path).name
+    return f"{name} ({quant.upper()})" if quant else name
+
+
 def _model_title(info: ModelInfo) -> str:
-    return info.name or Path(info.path).stem
+    return model_title(info.path, info.quant)
 
 
 def _model_label(info: ModelInfo) -> str:
@@ -212,7 +242,8 @@ class _DownloadProgress:
 class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
     """Pick where the model comes from; a local model is checked and test-loaded before the entry exists."""
 
-    VERSION = 1
+    VERSION = 2  # 2: agents are "conversation" subentries (__init__.async_migrate_entry)
+    MINOR_VERSION = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -231,7 +262,20 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> HomeLlmOptionsFlow:
+        """The model's settings (context, threads, adapter...), shared by the entry's agents."""
         return HomeLlmOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only an in-process model has settings of its own; a remote server has its own."""
+        return config_entry.data.get(CONF_BACKEND, BACKEND_LLAMA_CPP) == BACKEND_LLAMA_CPP
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(cls, config_entry: ConfigEntry) -> dict[str, type[ConfigSubentryFlow]]:
+        """Agents: each with its own name, prompt and options, all on the entry's model."""
+        return {SUBENTRY_CONVERSATION: AgentFlow}
 
     @property
     def _models_dir(self) -> str:
@@ -416,7 +460,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         if (install := await self._async_require_llama_cpp("local")) is not None:
             return install
         errors: dict[str, str] = {}
-        placeholders = {"folder": self._models_dir, "path": "", "detail": "", "skipped": ""}
+        placeholders = self._local_placeholders()
         default = None
         if user_input is not None:
             default = user_input[CONF_MODEL_PATH].strip()
@@ -436,12 +480,21 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_local_models(self, errors: dict[str, str], placeholders: dict[str, str]) -> list[ModelInfo]:
-        """The models folder's usable models; the files skipped, and why, go into a form-wide message."""
+        """The models folder's usable models; the files skipped, and why, go into a form-wide message,
+        and an empty list says which folder to create or copy a model into."""
         models, skipped = await self.hass.async_add_executor_job(find_local_models, self._models_dir)
         if skipped:
             errors.setdefault("base", "models_skipped")
             placeholders["skipped"] = await _async_describe_skipped(self.hass, skipped)
+        elif not models and not errors:  # nothing to pick, and no other message: say where files go
+            exists = await self.hass.async_add_executor_job(Path(self._models_dir).is_dir)
+            errors["base"] = "models_folder_empty" if exists else "models_folder_missing"
         return models
+
+    def _local_placeholders(self) -> dict[str, str]:
+        """The folder the code reads, and an example path in it (the form's texts name both)."""
+        example = str(Path(self._models_dir) / "SmolLM2-135M-Instruct.Q4_1.gguf")
+        return {"folder": self._models_dir, "example": example, "path": "", "detail": "", "skipped": ""}
 
     async def _async_validate(self, path: str) -> ModelInfo:
         """Header checks, one entry per file, then a real load. Raises ModelFileError."""
@@ -452,8 +505,12 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         return info
 
     def _create_llama_entry(self, info: ModelInfo) -> ConfigFlowResult:
+        """The entry (the model) with its first agent, so a person has an agent right away."""
+        title = _model_title(info)
         return self.async_create_entry(
-            title=_model_title(info), data={CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: info.path}
+            title=title,
+            data={CONF_BACKEND: BACKEND_LLAMA_CPP, CONF_MODEL_PATH: info.path},
+            subentries=[default_agent(self.hass, title)],
         )
 
     # --- Reconfigure: another model file for the same entry ---
@@ -463,7 +520,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         if entry.data.get(CONF_BACKEND, BACKEND_LLAMA_CPP) != BACKEND_LLAMA_CPP:
             return self.async_abort(reason="reconfigure_remote")
         errors: dict[str, str] = {}
-        placeholders = {"folder": self._models_dir, "path": "", "detail": "", "skipped": ""}
+        placeholders = self._local_placeholders()
         default = entry.data[CONF_MODEL_PATH]
         if user_input is not None:
             default = user_input[CONF_MODEL_PATH].strip()
@@ -489,7 +546,7 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         )
 
 
-# --- Options ---
+# --- Options: the model's settings on the entry, each agent's options on its subentry ---
 
 INTEGER_OPTIONS = (
     CONF_TOP_K,
@@ -502,16 +559,15 @@ INTEGER_OPTIONS = (
     CONF_RESPONSE_TIMEOUT,
 )
 # Settings of the in-process model; a remote server has its own.
-LLAMA_CPP_OPTIONS = (
-    CONF_CONTEXT_LENGTH,
-    CONF_THREADS,
-    CONF_BATCH_SIZE,
-    CONF_CHAT_FORMAT,
-    CONF_HOUSE_ADAPTER,
-    CONF_LORA_PATH,
-    CONF_FLASH_ATTENTION,
-)
+LLAMA_CPP_OPTIONS = MODEL_OPTIONS
 ALL_SERVICES = [f"{domain}.{service}" for domain, services in sorted(ALLOWED_SERVICES.items()) for service in services]
+SERVICES_SECTION = "services"  # the agent form's collapsed section holding the allowed services
+
+
+def service_label(service: str) -> str:
+    """`media_player.volume_set` -> `Media player: volume set` (the chips of the allowed services)."""
+    domain, _, name = service.partition(".")
+    return f"{domain.replace('_', ' ').capitalize()}: {name.replace('_', ' ')}"
 
 
 def _number(minimum: float, maximum: float, step: float = 1, unit: str | None = None) -> NumberSelector:
@@ -528,27 +584,39 @@ def _multi_select(options: list[str], translation_key: str | None = None) -> Sel
     return SelectSelector(config)
 
 
-def options_schema(local_model: bool) -> vol.Schema:
-    """Every option with its default and bounds; the in-process settings only for a local model."""
-    fields: dict[vol.Optional, Any] = {
+def _services_select() -> SelectSelector:
+    """The allowed services, labelled by domain and action ("Light: turn on"), in domain order."""
+    options = [SelectOptionDict(value=service, label=service_label(service)) for service in ALL_SERVICES]
+    return SelectSelector(SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.DROPDOWN))
+
+
+def agent_fields() -> dict[vol.Optional, Any]:
+    """One agent's options with their defaults and bounds (flat)."""
+    return {
         vol.Optional(CONF_PROMPT, default=DEFAULT_PERSONA): TemplateSelector(),
         vol.Optional(CONF_TEMPERATURE, default=DEFAULT_TEMPERATURE): _number(0, 2, 0.05),
         vol.Optional(CONF_TOP_K, default=DEFAULT_TOP_K): _number(0, 200),
         vol.Optional(CONF_TOP_P, default=DEFAULT_TOP_P): _number(0, 1, 0.01),
         vol.Optional(CONF_MIN_P, default=DEFAULT_MIN_P): _number(0, 1, 0.01),
         vol.Optional(CONF_MAX_TOKENS, default=DEFAULT_MAX_TOKENS): _number(16, 4096),
-        vol.Optional(CONF_CONTEXT_LENGTH, default=DEFAULT_CONTEXT_LENGTH): _number(512, 131072),
-        vol.Optional(CONF_THREADS, default=DEFAULT_THREADS): _number(0, 256),
-        vol.Optional(CONF_BATCH_SIZE, default=DEFAULT_BATCH_SIZE): _number(32, 8192),
         vol.Optional(CONF_USE_GRAMMAR, default=DEFAULT_USE_GRAMMAR): BooleanSelector(),
         vol.Optional(CONF_NUM_EXAMPLES, default=DEFAULT_NUM_EXAMPLES): _number(0, 20),
         vol.Optional(CONF_REMEMBER_TURNS, default=DEFAULT_REMEMBER_TURNS): _number(0, 20),
         vol.Optional(CONF_RESPONSE_TIMEOUT, default=DEFAULT_RESPONSE_TIMEOUT): _number(5, 900, 1, "s"),
-        vol.Optional(CONF_ALLOWED_SERVICES, default=ALL_SERVICES): _multi_select(ALL_SERVICES),
+        vol.Optional(CONF_ALLOWED_SERVICES, default=ALL_SERVICES): _services_select(),
         vol.Optional(CONF_EXTRA_ATTRIBUTES, default=list(DEFAULT_EXTRA_ATTRIBUTES)): _multi_select(
             list(EXTRA_ATTRIBUTE_CHOICES), "extra_attributes"
         ),
         vol.Optional(CONF_ALLOW_SENSITIVE, default=DEFAULT_ALLOW_SENSITIVE): BooleanSelector(),
+    }
+
+
+def model_fields() -> dict[vol.Optional, Any]:
+    """The in-process model's settings (flat): one loaded model serves all agents of an entry."""
+    return {
+        vol.Optional(CONF_CONTEXT_LENGTH, default=DEFAULT_CONTEXT_LENGTH): _number(512, 131072),
+        vol.Optional(CONF_THREADS, default=DEFAULT_THREADS): _number(0, 256),
+        vol.Optional(CONF_BATCH_SIZE, default=DEFAULT_BATCH_SIZE): _number(32, 8192),
         vol.Optional(CONF_CHAT_FORMAT, default=DEFAULT_CHAT_FORMAT): SelectSelector(
             SelectSelectorConfig(
                 options=[CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF], translation_key="chat_format"
@@ -558,42 +626,101 @@ def options_schema(local_model: bool) -> vol.Schema:
         vol.Optional(CONF_LORA_PATH, default=DEFAULT_LORA_PATH): TextSelector(),
         vol.Optional(CONF_FLASH_ATTENTION, default=DEFAULT_FLASH_ATTENTION): BooleanSelector(),
     }
-    if not local_model:
-        fields = {key: value for key, value in fields.items() if key.schema not in LLAMA_CPP_OPTIONS}
+
+
+def options_schema(local_model: bool) -> vol.Schema:
+    """Every option, flat: the agent's, and the model's for a local model (scripts/eval's --option)."""
+    return vol.Schema({**agent_fields(), **(model_fields() if local_model else {})})
+
+
+def agent_form_schema() -> vol.Schema:
+    """The agent form: its name, its options, and the ~80 allowed services in a collapsed section."""
+    fields: dict[Any, Any] = {vol.Required(CONF_NAME, default=DEFAULT_AGENT_NAME): TextSelector()}
+    for key, selector in agent_fields().items():
+        if key.schema == CONF_ALLOWED_SERVICES:
+            fields[vol.Optional(SERVICES_SECTION)] = section(vol.Schema({key: selector}), {"collapsed": True})
+        else:
+            fields[key] = selector
     return vol.Schema(fields)
 
 
+def _agent_form_values(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Saved options -> the form's suggested values (the services inside their section)."""
+    values: dict[str, Any] = {key: value for key, value in options.items() if key != CONF_ALLOWED_SERVICES}
+    values[CONF_NAME] = name
+    if CONF_ALLOWED_SERVICES in options:
+        values[SERVICES_SECTION] = {CONF_ALLOWED_SERVICES: options[CONF_ALLOWED_SERVICES]}
+    return values
+
+
+def _agent_options(user_input: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The form's input -> (the agent's name, its options, flat and typed as the agent reads them)."""
+    options = {key: value for key, value in user_input.items() if key not in (CONF_NAME, SERVICES_SECTION)}
+    options |= user_input.get(SERVICES_SECTION) or {}
+    return str(user_input[CONF_NAME]).strip() or DEFAULT_AGENT_NAME, _typed(options)
+
+
+def _typed(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Number boxes give floats: counts are stored as integers."""
+    return {key: int(value) if key in INTEGER_OPTIONS else value for key, value in options.items()}
+
+
 class HomeLlmOptionsFlow(OptionsFlow):
-    """All options on one form; saving reloads the entry (update listener in __init__)."""
+    """The model's settings on one form; saving loads the model again (update listener in __init__)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        local_model = self.config_entry.data.get(CONF_BACKEND, BACKEND_LLAMA_CPP) == BACKEND_LLAMA_CPP
+        """Context, threads, batch, prompt format, adapter and flash attention of the loaded model."""
         errors: dict[str, str] = {}
         placeholders = {"path": "", "detail": ""}
         if user_input is not None:
-            options = {key: int(value) if key in INTEGER_OPTIONS else value for key, value in user_input.items()}
+            options = _typed(user_input)
             if CONF_LORA_PATH in options:
                 options[CONF_LORA_PATH] = options[CONF_LORA_PATH].strip()
-            errors, placeholders = await self._async_check(options)
+            errors, placeholders = await _async_check_lora(self.hass, options)
             if not errors:
                 return self.async_create_entry(data={**self.config_entry.options, **options})
         schema = self.add_suggested_values_to_schema(
-            options_schema(local_model), user_input or self.config_entry.options
+            vol.Schema(model_fields()), user_input or self.config_entry.options
         )
         return self.async_show_form(
             step_id="init", data_schema=schema, errors=errors, description_placeholders=placeholders
         )
 
-    async def _async_check(self, options: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-        errors: dict[str, str] = {}
-        placeholders = {"path": "", "detail": ""}
-        # The prompt's template syntax is checked by its TemplateSelector already.
-        if lora := options.get(CONF_LORA_PATH):
-            try:
-                info = await self.hass.async_add_executor_job(read_lora_adapter, lora)
-            except ModelFileError as err:
-                errors[CONF_LORA_PATH] = err.key
-                placeholders |= {"path": err.path, "detail": err.detail}
-            else:
-                options[CONF_LORA_PATH] = info.path
-        return errors, placeholders
+
+async def _async_check_lora(hass: HomeAssistant, options: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """A LoRA adapter path must be a GGUF adapter; it is stored resolved."""
+    errors: dict[str, str] = {}
+    placeholders = {"path": "", "detail": ""}
+    if lora := options.get(CONF_LORA_PATH):
+        try:
+            info = await hass.async_add_executor_job(read_lora_adapter, lora)
+        except ModelFileError as err:
+            errors[CONF_LORA_PATH] = err.key
+            placeholders |= {"path": err.path, "detail": err.detail}
+        else:
+            options[CONF_LORA_PATH] = info.path
+    return errors, placeholders
+
+
+class AgentFlow(ConfigSubentryFlow):
+    """Add an agent to a model, or change one: its name, prompt and options."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """A new agent on the entry's model (no model is loaded again)."""
+        if user_input is not None:
+            name, options = _agent_options(user_input)
+            return self.async_create_entry(title=name, data=options)
+        return self.async_show_form(step_id="user", data_schema=agent_form_schema())
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Change an agent; its next turn uses the new options."""
+        subentry = self._get_reconfigure_subentry()
+        if user_input is not None:
+            name, options = _agent_options(user_input)
+            # Options the form does not show (reply_format), or a section a client left out, are kept:
+            # an omitted field must not widen what the agent may call.
+            return self.async_update_and_abort(self._get_entry(), subentry, title=name, data_updates=options)
+        schema = self.add_suggested_values_to_schema(
+            agent_form_schema(), _agent_form_values(subentry.title, subentry.data)
+        )
+        return self.async_show_form(step_id="reconfigure", data_schema=schema)

@@ -41,6 +41,23 @@ CONF_ALLOWED_SERVICES: Final = "allowed_services"  # list of "domain.service"
 CONF_EXTRA_ATTRIBUTES: Final = "extra_attributes"  # attributes shown in device lines
 CONF_REPLY_FORMAT: Final = "reply_format"  # call format the model writes; "auto" reads them all
 CONF_FLASH_ATTENTION: Final = "flash_attention"
+# Settings of the loaded model: kept in the entry's options (one model per entry, shared by its agents).
+# Every other option belongs to one agent (a "conversation" subentry's data).
+MODEL_OPTIONS: Final = (
+    CONF_CONTEXT_LENGTH,
+    CONF_THREADS,
+    CONF_BATCH_SIZE,
+    CONF_CHAT_FORMAT,
+    CONF_HOUSE_ADAPTER,
+    CONF_LORA_PATH,
+    CONF_FLASH_ATTENTION,
+)
+SUBENTRY_CONVERSATION: Final = "conversation"  # subentry type of an agent
+DEFAULT_AGENT_NAME: Final = "Home LLM"
+CONF_PROMPT_LAYOUT: Final = "prompt_layout"  # one of the PROMPT_LAYOUT_* (prompt.py describes them)
+PROMPT_LAYOUT_CHANGES_LAST: Final = "changes_last"  # the card's lines as cached, then the lines changed since
+PROMPT_LAYOUT_STATES_LAST: Final = "states_last"  # device lines without states, the states in a block at the end
+PROMPT_LAYOUT_CARD: Final = "card"  # the model card's `entity_id 'Name' = state` device lines
 
 DEFAULT_PERSONA: Final = (
     "You are 'Al', a helpful AI Assistant that controls the devices in a house. "
@@ -63,6 +80,7 @@ DEFAULT_ALLOW_SENSITIVE: Final = False
 DEFAULT_LORA_PATH: Final = ""
 DEFAULT_HOUSE_ADAPTER: Final = True
 DEFAULT_FLASH_ATTENTION: Final = False
+DEFAULT_PROMPT_LAYOUT: Final = PROMPT_LAYOUT_STATES_LAST
 # Attributes a device line may show, when the user picks them in the options.
 EXTRA_ATTRIBUTE_CHOICES: Final = (
     "brightness",

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import TemplateError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import intent, template
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
+try:  # the callback type that takes config_subentry_id (Home Assistant 2025.3+)
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+except ImportError:  # older releases: the plain callback (no subentries there)
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback as AddConfigEntryEntitiesCallback
+
+from . import agents_signal
 from .actions import Outcome, async_run_calls, outcome_speech
 from .backends import BackendError, Sampling
 from .const import (
@@ -26,6 +34,7 @@ from .const import (
     CONF_MODEL_PATH,
     CONF_NUM_EXAMPLES,
     CONF_PROMPT,
+    CONF_PROMPT_LAYOUT,
     CONF_REMEMBER_TURNS,
     CONF_REMOTE_MODEL,
     CONF_RESPONSE_TIMEOUT,
@@ -38,6 +47,7 @@ from .const import (
     DEFAULT_MIN_P,
     DEFAULT_NUM_EXAMPLES,
     DEFAULT_PERSONA,
+    DEFAULT_PROMPT_LAYOUT,
     DEFAULT_REMEMBER_TURNS,
     DEFAULT_RESPONSE_TIMEOUT,
     DEFAULT_TEMPERATURE,
@@ -45,6 +55,7 @@ from .const import (
     DEFAULT_TOP_P,
     DEFAULT_USE_GRAMMAR,
     DOMAIN,
+    SUBENTRY_CONVERSATION,
 )
 from .grammar import build_grammar
 from .grounding import check_answer, hold_ungrounded, may_act
@@ -52,18 +63,23 @@ from .house import async_build_house
 from .parser import parse_reply, reply_formats
 from .policy import allowed_services, check_calls, sensitive_allowed
 from .prewarm import Prewarmer
-from .prompt import Message, build_messages, clean_house, prefix_messages, recent_turns
+from .prompt import Message, StateBaseline, build_messages, clean_house, clean_persona, prefix_messages, recent_turns
 from .snapshot import House
 from .streaming import SpeechStream
 
 if TYPE_CHECKING:
     from . import HomeLlmConfigEntry
+    from .backends import Backend
 
 _LOGGER = logging.getLogger(__name__)
 
 NOTHING_HEARD = "I did not catch that. Please say it again."
 NO_ANSWER = "Sorry, I have no answer to that."
 BAD_PROMPT_TEMPLATE = "Sorry, the prompt template in this agent's options has an error: {error}"
+# hass.data key: entry id -> the agent (subentry id) whose prompt prefix the shared model keeps warm.
+# Agents of one entry share one model and one prompt cache: if each kept its own prefix warm they
+# would evict each other's after every state change.
+WARM_AGENTS = f"{DOMAIN}_warm_agents"
 
 
 @dataclass(slots=True)
@@ -75,9 +91,24 @@ class _TurnResult:
 
 
 async def async_setup_entry(
-    hass: HomeAssistant, entry: HomeLlmConfigEntry, async_add_entities: AddEntitiesCallback
+    hass: HomeAssistant, entry: HomeLlmConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    async_add_entities([HomeLlmConversationEntity(entry)])
+    """One agent per "conversation" subentry, all answering from the entry's one loaded model."""
+    added: set[str] = set()
+
+    @callback
+    def async_add_new_agents() -> None:
+        """Add the agents not added yet (an agent added later joins without loading the model again)."""
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_CONVERSATION and subentry.subentry_id not in added:
+                added.add(subentry.subentry_id)
+                async_add_entities(
+                    [HomeLlmConversationEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
+                )
+
+    async_add_new_agents()
+    # A removed agent's entity goes with its registry entry; Home Assistant removes that itself.
+    entry.async_on_unload(async_dispatcher_connect(hass, agents_signal(entry.entry_id), async_add_new_agents))
 
 
 class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.AbstractConversationAgent):
@@ -88,42 +119,79 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
     _attr_supported_features = conversation.ConversationEntityFeature.CONTROL
     _attr_supports_streaming = True  # read by Home Assistant 2025.7+; 2025.4 streams to the chat log anyway
 
-    def __init__(self, entry: HomeLlmConfigEntry) -> None:
+    def __init__(self, entry: HomeLlmConfigEntry, subentry: ConfigSubentry) -> None:
+        """One agent: its name and options come from `subentry`, the model from `entry`."""
         self.entry = entry
-        self._attr_unique_id = entry.entry_id
+        self.subentry_id = subentry.subentry_id
+        self._title = subentry.title
+        self._attr_unique_id = subentry.subentry_id
         self._persona_template: template.Template | None = None
+        self._baseline = StateBaseline()  # the states the model's cached prompt shows (changes_last layout)
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            name=entry.title,
+            identifiers={(DOMAIN, subentry.subentry_id)},
+            name=subentry.title,
             manufacturer="Home LLM",
             model=Path(entry.data.get(CONF_MODEL_PATH) or entry.data.get(CONF_REMOTE_MODEL) or "").name or None,
             entry_type=DeviceEntryType.SERVICE,
         )
 
     @property
+    def options(self) -> Mapping[str, Any]:
+        """This agent's options, read at each use: reconfiguring an agent takes effect at its next turn."""
+        subentry = self.entry.subentries.get(self.subentry_id)
+        return subentry.data if subentry is not None else {}
+
+    @property
+    def backend(self) -> Backend:
+        """The entry's model, shared by all its agents."""
+        return self.entry.runtime_data
+
+    @property
     def supported_languages(self) -> list[str] | Literal["*"]:
         return MATCH_ALL
 
     async def async_added_to_hass(self) -> None:
+        """Register as the entry's agent (as core does), keep the prompt cache warm, follow renames."""
         await super().async_added_to_hass()
         conversation.async_set_agent(self.hass, self.entry, self)
-        backend = self.entry.runtime_data
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, agents_signal(self.entry.entry_id), self._async_agent_updated)
+        )
+        backend = self.backend
         if hasattr(backend, "async_prewarm"):  # a local prompt cache to keep warm
+            self.hass.data.setdefault(WARM_AGENTS, {}).setdefault(self.entry.entry_id, self.subentry_id)
             prewarmer = Prewarmer(self.hass, backend, self._prewarm_prefix)
             prewarmer.async_start()
             self.async_on_remove(prewarmer.async_stop)
 
     async def async_will_remove_from_hass(self) -> None:
+        """Unregister; another agent of the entry may keep the cache warm now."""
         conversation.async_unset_agent(self.hass, self.entry)
+        warm = self.hass.data.get(WARM_AGENTS, {})
+        if warm.get(self.entry.entry_id) == self.subentry_id:
+            del warm[self.entry.entry_id]
         await super().async_will_remove_from_hass()
+
+    @callback
+    def _async_agent_updated(self) -> None:
+        """The agent was renamed in its subentry: its device shows the new name."""
+        subentry = self.entry.subentries.get(self.subentry_id)
+        if subentry is None or subentry.title == self._title:
+            return
+        self._title = subentry.title
+        registry = dr.async_get(self.hass)
+        if device := registry.async_get_device(identifiers={(DOMAIN, self.subentry_id)}):
+            registry.async_update_device(device.id, name=subentry.title)
 
     async def _async_handle_message(
         self, user_input: conversation.ConversationInput, chat_log: conversation.ChatLog
     ) -> conversation.ConversationResult:
-        options = self.entry.options
+        options = self.options
         text = user_input.text.strip()
         if not text:
             return self._finish(user_input, chat_log, NOTHING_HEARD, [])
+        if WARM_AGENTS in self.hass.data:  # the model's cache now holds this agent's prefix
+            self.hass.data[WARM_AGENTS][self.entry.entry_id] = self.subentry_id
 
         house = async_build_house(self.hass, allowed_services(options))
         history = [
@@ -136,12 +204,11 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         except TemplateError as err:
             _LOGGER.error("The prompt template failed: %s", err)
             return self._error(user_input, chat_log, BAD_PROMPT_TEMPLATE.format(error=err))
-        messages = build_messages(
-            house,
-            text,
-            history=recent_turns(history, int(options.get(CONF_REMEMBER_TURNS, DEFAULT_REMEMBER_TURNS))),
-            **prompt_args,
-        )
+        history = recent_turns(history, int(options.get(CONF_REMEMBER_TURNS, DEFAULT_REMEMBER_TURNS)))
+        messages = build_messages(house, text, history=history, **prompt_args)
+        messages = _with_extra_system_prompt(messages, _extra_system_prompt(user_input, chat_log), len(history))
+        if hasattr(chat_log, "async_trace"):  # the prompt as the model reads it, in the conversation's trace
+            chat_log.async_trace({"messages": [{"role": m.role, "content": m.content} for m in messages]})
         grammar = build_grammar(house) if options.get(CONF_USE_GRAMMAR, DEFAULT_USE_GRAMMAR) else None
         sampling = Sampling(
             temperature=float(options.get(CONF_TEMPERATURE, DEFAULT_TEMPERATURE)),
@@ -182,11 +249,11 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         A request that may act on the house (or asks for a reading) holds the model's speech back
         until the end: when calls ran, the user hears what they did instead of the model's claim.
         """
-        options = self.entry.options
+        options = self.options
         yield {"role": "assistant"}
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         generating = self.hass.async_create_task(
-            self.entry.runtime_data.async_generate(
+            self.backend.async_generate(
                 messages,
                 grammar=grammar,
                 sampling=sampling,
@@ -233,11 +300,13 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
     def _prompt_args(self, house: House) -> dict[str, Any]:
         """Persona (the prompt template, rendered for this house), examples and attributes.
         Raises TemplateError."""
-        options = self.entry.options
+        options = self.options
         return {
             "persona": self._render_persona(house, options.get(CONF_PROMPT, DEFAULT_PERSONA)),
             "num_examples": int(options.get(CONF_NUM_EXAMPLES, DEFAULT_NUM_EXAMPLES)),
             "extra_attributes": tuple(options.get(CONF_EXTRA_ATTRIBUTES, DEFAULT_EXTRA_ATTRIBUTES)),
+            "layout": options.get(CONF_PROMPT_LAYOUT, DEFAULT_PROMPT_LAYOUT),
+            "baseline": self._baseline,
         }
 
     @callback
@@ -263,8 +332,11 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
 
     @callback
     def _prewarm_prefix(self) -> list[Message] | None:
-        """The prompt prefix the next turn will start with (None: the template fails)."""
-        house = async_build_house(self.hass, allowed_services(self.entry.options))
+        """The prompt prefix the next turn will start with (None: the template fails, or another
+        agent of the entry answered last and its prefix is the one worth keeping)."""
+        if self.hass.data.get(WARM_AGENTS, {}).get(self.entry.entry_id, self.subentry_id) != self.subentry_id:
+            return None
+        house = async_build_house(self.hass, allowed_services(self.options))
         try:
             return prefix_messages(house, **self._prompt_args(house))
         except TemplateError:
@@ -312,6 +384,24 @@ class _HeldSpeech(SpeechStream):
     def feed(self, piece: str) -> str:
         """Say nothing yet: the speech is decided once the whole reply is parsed."""
         return ""
+
+
+def _extra_system_prompt(user_input: conversation.ConversationInput, chat_log: conversation.ChatLog) -> str | None:
+    """The caller's extra instructions (a satellite's "start conversation"), kept for the whole
+    conversation as core's agents do."""
+    extra = getattr(user_input, "extra_system_prompt", None) or getattr(chat_log, "extra_system_prompt", None)
+    if extra and hasattr(chat_log, "extra_system_prompt"):
+        chat_log.extra_system_prompt = extra
+    return extra or None
+
+
+def _with_extra_system_prompt(messages: list[Message], extra: str | None, history_length: int) -> list[Message]:
+    """`extra` as a system message right after the cached prefix (system prompt and examples) and
+    before the conversation: the prefix stays the same tokens, so the prompt cache still serves it."""
+    if not extra or not extra.strip():
+        return messages
+    at = len(messages) - history_length - 1  # the prefix ends where the history (then the user's words) starts
+    return [*messages[:at], Message("system", clean_persona(extra.strip())), *messages[at:]]
 
 
 def _target(outcome: Outcome) -> intent.IntentResponseTarget:

@@ -1,4 +1,5 @@
-"""Diagnostics: options, the model file's metadata and the backend's last prompt size; no secrets."""
+"""Diagnostics: the model's settings, each agent's options, the model file's metadata and the
+backend's last prompt size; no secrets."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ TO_REDACT = {CONF_API_KEY}
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
-    """The entry's settings (no API key, no password in the server URL), options, model and backend."""
+    """The entry's settings (no API key, no password in the server URL), the model's options, the
+    agents (subentries) with their options, the model file and the backend."""
     backend = getattr(entry, "runtime_data", None)
     data = async_redact_data(dict(entry.data), TO_REDACT)
     if CONF_BASE_URL in data:
@@ -25,6 +27,10 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ConfigE
     return {
         "data": data,
         "options": dict(entry.options),
+        "agents": [
+            {"title": subentry.title, "type": subentry.subentry_type, "options": dict(subentry.data)}
+            for subentry in getattr(entry, "subentries", {}).values()
+        ],
         "model": await _async_model_metadata(hass, entry.data.get(CONF_MODEL_PATH)),
         "backend": {
             "type": type(backend).__name__ if backend is not None else None,
@@ -35,6 +41,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: ConfigE
 
 
 async def _async_model_metadata(hass: HomeAssistant, path: str | None) -> dict[str, Any] | None:
+    """The model file's header facts (the chat template by its length only), or why it cannot be read."""
     if not path:
         return None  # a remote server: no local file
     try:

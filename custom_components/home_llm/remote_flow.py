@@ -24,6 +24,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from . import default_agent
 from .backends.openai import (
     DEFAULT_REMOTE_TIMEOUT,
     RemoteError,
@@ -94,9 +95,11 @@ class RemoteServerFlowMixin(ConfigFlow):
             if unique_id in self._async_current_ids(include_ignore=False):
                 return self.async_abort(reason="remote_already_configured")
             await self.async_set_unique_id(unique_id)
+            title = model_title(model, base_url)
             return self.async_create_entry(
-                title=model_title(model, base_url),
+                title=title,
                 data={**self._remote_server, CONF_REMOTE_MODEL: model, CONF_BACKEND: BACKEND_REMOTE},
+                subentries=[default_agent(self.hass, title)],  # the server's first agent, ready to use
             )
         models = self._remote_models
         selector: Any = (
