@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -15,6 +16,8 @@ from custom_components.home_llm.parser import ALL_FORMATS, LINES, MAX_REPLY_CHAR
 from custom_components.home_llm.streaming import SpeechStream
 
 from .scripted import ScriptedBackend
+
+_INPUT_FIELDS = {field.name for field in dataclasses.fields(conversation.ConversationInput)}
 
 AGENT = "conversation.home_llm"
 
@@ -104,8 +107,10 @@ async def _say_with_listener(
         deltas.append((delta, hass.states.get("light.kitchen_lights").state))
 
     context = Context()
+    # satellite_id became a required field in 2025.12; older releases do not know it.
+    satellite = {"satellite_id": None} if "satellite_id" in _INPUT_FIELDS else {}
     user_input = conversation.ConversationInput(
-        text=text, context=context, conversation_id=None, device_id=None, language="en", agent_id=AGENT
+        text=text, context=context, conversation_id=None, device_id=None, language="en", agent_id=AGENT, **satellite
     )
     with (
         chat_session.async_get_chat_session(hass) as session,
