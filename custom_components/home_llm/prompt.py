@@ -1,13 +1,25 @@
 """Pure prompt building: a House plus the conversation so far -> chat messages -> ChatML text.
 
-The layout follows the model card: a persona line, `Services:`, then `Devices:` lines
-`entity_id 'Name' = state`. In-context examples are made from the user's own house.
+Three layouts (const.CONF_PROMPT_LAYOUT):
+- `changes_last` (default): the model card's layout as the cached prefix last showed the house
+  (a `StateBaseline` remembers it), then, after the examples, a second system message
+  `Updated devices:` with the card's line of each device that changed since. A state change
+  adds a line at the end instead of changing one in the middle, so llama.cpp (which reuses the
+  longest common token prefix of the previous prompt) re-reads only that block. With no change
+  the prompt is the card's, word for word (what the shipped adapter was trained on). After
+  CHANGES_LIMIT changed devices, or when devices come or go, the prefix shows the house anew.
+- `states_last`: a persona line, `Services:`, `Devices:` lines `entity_id 'Name'` without
+  states, the in-context examples that read no state, then a second system message `States:` with
+  one `entity_id = state` line a device (and the attributes the options show), then the example that
+  reads a state, then the conversation. A state change leaves the prompt up to the `States:` line
+  the same, so only the changed state line on is read again (about 1.5 times the card's tokens:
+  every entity id is written twice).
+- `card`: the model card's layout, `entity_id 'Name' = state` device lines in the system prompt
+  (a state change re-reads the prompt from that device line on).
 
-Layout for llama.cpp's prefix cache (it reuses the longest common token prefix of the previous
-prompt): everything that is the same from turn to turn comes first, in a stable order (the
-snapshot sorts devices by entity id), then the per-conversation history, then the user's words.
-Nothing per-turn (no clock) goes into the system prompt. A state change re-reads the prompt from
-the changed device line on; the prewarm (prewarm.py) does that in the background.
+Everything that is the same from turn to turn comes first, in a stable order (the snapshot sorts
+devices by entity id), then the per-conversation history, then the user's words. Nothing per-turn
+(no clock) goes into the system prompt; the prewarm (prewarm.py) reads a changed prefix ahead.
 
 Every value from Home Assistant (names, states, attributes, areas, aliases) and the user's words
 and history are untrusted: `clean_text` keeps each on one line and breaks the shape of chat-template
@@ -22,7 +34,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .const import PROMPT_LAYOUT_CARD, PROMPT_LAYOUT_CHANGES_LAST, PROMPT_LAYOUT_STATES_LAST
 from .snapshot import Device, House
+
+PROMPT_LAYOUTS = (PROMPT_LAYOUT_CHANGES_LAST, PROMPT_LAYOUT_STATES_LAST, PROMPT_LAYOUT_CARD)
+STATES_HEADER = "States:"
+CHANGES_HEADER = "Updated devices:"
+# Changed devices shown after the cached prefix before the prefix shows the house anew: each adds
+# a line (about 12 tokens) to every turn, a new prefix re-reads the device lines from the first one.
+CHANGES_LIMIT = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +142,33 @@ def device_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
     device = clean_device(device)
     name = device.name.replace("'", "")
     line = f"{device.entity_id} '{name}' = {device.state}"
-    for attribute in dict.fromkeys((*extra_attributes, *_ARGUMENT_CHOICES)):
-        value = device.attributes.get(attribute)
-        if value is not None:
-            line += f";{attribute}={_attribute_text(value)}"
+    line += _attributes_text(device, (*extra_attributes, *_ARGUMENT_CHOICES))
     # Cleaned once more as a whole: two values side by side can form a marker ("<" ... ">").
     return _plain_line(line)
+
+
+def name_line(device: Device) -> str:
+    """`light.office 'Office Light'`: the states_last layout's device line, without what changes
+    (the state, the shown attributes); a player's sources, which a call may name, stay."""
+    device = clean_device(device)
+    name = device.name.replace("'", "")
+    return _plain_line(f"{device.entity_id} '{name}'" + _attributes_text(device, _ARGUMENT_CHOICES))
+
+
+def state_line(device: Device, extra_attributes: Sequence[str] = ()) -> str:
+    """`light.office = on;brightness=128`: one line of the states_last layout's `States:` block."""
+    device = clean_device(device)
+    return _plain_line(f"{device.entity_id} = {device.state}" + _attributes_text(device, extra_attributes))
+
+
+def _attributes_text(device: Device, attributes: Sequence[str]) -> str:
+    """`;brightness=128;source_list=(TV,Radio)` for those of `attributes` the (cleaned) device has."""
+    text = ""
+    for attribute in dict.fromkeys(attributes):
+        value = device.attributes.get(attribute)
+        if value is not None:
+            text += f";{attribute}={_attribute_text(value)}"
+    return text
 
 
 def _attribute_text(value: object) -> str:
@@ -139,13 +180,55 @@ def _attribute_text(value: object) -> str:
     return clean_text(value)
 
 
-def system_prompt(house: House, persona: str, extra_attributes: Sequence[str] = ()) -> str:
-    """The model card's system prompt for this house."""
+def system_prompt(
+    house: House, persona: str, extra_attributes: Sequence[str] = (), layout: str = PROMPT_LAYOUT_CARD
+) -> str:
+    """The system prompt for this house: the model card's, or (states_last) one without states."""
     services = [f"{domain}.{service}" for domain in house.domains for service in house.services_for(domain)]
     house = clean_house(house)
     lines = [clean_persona(persona.strip()), "Services: " + ", ".join(services), "Devices:"]
-    lines.extend(device_line(device, extra_attributes) for device in house.devices)
+    if layout == PROMPT_LAYOUT_STATES_LAST:
+        lines.extend(name_line(device) for device in house.devices)
+    else:
+        lines.extend(device_line(device, extra_attributes) for device in house.devices)
     return "\n".join(lines)
+
+
+def states_block(house: House, extra_attributes: Sequence[str] = ()) -> str:
+    """`States:` and one `entity_id = state` line a device, in the house's (stable) order."""
+    return "\n".join([STATES_HEADER, *(state_line(device, extra_attributes) for device in house.devices)])
+
+
+class StateBaseline:
+    """The house as the cached prompt prefix shows it, for the changes_last layout.
+
+    One per model cache (conversation agent): its prewarm and its turns build their prompts with it.
+    Not thread-safe: used on the event loop only.
+    """
+
+    def __init__(self, limit: int = CHANGES_LIMIT) -> None:
+        self._limit = limit
+        self._devices: dict[str, Device] = {}
+
+    def split(self, house: House, extra_attributes: Sequence[str] = ()) -> tuple[House, tuple[Device, ...]]:
+        """The house as the prefix shows it, and the devices whose line changed since (in house order).
+
+        Takes `house` as the new baseline when devices came or went, or more than the limit changed.
+        """
+        current = {device.entity_id: device for device in house.devices}
+        if current.keys() != self._devices.keys():
+            self._devices = current
+            return house, ()
+        changed = tuple(
+            device
+            for device in house.devices
+            if device_line(device, extra_attributes) != device_line(self._devices[device.entity_id], extra_attributes)
+        )
+        if len(changed) > self._limit:
+            self._devices = current
+            return house, ()
+        shown = tuple(self._devices[device.entity_id] for device in house.devices)
+        return replace(house, devices=shown), changed
 
 
 def call_line(domain: str, service: str, entity_id: str) -> str:
@@ -161,8 +244,14 @@ def examples(house: House, count: int) -> list[tuple[str, str]]:
     their call lines, then a question about a device's state answered without a call (without
     it, state questions were answered with a call). Only that last pair reads a state.
     """
+    stable, reads_state = _example_parts(house, count)
+    return stable + reads_state
+
+
+def _example_parts(house: House, count: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`examples(house, count)` split in two: the pairs that read no state, and the one that does."""
     if count <= 0:
-        return []
+        return [], []
     house = clean_house(house)  # names and states are shown in the examples' words
     commands: list[tuple[str, str]] = []
     used: set[str] = set()
@@ -177,25 +266,61 @@ def examples(house: House, count: int) -> list[tuple[str, str]]:
         reply = answer.format(name=name) + "\n" + call_line(domain, service, device.entity_id)
         commands.append((said.format(name=name), reply))
     asked = next((d for domain in _ON_WORDS for d in house.devices if d.domain == domain), None)
-    state_question = (f"is the {asked.name.lower()} {_ON_WORDS[asked.domain]}?",
-                      f"The {asked.name.lower()} is {asked.state}.") if asked else None
-    questions = [_NO_CALL_EXAMPLE, *([state_question] if state_question else [])]
+    state_question = (
+        [(f"is the {asked.name.lower()} {_ON_WORDS[asked.domain]}?", f"The {asked.name.lower()} is {asked.state}.")]
+        if asked
+        else []
+    )
     if count == 1:
-        return commands[:1] or questions[:1]
-    n_commands = max(count - len(questions), 1)
-    pairs = [*questions[:1], *commands[:n_commands], *questions[1:]]
-    return pairs[:count] if len(pairs) > count else pairs
+        return (commands[:1] or [_NO_CALL_EXAMPLE]), []
+    n_commands = max(count - 1 - len(state_question), 1)
+    stable = [_NO_CALL_EXAMPLE, *commands[:n_commands]]
+    if len(stable) >= count:
+        return stable[:count], []
+    return stable, state_question
 
 
 def prefix_messages(
-    house: House, *, persona: str, num_examples: int = 0, extra_attributes: Sequence[str] = ()
+    house: House,
+    *,
+    persona: str,
+    num_examples: int = 0,
+    extra_attributes: Sequence[str] = (),
+    layout: str = PROMPT_LAYOUT_CARD,
+    baseline: StateBaseline | None = None,
 ) -> list[Message]:
-    """The part of every prompt that does not depend on the conversation: system prompt and
-    in-context examples. The prewarm evaluates exactly this."""
-    messages = [Message("system", system_prompt(house, persona, extra_attributes))]
-    for said, answer in examples(house, num_examples):
-        messages.append(Message("user", said))
-        messages.append(Message("assistant", answer))
+    """The part of every prompt that does not depend on the conversation: system prompt, in-context
+    examples and the states block (states_last) or the changed devices (changes_last, with the
+    `baseline` the cached prefix was built with; without one it is the card's layout).
+    The prewarm evaluates exactly this."""
+    if layout == PROMPT_LAYOUT_CHANGES_LAST:
+        return _changes_last(house, persona, num_examples, extra_attributes, baseline)
+    stable, reads_state = _example_parts(house, num_examples)
+    messages = [Message("system", system_prompt(house, persona, extra_attributes, layout))]
+    if layout != PROMPT_LAYOUT_STATES_LAST:
+        stable, reads_state = stable + reads_state, []
+    for said, answer in stable:
+        messages += [Message("user", said), Message("assistant", answer)]
+    if layout == PROMPT_LAYOUT_STATES_LAST:
+        messages.append(Message("system", states_block(house, extra_attributes)))
+    for said, answer in reads_state:
+        messages += [Message("user", said), Message("assistant", answer)]
+    return messages
+
+
+def _changes_last(
+    house: House,
+    persona: str,
+    num_examples: int,
+    extra_attributes: Sequence[str],
+    baseline: StateBaseline | None,
+) -> list[Message]:
+    """The changes_last prefix: the card's layout of the house as cached, then the changed lines."""
+    shown, changed = baseline.split(house, extra_attributes) if baseline is not None else (house, ())
+    messages = prefix_messages(shown, persona=persona, num_examples=num_examples, extra_attributes=extra_attributes)
+    if changed:
+        lines = [device_line(device, extra_attributes) for device in changed]
+        messages.append(Message("system", "\n".join([CHANGES_HEADER, *lines])))
     return messages
 
 
@@ -207,12 +332,31 @@ def build_messages(
     history: Sequence[Message] = (),
     num_examples: int = 0,
     extra_attributes: Sequence[str] = (),
+    layout: str = PROMPT_LAYOUT_CARD,
+    baseline: StateBaseline | None = None,
 ) -> list[Message]:
-    """System prompt, in-context examples, recent turns, then the user's words (each on one line)."""
-    messages = prefix_messages(house, persona=persona, num_examples=num_examples, extra_attributes=extra_attributes)
+    """The prefix (prefix_messages), recent turns, then the user's words (each on one line)."""
+    messages = prefix_messages(
+        house,
+        persona=persona,
+        num_examples=num_examples,
+        extra_attributes=extra_attributes,
+        layout=layout,
+        baseline=baseline,
+    )
     messages.extend(Message(m.role, clean_text(m.content)) for m in history)
     messages.append(Message("user", clean_text(user_text)))
     return messages
+
+
+def fold_system(messages: Sequence[Message]) -> list[Message]:
+    """The messages with every system message after the first joined to the first one, for chat
+    templates that allow one system message only (the states block then ends the system prompt)."""
+    later = [m.content for m in messages[1:] if m.role == "system"]
+    if not messages or messages[0].role != "system" or not later:
+        return list(messages)
+    first = Message("system", "\n".join([messages[0].content, *later]))
+    return [first, *(m for m in messages[1:] if m.role != "system")]
 
 
 def recent_turns(history: Iterable[Message], turns: int) -> list[Message]:
