@@ -27,7 +27,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import async_get_platforms
 from homeassistant.setup import async_setup_component
 
-from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+from custom_components.home_llm.config_flow import SERVICES_SECTION, agent_fields
+from custom_components.home_llm.const import CONF_ALLOWED_SERVICES, CONF_MODEL_PATH, DOMAIN, MODEL_OPTIONS
 
 from .houses import FileHouse, house_key
 
@@ -137,19 +138,57 @@ class Home:
         self._watch_outcomes()
 
     async def _async_save_options(self, options: dict[str, Any]) -> None:
-        """Save options through the agent's options flow (its checks apply); the entry then reloads."""
-        flow = self.hass.config_entries.options
-        result = await flow.async_init(self.entry.entry_id)
-        try:
-            result = await flow.async_configure(result["flow_id"], {**self.entry.options, **options})
-        except vol.Invalid as err:  # data_entry_flow.InvalidData: a value the form does not accept
-            raise SetupError(f"the agent's options refused {options}: {err}") from err
-        if result["type"] is not FlowResultType.CREATE_ENTRY:
-            detail = {**result.get("errors", {}), **result.get("description_placeholders", {})}
-            raise SetupError(f"the agent's options refused {options}: {detail}")
+        """Save options through the forms a user would use (their checks apply): the model's settings
+        through the entry's options flow (the model reloads), the rest through the agent's Reconfigure."""
+        model = {key: value for key, value in options.items() if key in MODEL_OPTIONS}
+        agent = {key: value for key, value in options.items() if key not in MODEL_OPTIONS}
+        if model:
+            flow = self.hass.config_entries.options
+            result = await flow.async_init(self.entry.entry_id)
+            await self._async_submit(flow, result, {**self.entry.options, **model}, options)
+        if agent:
+            subentry = next(iter(self.entry.subentries.values()))
+            flow = self.hass.config_entries.subentries
+            result = await flow.async_init(
+                (self.entry.entry_id, subentry.subentry_type),
+                context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+            )
+            # The whole form, as the browser sends it: the agent's current values, then the new ones.
+            # It holds the allowed services in a section; the agent stores them flat.
+            known = {str(key.schema) for key in agent_fields()}
+            form = {"name": subentry.title, **{k: v for k, v in subentry.data.items() if k in known}, **agent}
+            if (services := form.pop(CONF_ALLOWED_SERVICES, None)) is not None:
+                form[SERVICES_SECTION] = {CONF_ALLOWED_SERVICES: services}
+            await self._async_submit(flow, result, form, options)
         await self.hass.async_block_till_done()  # the update listener reloads the entry
         if self.entry.state is not ConfigEntryState.LOADED:
             raise SetupError(f"the agent did not start with the options {options}: {self.entry.reason}")
+
+    async def async_set_options(self, options: dict[str, Any]) -> None:
+        """Set options directly, for settings no form shows: the model's on the entry (it reloads),
+        the rest on the agent (its next turn uses them)."""
+        entries = self.hass.config_entries
+        model = {key: value for key, value in options.items() if key in MODEL_OPTIONS}
+        if model:
+            entries.async_update_entry(self.entry, options={**self.entry.options, **model})
+        subentry = next(iter(self.entry.subentries.values()))
+        agent = {key: value for key, value in options.items() if key not in MODEL_OPTIONS}
+        entries.async_update_subentry(self.entry, subentry, data={**subentry.data, **agent})
+        await self.hass.async_block_till_done()
+
+    @staticmethod
+    async def _async_submit(flow: Any, result: dict[str, Any], form: dict[str, Any], options: dict[str, Any]) -> None:
+        """Submit one form; a value it refuses is a SetupError naming the options."""
+        try:
+            result = await flow.async_configure(result["flow_id"], form)
+        except vol.Invalid as err:  # data_entry_flow.InvalidData: a value the form does not accept
+            raise SetupError(f"the agent's options refused {options}: {err}") from err
+        if result["type"] not in (FlowResultType.CREATE_ENTRY, FlowResultType.ABORT) or result.get("reason") not in (
+            None,
+            "reconfigure_successful",
+        ):
+            detail = {**result.get("errors", {}), **result.get("description_placeholders", {})}
+            raise SetupError(f"the agent's options refused {options}: {detail or result.get('reason')}")
 
     @property
     def lora_path(self) -> str | None:

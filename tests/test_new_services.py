@@ -314,7 +314,8 @@ async def test_real_model_runs_the_new_service(demo_house: HomeAssistant, primed
     hass = demo_house
     entry = await primed_agent(turn)
     generations = _record_generations(entry.runtime_data)
-    house_grammar = build_grammar(async_build_house(hass, allowed_services(entry.options)))
+    (agent,) = entry.subentries.values()  # the entry's options became its agent's (migration)
+    house_grammar = build_grammar(async_build_house(hass, allowed_services(agent.data)))
     if turn.start is not None:
         await hass.services.async_call("fan", "set_percentage", turn.start, blocking=True)
     before = hass.states.get(turn.entity_id)

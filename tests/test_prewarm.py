@@ -106,7 +106,8 @@ async def test_prompt_template_sees_the_house(hass: HomeAssistant, demo_house: H
     assert "light services." in seen[0][0].content
     assert "{{" not in seen[0][0].content
 
-    hass.config_entries.async_update_entry(entry, options={CONF_PROMPT: "Broken {{ devices | no_such_filter }}"})
+    (agent,) = entry.subentries.values()  # the entry's options became its agent's (migration)
+    hass.config_entries.async_update_subentry(entry, agent, data={CONF_PROMPT: "Broken {{ devices | no_such_filter }}"})
     await hass.async_block_till_done()
     result = await _say(hass, "hello")
     assert result.response.error_code is not None
