@@ -20,6 +20,9 @@ from typing import Any, BinaryIO
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)
 DOWNLOAD_CHUNK = 1 << 20
+# Read from the network in small pieces: urllib3 2 (Home Assistant 2025.x+) drops the piece being read
+# when the connection breaks, so a resume starts at most this far back (1 MiB lost everything below it).
+NETWORK_CHUNK = 1 << 16
 DOWNLOAD_RETRIES = 5  # reconnections (each resuming where the last one stopped) before giving up
 RETRY_DELAY = 1.0  # seconds between reconnections
 PART_SUFFIX = ".part"
@@ -467,7 +470,7 @@ def _fetch(url: str, part: Path, size: int, cancel: threading.Event, on_progress
                 if have and response.status_code != 206:
                     have = 0  # the server ignored the range: start again
                 with open(part, "ab" if have else "wb") as out:
-                    for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    for chunk in response.iter_content(NETWORK_CHUNK):
                         if cancel.is_set():
                             raise ModelFileError("download_cancelled", url)
                         if size and have + len(chunk) > size:  # a server that ignores its own length: stop now
