@@ -7,17 +7,22 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import llama_cpp
 import pytest
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from custom_components.home_llm.backends import BackendError, Sampling
 from custom_components.home_llm.backends.llama_cpp import (
+    CONTEXT_STEP,
     READ_BATCH,
     LlamaCppBackend,
     LlamaSettings,
     Turn,
+    all_cores,
+    context_for,
     default_threads,
 )
-from custom_components.home_llm.const import DEFAULT_PERSONA
+from custom_components.home_llm.const import DEFAULT_MAX_TOKENS, DEFAULT_PERSONA, PROMPT_LAYOUT_STATES_LAST
 from custom_components.home_llm.prompt import Message, build_messages, prefix_messages
 from custom_components.home_llm.snapshot import Device
 
@@ -176,3 +181,68 @@ async def test_closing_stops_a_running_turn_and_refuses_new_ones(backend: LlamaC
         await backend.async_generate(STORY, grammar=None, sampling=SAMPLING, timeout=120)
     with pytest.raises(BackendError, match="unloaded"):
         await backend.async_prewarm(STORY)
+
+
+def _batch_threads(backend: LlamaCppBackend) -> int:
+    return llama_cpp.llama_n_threads_batch(backend._llama._ctx.ctx)
+
+
+async def test_a_prewarm_reads_with_every_core_and_a_turn_with_one_less(backend: LlamaCppBackend) -> None:
+    await backend.async_prewarm(_prefix())
+    assert _batch_threads(backend) == all_cores()  # nobody is waiting
+    await backend.async_generate(_turn("hello"), grammar=None, sampling=SAMPLING, timeout=120)
+    assert _batch_threads(backend) == default_threads()  # one core left to Home Assistant
+    assert llama_cpp.llama_n_threads(backend._llama._ctx.ctx) == default_threads()
+
+
+def _big_house(size: int):
+    return make_house(*(Device(f"light.lamp_{n}", f"Lamp {n}", "on") for n in range(size)))
+
+
+async def test_the_context_grows_with_the_house(model_path: Path) -> None:
+    backend = LlamaCppBackend(LlamaSettings(model_path=str(model_path), context_length=512, threads=0, batch_size=512))
+    await backend.async_load()
+    try:
+        house = _big_house(60)
+        needed = _tokens(backend, _prefix(house)) + SAMPLING.max_tokens
+        assert needed > 512
+        await backend.async_prewarm(_prefix(house))  # grown ahead of the turn
+        # Room for the prompt and a reply of the default length, the turn's max_tokens not known yet.
+        assert backend._llama.n_ctx() == context_for(needed - SAMPLING.max_tokens + DEFAULT_MAX_TOKENS, 8192)
+        await backend.async_generate(_turn("turn off lamp 3", house), grammar=None, sampling=SAMPLING, timeout=120)
+        assert backend.last_cached_tokens >= _tokens(backend, _prefix(house)) - 3  # not loaded again
+    finally:
+        await backend.async_close()
+
+
+async def test_a_house_too_big_for_the_model_says_so(backend: LlamaCppBackend, caplog) -> None:
+    backend.trained_context = 1024  # as a model trained on 1024 tokens
+    house = _big_house(120)
+    with pytest.raises(BackendError, match=r"need \d+ tokens, more than this model's trained context \(1024"):
+        await backend.async_generate(_turn("hi", house), grammar=None, sampling=SAMPLING, timeout=120)
+    with pytest.raises(BackendError, match="expose fewer entities"):
+        await backend.async_prewarm(_prefix(house))
+    assert caplog.text.count("trained context") == 1  # logged once, not at every turn
+
+
+def test_context_for_rounds_up_to_the_trained_context() -> None:
+    assert context_for(1, 8192) == CONTEXT_STEP
+    assert context_for(CONTEXT_STEP + 1, 8192) == 2 * CONTEXT_STEP
+    assert context_for(8000, 8192) == 8192
+    assert context_for(8193, 8192) is None
+    assert context_for(5000, None) == 5 * CONTEXT_STEP  # a model that does not say
+
+
+def test_a_template_with_one_system_message_gets_the_states_in_it(model_path: Path) -> None:
+    strict = (
+        "{% for m in messages %}{% if m['role'] == 'system' and not loop.first %}"
+        "{{ raise_exception('system messages must come first') }}{% endif %}"
+        "[{{ m['role'] }}]{{ m['content'] }}\n{% endfor %}"
+    )
+    backend = LlamaCppBackend(LlamaSettings(model_path=str(model_path), context_length=512, threads=1, batch_size=64))
+    backend._formatter = Jinja2ChatFormatter(template=strict, eos_token="</s>", bos_token="<s>")
+    messages = build_messages(MIXED_HOUSE, "hi", persona="P", num_examples=2, layout=PROMPT_LAYOUT_STATES_LAST)
+    prompt, _stop = backend.render(messages)
+    assert prompt.count("[system]") == 1
+    assert "Devices:" in prompt.split("[user]")[0]
+    assert "States:\ncover.garage_door = closed" in prompt.split("[user]")[0]

@@ -6,8 +6,12 @@ The single worker thread also means one turn at a time per model: a turn waits b
 running. Each turn has its own stop, set by its own timeout or cancellation (or by closing), checked
 between small batches of the prompt and at every generated token; a stopped turn raises, so part of a
 reply never passes for a whole one. `async_prewarm` reads a new prompt prefix ahead of the next turn
-(after a state change); a waiting turn stops it between small batches, so a user never waits for a
-prewarm.
+(after a state change) with every core, as nobody is waiting; a waiting turn stops it between small
+batches, so a user never waits for a prewarm, and the turn reads with one core less.
+
+The context grows with the house: when a prompt and its reply do not fit, the model is loaded again
+with a larger context (a multiple of 1024, at most the model's trained context); a house too big
+even for that gets a message that says so.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..const import CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF, CHATML_STOP
+from jinja2 import TemplateError
+
+from ..const import CHAT_FORMAT_AUTO, CHAT_FORMAT_CHATML, CHAT_FORMAT_GGUF, CHATML_STOP, DEFAULT_MAX_TOKENS
 from ..lora import LoraMismatch, check_adapter
-from ..prompt import Message, to_chatml, tokenize_prompt
+from ..model_files import ModelFileError, read_model_info
+from ..prompt import Message, fold_system, to_chatml, tokenize_prompt
 from . import BackendError, Generation, Sampling, TextCallback
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ class LlamaSettings:
     chat_format: str = CHAT_FORMAT_AUTO
     lora_path: str | None = None  # a GGUF LoRA adapter applied on top of the model
     flash_attention: bool = False
+    kv_cache_type: str | None = None  # "q8_0": a quantized KV cache (type_k, type_v); None: f16
 
 
 # Prompt tokens read between two checks of a stop (a turn's timeout, a turn waiting on a prewarm,
@@ -49,6 +57,8 @@ class LlamaSettings:
 # taking the GIL hundreds of times a batch. Reading in small batches instead costs nothing
 # measurable (466 prompt tokens in 5.4-5.7 s whether in batches of 32, 64, 128 or 512).
 READ_BATCH = 64
+CONTEXT_STEP = 1024  # a grown context is a multiple of this: a growing history does not reload each turn
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8}  # ggml types llama.cpp takes for type_k/type_v
 UNLOADED = "the model was unloaded (the integration is reloading or was removed)"
 
 
@@ -66,18 +76,41 @@ class Turn:
     started: float | None = None  # when the worker took it up; None while it waits behind another
 
 
+def all_cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_threads() -> int:
     """All cores this process may use but one, which is left to Home Assistant itself.
 
     llama.cpp's threads wait for each other at every step, so when anything else needs a core
     the whole model stalls: on a busy 2-core machine, 2 threads generated 0.4-3 tokens/s where
     1 thread made 15. (llama-cpp-python's own default, half the cores, assumes hyper-threading.)
+    A prewarm, which runs while nobody talks, reads with all cores (all_cores).
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(cores - 1, 1)
+    return max(all_cores() - 1, 1)
+
+
+def context_for(needed: int, trained: int | None) -> int | None:
+    """The context to load for `needed` tokens (prompt and reply): the next multiple of
+    CONTEXT_STEP, at most the model's trained context; None when even that is too small."""
+    if trained is not None and needed > trained:
+        return None
+    size = -(-needed // CONTEXT_STEP) * CONTEXT_STEP
+    return min(size, trained) if trained else size
+
+
+def too_big_message(needed: int, trained: int) -> str:
+    """What a user reads when the house does not fit the model at all."""
+    return (
+        f"the house's prompt and the reply need {needed} tokens, more than this model's trained context "
+        f"({trained} tokens): expose fewer entities to Assist, lower the in-context examples or the "
+        "remembered turns, or use a model with a longer context"
+    )
 
 
 def peak_rss_mib() -> float | None:
@@ -138,6 +171,10 @@ class LlamaCppBackend:
         self.chat_format = CHAT_FORMAT_CHATML
         self.last_prompt_tokens = 0
         self.last_cached_tokens = 0  # of those, how many the KV cache held already
+        self.trained_context: int | None = None  # the model's own limit, from its GGUF header
+        self._reply_tokens = DEFAULT_MAX_TOKENS  # the last turn's max_tokens: room a prewarm keeps for it
+        self._threads = 1
+        self._told_too_big = False  # the log says once that the house does not fit, not at every turn
 
     async def async_load(self) -> None:
         """Load the model on the worker thread; raise BackendError with the reason."""
@@ -152,26 +189,20 @@ class LlamaCppBackend:
             from llama_cpp import Llama  # noqa: PLC0415 - heavy import, worker thread only
         except ImportError as err:
             raise BackendError(f"llama-cpp-python is not installed: {err}") from err
-        threads = self.settings.threads or default_threads()
+        self._threads = self.settings.threads or default_threads()
         if self.settings.lora_path:  # llama.cpp's own error for a misfit adapter says little
             try:
                 check_adapter(self.settings.model_path, self.settings.lora_path)
             except LoraMismatch as err:
                 raise BackendError(str(err)) from err
         try:
-            self._llama = Llama(
-                model_path=self.settings.model_path,
-                n_ctx=self.settings.context_length,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=self.settings.batch_size,
-                use_mmap=True,  # the weights stay in the page cache, shared, not copied
-                lora_path=self.settings.lora_path or None,
-                flash_attn=self.settings.flash_attention,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as err:
-            raise BackendError(f"llama.cpp could not load {self.settings.model_path}: {err}") from err
+            self.trained_context = read_model_info(self.settings.model_path).context_length
+        except ModelFileError as err:
+            raise BackendError(f"not a usable GGUF model ({err})") from err
+        context = self.settings.context_length
+        if self.trained_context:
+            context = min(context, self.trained_context)
+        self._llama = self._open(Llama, context)
         template = self._llama.metadata.get("tokenizer.chat_template")
         self.chat_format = resolve_chat_format(self.settings.chat_format, template)
         if self.chat_format == CHAT_FORMAT_GGUF:
@@ -186,13 +217,62 @@ class LlamaCppBackend:
                 bos_token=token_text(self._llama.token_bos()),
             )
 
+    def _open(self, llama_class: Any, context: int) -> Any:
+        """A `Llama` for the settings with `context` tokens of context; BackendError with the reason."""
+        kv_type = KV_CACHE_TYPES.get(self.settings.kv_cache_type or "")
+        try:
+            return llama_class(
+                model_path=self.settings.model_path,
+                n_ctx=context,
+                n_threads=self._threads,
+                n_threads_batch=self._threads,
+                n_batch=self.settings.batch_size,
+                use_mmap=True,  # the weights stay in the page cache, shared, not copied
+                lora_path=self.settings.lora_path or None,
+                flash_attn=self.settings.flash_attention,
+                type_k=kv_type,
+                type_v=kv_type,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as err:
+            raise BackendError(f"llama.cpp could not load {self.settings.model_path}: {err}") from err
+
+    def _fit(self, needed: int) -> Any:
+        """Worker: the model with a context of at least `needed` tokens (loaded again with a larger
+        one when needed); BackendError when the model's trained context is too small."""
+        llama = self._llama
+        if needed <= llama.n_ctx():
+            return llama
+        context = context_for(needed, self.trained_context)
+        if context is None:
+            message = too_big_message(needed, self.trained_context or 0)
+            if not self._told_too_big:
+                self._told_too_big = True
+                _LOGGER.warning("Home LLM: %s", message)
+            raise BackendError(message)
+        from llama_cpp import Llama  # noqa: PLC0415 - loaded already
+
+        _LOGGER.info("The house needs %s tokens of context: loading the model with %s", needed, context)
+        llama.close()
+        self._llama = None
+        self._llama = self._open(Llama, context)
+        return self._llama
+
     def render(self, messages: list[Message]) -> tuple[str, list[str]]:
         """Prompt text in the model's chat format, and the strings that end its reply."""
         if self._formatter is None:
             return to_chatml(messages), [CHATML_STOP]
-        result = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        try:
+            result = self._format(messages)
+        except (TemplateError, ValueError):  # raise_exception(): a template that takes one system message
+            result = self._format(fold_system(messages))  # the changes or states block joins the first
         stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
         return result.prompt, stop
+
+    def _format(self, messages: list[Message]) -> Any:
+        """The GGUF chat template's rendering of `messages`; raises jinja2's TemplateError, or
+        ValueError where the template calls raise_exception (llama-cpp-python's)."""
+        return self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
 
     async def _run(self, func: Any, *args: Any) -> Any:
         """`func(*args)` on the worker thread; BackendError once the worker is shut down."""
@@ -221,6 +301,7 @@ class LlamaCppBackend:
                 loop.call_soon_threadsafe(on_text, text)
 
         turn = Turn(prompt, stop_strings, grammar, sampling, emit)
+        self._reply_tokens = sampling.max_tokens
         with self._lock:
             self._turns.add(turn)  # a prewarm in flight stops at its next batch
         try:
@@ -247,12 +328,12 @@ class LlamaCppBackend:
             return any(turn.started is None for turn in self._turns)
 
     def _prewarm(self, prompt: str) -> int:
-        llama = self._llama
-        if llama is None or self._turn_waiting():
+        """Worker: read `prompt` with every core, stopping at a batch boundary when a turn comes."""
+        if self._llama is None or self._turn_waiting():
             return 0
-        tokens = tokenize_prompt(llama, prompt)  # only the template's markers are special tokens
-        if len(tokens) >= llama.n_ctx():
-            return 0
+        tokens = tokenize_prompt(self._llama, prompt)  # only the template's markers are special tokens
+        llama = self._fit(len(tokens) + self._reply_tokens)  # the turn will not have to load it again
+        llama._ctx.set_n_threads(self._threads, max(all_cores(), self._threads))  # nobody waits: all cores
         try:
             return read_prompt(llama, tokens, stop=lambda: self._turn_waiting() or self._closing)
         except (RuntimeError, ValueError) as err:
@@ -269,13 +350,9 @@ class LlamaCppBackend:
             raise BackendError(self._stopped_message())
         if self._llama is None:
             raise BackendError(UNLOADED)
-        llama = self._llama
-        tokens = tokenize_prompt(llama, turn.prompt)  # only the template's markers are special tokens
-        if len(tokens) + sampling.max_tokens > llama.n_ctx():
-            raise BackendError(
-                f"the prompt ({len(tokens)} tokens) does not fit the context length ({llama.n_ctx()}); "
-                "expose fewer entities or raise the context length"
-            )
+        tokens = tokenize_prompt(self._llama, turn.prompt)  # only the template's markers are special tokens
+        llama = self._fit(len(tokens) + sampling.max_tokens)
+        llama._ctx.set_n_threads(self._threads, self._threads)  # one core left to Home Assistant
         self.last_prompt_tokens = len(tokens)
         self.last_cached_tokens = llama.longest_token_prefix(llama._input_ids, tokens)
         try:
