@@ -7,6 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.components import conversation
+from homeassistant.components.conversation.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -115,8 +116,17 @@ async def test_entry_from_a_newer_version_is_not_set_up(hass: HomeAssistant, cor
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
 
 
+class PrewarmingBackend(ScriptedBackend):
+    """A scripted backend with a prompt cache to keep warm (as LlamaCppBackend has)."""
+
+    async def async_prewarm(self, messages: list) -> int:
+        """Nothing to read: the test looks at which agent's prefix would be warmed."""
+        return 0
+
+
 async def test_agents_share_one_loaded_model(hass: HomeAssistant, core: HomeAssistant, model_path: Path) -> None:
-    """Two agents on one model: one backend, each agent with its own prompt and sampling."""
+    """Two agents on one model: one backend, each agent with its own prompt and sampling; only the
+    agent that answered last keeps its prefix warm (the agents share one prompt cache)."""
     ScriptedBackend.instances = []
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -128,7 +138,7 @@ async def test_agents_share_one_loaded_model(hass: HomeAssistant, core: HomeAssi
         ],
     )
     entry.add_to_hass(hass)
-    with patch("custom_components.home_llm.LlamaCppBackend", ScriptedBackend):
+    with patch("custom_components.home_llm.LlamaCppBackend", PrewarmingBackend):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     assert len(ScriptedBackend.instances) == 1
@@ -140,5 +150,8 @@ async def test_agents_share_one_loaded_model(hass: HomeAssistant, core: HomeAssi
     (al_messages, _, al_sampling), (bob_messages, _, bob_sampling) = ScriptedBackend.instances[0].requests
     assert al_messages[0].content.startswith("You are 'Al'") and al_sampling.temperature == 0.0
     assert bob_messages[0].content.startswith("You are Bob.") and bob_sampling.temperature == 0.7
+    al, bob = (hass.data[DATA_COMPONENT].get_entity(agent_id) for agent_id in ("conversation.al", "conversation.bob"))
+    assert al._prewarm_prefix() is None  # Bob answered last: his prefix is the one in the cache
+    assert bob._prewarm_prefix()[0].content.startswith("You are Bob.")
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert ScriptedBackend.instances[0].closed
