@@ -304,9 +304,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         options[CONF_NUM_EXAMPLES] = 0  # the shortest prompt: seconds even on a busy machine
     async with Home(args.model) as home:
-        entry = home.entry
-        home.hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
-        await home.hass.async_block_till_done()  # the entry reloads with the new options
+        await home.async_set_options(options)  # the model's settings reload it; the agent's apply at once
         for size in args.sizes:
             samples, log = await bench_size(home, size, runs)
             rss = peak_rss_mib()
