@@ -13,11 +13,13 @@ from custom_components.home_llm.grounding import (
     check_answer,
     confirmation,
     done_phrase,
+    head_kind,
     hold_ungrounded,
     is_grounded,
     may_act,
     normalise,
     object_phrase,
+    request_parts,
     said_words,
     words,
 )
@@ -309,7 +311,7 @@ def test_naming_words_decide_over_kind_words() -> None:
     assert not _held(_allowed("light", "turn_on", "light.ceiling_lights"), "turn on the lights")
     assert not _held(_allowed("light", "turn_on", "light.kitchen_lights", color_name="red"), "make the lights red")
     # Several requests in one: each part is matched on its own.
-    assert not _held(_allowed("fan", "turn_on", "fan.living_room_fan"), "kitchen lights off and the fan on")
+    assert not _held(_allowed("fan", "turn_on", "fan.ceiling_fan"), "kitchen lights off and the ceiling fan on")
 
 
 def test_a_reading_question_without_a_number_gets_the_house_reading() -> None:
@@ -331,3 +333,170 @@ def test_a_reading_nobody_reports_is_said_plainly() -> None:
     """No kitchen device shows a temperature: the agent says so instead of the model's vague words."""
     answer = check_answer("what is the temperature in the kitchen?", "I don't know.", DEMO)
     assert answer == "I don't know the temperature in the kitchen — no device in this house reports it."
+
+
+# --- what the words can mean: verbs, kinds, pronouns, statements, questions ---------------------
+
+KETTLE_HOUSE = make_house(
+    Device("switch.kettle", "Kettle", "off"),
+    Device("vacuum.ground_floor", "Ground Floor", "docked"),
+    Device("lock.front_door", "Front Door", "locked"),
+    Device("cover.front_window", "Front Window", "closed"),
+    Device("light.kitchen", "Kitchen", "off"),
+)
+
+
+def _held_in(house: object, verdict: Verdict, text: str, previous: str = "") -> list[str]:
+    keep, held = hold_ungrounded([verdict], house, text, previous)  # type: ignore[arg-type]
+    assert len(keep) + len(held) == 1
+    return [hold.sentence for hold in held]
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict", "sentence"),
+    [
+        ("unlock the kitchen window", _allowed("cover", "open_cover", "cover.kitchen_window"), "can't unlock"),
+        ("lock up the garage", _allowed("cover", "close_cover", "cover.garage_door"), "can't lock"),
+        ("cook some pasta in the kitchen", _allowed("light", "turn_on", "light.kitchen_lights"), "can't cook"),
+        ("mute the ceiling fan", _allowed("fan", "turn_off", "fan.ceiling_fan"), "can't mute"),
+    ],
+)
+def test_a_verb_the_domain_cannot_do_holds_the_call(text: str, verdict: Verdict, sentence: str) -> None:
+    held = _held(verdict, text)
+    assert len(held) == 1
+    assert sentence in held[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("boil the kettle", _allowed("switch", "turn_on", "switch.kettle")),  # a switch powers anything
+        ("clean the ground floor", _allowed("vacuum", "start", "vacuum.ground_floor")),
+        ("please lock the front door", _allowed("lock", "lock", "lock.front_door")),
+        ("unlatch the front door lock", _allowed("lock", "open", "lock.front_door")),  # "lock" the noun
+    ],
+)
+def test_a_verb_its_domain_can_do_runs(text: str, verdict: Verdict) -> None:
+    assert _held_in(KETTLE_HOUSE, verdict, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("turn on the garage light", _allowed("cover", "open_cover", "cover.garage_door")),
+        ("switch off the kitchen fan", _allowed("light", "turn_off", "light.kitchen_lights")),
+        ("turn on the ceiling lights", _allowed("fan", "turn_on", "fan.ceiling_fan")),
+        ("turn on the living room light", _allowed("media_player", "turn_on", "media_player.living_room")),
+        ("close the kitchen door", _allowed("cover", "close_cover", "cover.kitchen_window")),
+    ],
+)
+def test_a_device_of_another_kind_than_the_one_named_is_asked_about(text: str, verdict: Verdict) -> None:
+    held = _held(verdict, text)
+    assert len(held) == 1
+    assert held[0].startswith("Which device do you mean by")
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("turn on the decorative lamp", _allowed("switch", "turn_on", "switch.decorative_lights")),  # named for lights
+        ("turn on the light in the garage", _allowed("light", "turn_on", "light.garage")),
+        ("set the heatpump fan to low", _allowed("climate", "set_fan_mode", "climate.heatpump", fan_mode="low")),
+        ("turn on the ac", _allowed("switch", "turn_on", "switch.ac")),
+        ("close the kitchen window blinds", _allowed("cover", "close_cover", "cover.kitchen_window")),
+    ],
+)
+def test_a_device_of_the_kind_named_runs(text: str, verdict: Verdict) -> None:
+    house = make_house(*DEMO.devices, Device("light.garage", "Garage", "off"))
+    assert _held_in(house, verdict, text) == []
+
+
+def test_head_kind() -> None:
+    assert head_kind("turn on the garage light") == "light"
+    assert head_kind("turn on the light in the garage door") == "light"
+    assert head_kind("open the garage door") == "door"
+    assert head_kind("switch off the bed light") == "light"
+    assert head_kind("turn it off") is None
+
+
+@pytest.mark.parametrize("text", ["dim it", "make them brighter", "turn that off", "pause it", "close it please"])
+def test_a_pronoun_with_nothing_before_it_is_asked_about(text: str) -> None:
+    assert _held(_allowed("light", "turn_on", "light.bed_light"), text) == ["Which device do you mean?"]
+
+
+@pytest.mark.parametrize(
+    ("text", "previous"),
+    [("dim it", "turn on the bed light"), ("make it warmer", ""), ("it's too dark in here", ""),
+     ("turn that bed light on", "")],
+)  # fmt: skip
+def test_a_pronoun_for_the_room_or_the_previous_device_runs(text: str, previous: str) -> None:
+    domain, entity = ("climate", "climate.heatpump") if "warm" in text else ("light", "light.bed_light")
+    assert _held(_allowed(domain, "turn_on", entity), text, previous) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("I'm going to the kitchen", _allowed("light", "turn_on", "light.kitchen_lights")),
+        ("the garage door is painted green", _allowed("cover", "close_cover", "cover.garage_door")),
+        ("my daughter loves the ceiling fan", _allowed("fan", "turn_on", "fan.ceiling_fan")),
+        ("the decorative lights came from my grandmother", _allowed("switch", "toggle", "switch.decorative_lights")),
+    ],
+)
+def test_a_statement_asks_for_nothing(text: str, verdict: Verdict) -> None:
+    held = _held(verdict, text)
+    assert len(held) == 1
+    assert "I did not change anything" in held[0] or held[0].startswith("Which device")
+
+
+def test_a_statement_naming_the_device_says_nothing_was_changed() -> None:
+    held = _held(_allowed("light", "turn_on", "light.kitchen_lights"), "I'm going to the kitchen")
+    assert held == ["Did you want me to do something with the Kitchen Lights? I did not change anything."]
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("it's dark in the kitchen", _allowed("light", "turn_on", "light.kitchen_lights")),
+        ("the sun is glaring into the kitchen window", _allowed("cover", "close_cover", "cover.kitchen_window")),
+        ("I'm leaving the kitchen, lights out", _allowed("light", "turn_off", "light.kitchen_lights")),
+        ("the living room is way too loud", _allowed("media_player", "volume_down", "media_player.living_room")),
+        ("the kitchen lights green", _allowed("light", "turn_on", "light.kitchen_lights", color_name="green")),
+        ("bed light on", _allowed("light", "turn_on", "light.bed_light")),
+    ],
+)
+def test_a_need_or_a_terse_command_runs(text: str, verdict: Verdict) -> None:
+    assert _held(verdict, text) == []
+
+
+def test_one_of_several_devices_with_the_word_said_is_asked_about() -> None:
+    held = _held(_allowed("fan", "turn_on", "fan.living_room_fan"), "turn on the fan")
+    assert held == ["Which fan do you mean: the Ceiling Fan or the Living Room Fan?"]
+    assert not _held(_allowed("fan", "turn_on", "fan.living_room_fan"), "turn on all the fans")
+    assert not _held(_allowed("fan", "turn_on", "fan.living_room_fan"), "turn on the living room fan")
+    assert not _held(_allowed("light", "turn_off", "light.bed_light"), "turn off the lights")
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [("is the kitchen light on?", True), ("kitchen lights status?", True), ("what is playing in the living room", True),
+     ("can you turn on the kitchen lights?", False), ("how about turning on the kitchen lights", False),
+     ("why don't you turn on the kitchen lights", False)],
+)  # fmt: skip
+def test_a_question_is_answered_from_the_house_not_by_a_call(text: str, held: bool) -> None:
+    sentences = _held(_allowed("light", "turn_on", "light.kitchen_lights"), text)
+    assert sentences == (["The Kitchen Lights are on."] if held else [])
+
+
+def test_each_part_of_a_request_keeps_its_own_direction() -> None:
+    """ "light up the bed light, and the fan can go off now": the light goes on; "lights out" is off."""
+    assert not _held(
+        _allowed("light", "turn_on", "light.bed_light"), "light up the bed light, and the fan can go off now"
+    )
+    assert _held(_allowed("light", "turn_on", "light.kitchen_lights"), "lights out in the kitchen")
+    assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "lights out in the kitchen")
+    assert request_parts("Turn on the fan. Also dim the bed light") == [
+        "Turn on the fan",
+        " ",
+        " dim the bed light",
+    ] or (len([p for p in request_parts("Turn on the fan. Also dim the bed light") if words(p)]) == 2)

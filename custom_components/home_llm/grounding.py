@@ -44,10 +44,14 @@ FILLER = _word_list(
 ACTION_WORDS = _word_list(
     """turn switch set make put change open close shut start stop begin end pause play resume unpause
     skip lock unlock activate deactivate enable disable dim brighten raise lower increase decrease
-    reduce boost adjust toggle run press arm disarm add remember note kill cut power"""
+    reduce boost adjust toggle run press arm disarm add remember note kill cut power lift roll draw pull
+    drop crank flip fire silence mute unmute darken replay unlatch latch bolt release finish cancel halt hold
+    push hit unbolt freeze return forget move"""
 )
 # Softer verbs: not commands by themselves, but not the object of a request either.
-_OTHER_VERBS = _word_list("get give keep want need like would love go bring send tell show check")
+_OTHER_VERBS = _word_list("get give keep want need like would love go bring send tell show check mind")
+# Words for a need, never in a device's name: "I want some privacy in the garage".
+_NEED_ONLY = _word_list("privacy glare glaring sweating sweaty stuffy muggy chilly freezing noisy loud quiet hear see")
 # Pronouns that point back at the previous turn's device ("turn it off", "that one too").
 PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these", "one", "ones", "same"})
 # After "switch" these words mean the verb ("switch off the lamp"), not the device kind.
@@ -86,7 +90,7 @@ SETTING_WORDS = _word_list(
     little lot more less lot way much"""
 )
 # Where one request holds several ("the kitchen lights and the tv"), each part is matched alone.
-_PARTS = re.compile(r",|;|\band\b|\bthen\b|\balso\b|\bplus\b")
+_PARTS = re.compile(r",|;|[.!?](?:\s|$)|\band\b|\bthen\b|\balso\b|\bplus\b", re.IGNORECASE)
 # Which way a call moves a device, and the words that ask for each way. A call that goes the other
 # way from every direction word the user said ("get the garage open" -> close_cover) is asked about.
 _UP_SERVICES = frozenset({"turn_on", "open_cover", "open_valve", "open", "unlock", "media_play"})
@@ -162,9 +166,10 @@ DOMAIN_WORDS: dict[str, frozenset[str]] = {d: words(text, spoken=False) for d, t
 QUANTITY_WORDS: dict[str, frozenset[str]] = {q: words(text, spoken=False) for q, text in _QUANTITY_WORDS.items()}
 _ACTION = frozenset(normalise(word) for word in ACTION_WORDS)
 _ADD = frozenset(normalise(word) for word in ADD_WORDS)
+_VERBS = frozenset(normalise(word) for word in _OTHER_VERBS)
 # Words that never name one device: verbs, words for kinds of device, settings.
 _GENERIC = frozenset(
-    {normalise(word) for word in ACTION_WORDS | _OTHER_VERBS | SETTING_WORDS}.union(*DOMAIN_WORDS.values())
+    {normalise(word) for word in ACTION_WORDS | _OTHER_VERBS | SETTING_WORDS | _NEED_ONLY}.union(*DOMAIN_WORDS.values())
 )
 
 
@@ -219,7 +224,18 @@ def naming_words(said: frozenset[str], call: Call) -> frozenset[str]:
     values: set[str] = set()
     for value in call.arguments.values():
         values |= words(str(value), spoken=False)
-    return frozenset(word for word in said - _GENERIC - values if not word.isdigit())
+    generic = _GENERIC - _other_kind_nouns(call.domain, _SERVICE_PARTS.get(call.service))
+    return frozenset(word for word in said - generic - values if not word.isdigit())
+
+
+def _other_kind_nouns(domain: str, part: str | None = None) -> frozenset[str]:
+    """Nouns for devices of other domains: they tell devices apart ("the *garage* light" is no bed
+    light), unless they name the part of the device the call sets (`part`: "the nest *fan* to low")."""
+    return frozenset(
+        word
+        for word, domains in _NOUN_DOMAINS.items()
+        if domain not in domains and (part is None or _KIND_OF.get(word) != part)
+    )
 
 
 def request_parts(text: str) -> list[str]:
@@ -251,12 +267,14 @@ def hold_ungrounded(
     verdicts: Iterable[Verdict], house: House, text: str, previous: str = ""
 ) -> tuple[list[Verdict], list[Hold]]:
     """Split the policy's verdicts into those to run (or report as refused) and the ones held back."""
-    said_parts = [said_words(part, previous) for part in request_parts(text)]
+    parts = [(part, said_words(part, previous)) for part in request_parts(text)]
     keep: list[Verdict] = []
     held: list[Hold] = []
     for verdict in verdicts:
         device = house.device(verdict.call.entity_id)
-        hold = _hold(verdict.call, device, said_parts, text, house) if verdict.allowed and device else None
+        hold = None
+        if verdict.allowed and device is not None:
+            hold = _hold(verdict.call, device, parts, text, house, previous=previous)
         if hold is None:
             keep.append(verdict)
         else:
@@ -264,7 +282,9 @@ def hold_ungrounded(
     return keep, held
 
 
-def _hold(call: Call, device: Device, said_parts: list[frozenset[str]], text: str, house: House) -> Hold | None:
+def _hold(
+    call: Call, device: Device, parts: list[tuple[str, frozenset[str]]], text: str, house: House, *, previous: str
+) -> Hold | None:
     """Why an allowed call must not run, or None when it may."""
     if call.domain == "todo" and call.service == "add_item" and not asks_to_add(text):
         item = str(call.arguments.get("item", "")).strip() or "anything"
@@ -273,32 +293,357 @@ def _hold(call: Call, device: Device, said_parts: list[frozenset[str]], text: st
             "the user did not ask to add anything",
             f"I did not add '{item}' to {_the(device.name)}: you did not ask me to add anything.",
         )
-    if goes_against(call, text):
+    if asks_about_state(text):
+        return Hold(call, "the user asked a question", _state_sentence(device))
+    grounded = [part for part, said in parts if is_grounded(call, device, said, house)]
+    if not grounded:
+        return _which(call, text, f"the request does not mention {device.name}")
+    fitting = [part for part in grounded if part_problem(call, device, part, house, previous) is None]
+    if not fitting:
+        problem = part_problem(call, device, grounded[0], house, previous) or ""
+        return _part_hold(call, device, grounded[0], problem, house)
+    if not asks_for_action(call, text, previous):
+        return Hold(
+            call,
+            "the request asks for no action",
+            f"Did you want me to do something with {_the(device.name)}? I did not change anything.",
+        )
+    if all(goes_against(call, part) for part in fitting):
         return Hold(
             call,
             f"{call.service_name} goes against the words of the request",
             f"Did you want me to {_VERB[call.service in _UP_SERVICES]} {_the(device.name)}? "
             "That is not what I heard, so I did not do it.",
         )
-    if any(is_grounded(call, device, said, house) for said in said_parts):
-        return None
+    return None
+
+
+def asks_about_state(text: str) -> bool:
+    """True for a question about the house ("is the kitchen light on?", "bed light status?"), which
+    no call answers; "how about some music" and "can you turn it on?" are requests."""
+    said = [word for word in tokens(text) if word not in _GREETING]
+    if not said or set(said[1:4]) & _REQUEST_AFTER_QUESTION:
+        return False
+    return said[0] in _STATE_QUESTION_STARTS or bool(set(said) & {"status", "state"})
+
+
+def _state_sentence(device: Device) -> str:
+    """What a question about a device gets instead of a call: its state from the house."""
+    verb = "are" if re.search(r"[^su]s$", device.name.lower()) else "is"
+    return f"{_the(device.name)[0].upper()}{_the(device.name)[1:]} {verb} {device.state.replace('_', ' ')}."
+
+
+def _which(call: Call, text: str, reason: str) -> Hold:
+    """Ask which device the user meant, quoting their words for it."""
     phrase = object_phrase(text)
     question = f"Which device do you mean by '{phrase}'?" if phrase else "Which device do you mean?"
-    return Hold(call, f"the request does not mention {device.name}", question)
+    return Hold(call, reason, question)
+
+
+def _part_hold(call: Call, device: Device, part: str, problem: str, house: House) -> Hold:
+    """The hold for a call its words name but cannot mean (see part_problem)."""
+    kind, _, word = problem.partition(":")
+    if kind == "verb":
+        return Hold(call, f"{device.name} cannot {word}", f"I can't {word} {_the(device.name)}, so I did not touch it.")
+    if kind == "pronoun":
+        return Hold(call, f"'{word}' points at no device named before", "Which device do you mean?")
+    if kind == "several":
+        names = [_the(d.name) for d in house.devices if word in device_words(d)][:_MAX_QUOTED]
+        return Hold(call, f"several devices are called '{word}'", f"Which {word} do you mean: {_join(names, 'or')}?")
+    return _which(call, part, f"'{word}' is not {device.name}")
 
 
 _VERB = {True: "turn on or open", False: "turn off or close"}
+# "lights out" asks for darkness, though "out" alone ("roll out the awning") says no direction.
+_LIGHTS_OUT = re.compile(r"\blights? out\b")
 
 
 def goes_against(call: Call, text: str) -> bool:
     """True when the call moves its device one way and the user only asked for the other way."""
-    said = set(tokens(text))
-    up, down = bool(said & _UP_WORDS), bool(said & _DOWN_WORDS)
+    raw = tokens(text)
+    # "the kids room lock" names the device; only "lock the door" asks to lock.
+    said = {word for index, word in enumerate(raw) if word != "lock" or not index or raw[index - 1] in _BEFORE_VERB}
+    up = bool(said & _UP_WORDS)
+    down = bool(said & _DOWN_WORDS) or bool(_LIGHTS_OUT.search(text.lower()))
     if call.service in _UP_SERVICES:
         return down and not up
     if call.service in _DOWN_SERVICES:
         return up and not down
     return False
+
+
+# --- what a request can mean: its verbs, the kind of device it names, a bare statement ------------
+
+# Nouns for kinds of device. A request's head noun ("the garage *light*") must be of the target's
+# kind; the words of one kind stand in for each other ("blinds" for a window's cover).
+_KIND_NOUNS: dict[str, str] = {
+    "light": "light lights lamp lamps bulb bulbs lighting chandelier spotlight spotlights downlight downlights",
+    "fan": "fan fans ventilator",
+    "window": "window windows blind blinds curtain curtains shade shades shutter shutters drape drapes",
+    "door": "door doors gate gates",
+    "roof": "roof awning awnings canopy",
+    "media": "tv television speaker speakers soundbar radio stereo player music",
+    "heating": "heat heating heater heaters thermostat ac aircon conditioner conditioning hvac boiler",
+    "humidity": "humidifier dehumidifier",
+    "vacuum": "vacuum hoover robot",
+    "valve": "valve valves tap taps sprinkler sprinklers",
+    "lock": "lock locks deadbolt",
+    "alarm": "alarm siren",
+}
+# The domains whose devices each kind can be ("a door" is a cover or a lock).
+_KIND_DOMAINS: dict[str, frozenset[str]] = {
+    kind: frozenset(domains.split())
+    for kind, domains in {
+        "light": "light", "fan": "fan", "window": "cover", "door": "cover lock", "roof": "cover",
+        "media": "media_player", "heating": "climate water_heater", "humidity": "humidifier",
+        "vacuum": "vacuum", "valve": "valve", "lock": "lock", "alarm": "alarm_control_panel",
+    }.items()
+}  # fmt: skip
+# A cover's device class says its kind when its name does not.
+_COVER_CLASS_KINDS = {"garage": "door", "door": "door", "gate": "door", "window": "window", "blind": "window",
+                      "shade": "window", "curtain": "window", "shutter": "window", "awning": "roof"}  # fmt: skip
+# Switches, routines and buttons may power or run anything: named for a kind, they are of that kind;
+# otherwise any kind, verb or chore may be theirs ("boil the kettle" on a switch called Kettle).
+RELAY_DOMAINS = frozenset({"switch", "input_boolean", "scene", "script", "button", "input_button"})
+# Services that set a part of a device named like a kind of device of its own.
+_SERVICE_PARTS = {"set_fan_mode": "fan"}
+# Where a noun phrase's place begins: its head noun comes before ("the light in the garage").
+_PLACE_WORDS = _word_list(
+    "in on at of near by from inside outside over under above below behind beside next to for with"
+)
+# Verbs only some domains can do, wherever they stand: "unlock the kitchen window" is no window's job.
+_VERB_DOMAINS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("lock", "unlock", "locked", "unlocked", "latch", "unlatch", "deadbolt"), frozenset({"lock"})),
+    **dict.fromkeys(("arm", "disarm", "armed", "disarmed"), frozenset({"alarm_control_panel"})),
+    **dict.fromkeys(("mute", "unmute", "skip", "rewind", "play"), frozenset({"media_player"})),
+    **dict.fromkeys(("pause", "unpause", "resume"), frozenset({"media_player", "vacuum", "timer"})),
+}
+# Verbs that say the request's action when they lead it ("cook some pasta", "water the plants"):
+# chores no allowed service does, or does only in one domain.
+_LEADING_VERB_DOMAINS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("clean", "vacuum", "hoover", "mop", "sweep", "tidy", "dust"), frozenset({"vacuum"})),
+    "water": frozenset({"valve"}),
+    **dict.fromkeys(
+        _word_list("""cook bake fry boil brew roast grill toast wash iron fold feed mow order buy book
+    call phone text email print sew charge walk fix repair paint"""),
+        frozenset(),
+    ),
+}
+# Words before a request's verb: "could you please cook", "I want you to water".
+_BEFORE_VERB = _word_list(
+    """please pls can could would will you hey al just now go and then also ok okay so i want need to like
+    d id wanna lets let s us me kindly maybe u"""
+)
+# How questions about the house begin (after a greeting); "how about", "what if", "why not" and
+# "why don't you" begin requests.
+_GREETING = _word_list("hey hi ok okay so al um")
+_STATE_QUESTION_STARTS = _word_list("is are was were did does has have what whats which where when why who how hows")
+_REQUEST_AFTER_QUESTION = _word_list("about if not don dont possible")
+# Words that ask for every device of a kind: "all the fans", "every light".
+_ALL_WORDS = frozenset({"all", "every", "each", "both", "everything"})
+# Object pronouns point back ("dim it"); "it" as in "it's dark" or "make it warmer in here" is the room.
+_OBJECT_PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these"})
+_AFTER_DUMMY_IT = frozenset({"s", "is", "was", "gets", "got", "feels", "seems", "looks"})
+_AMBIENT = _word_list("here warm warmer cold colder cool cooler hot hotter dark darker stuffy chilly freezing humid")
+
+# A request must ask for something: an action or state word, a polite request, a setting, or a need
+# said instead of a command ("it's dark in the kitchen"), else it is a statement ("I'm in the hall").
+_ASKING = _word_list(
+    """on off up down out open close closed shut start stop pause play resume unpause
+    louder quieter brighter dimmer warmer cooler colder hotter faster slower higher lower more less max min
+    maximum minimum full half halfway percent per cent degrees volume brightness speed mode input source back
+    hold halt push hit send dock do please pls can could would will want need let lets mind should gimme
+    wanna"""
+)
+# Needs said instead of a command, by the domain that meets them (a switch or routine meets any).
+_NEEDS: dict[str, str] = {
+    "light": "dark darker see night read reading bright glare",
+    "cover": "sun sunny glare glaring privacy see daylight bright air fresh breeze rain",
+    "fan": "hot warm stuffy sweating sweaty air breeze cool muggy",
+    "climate": "cold chilly freezing hot warm cool temperature heat",
+    "water_heater": "hot shower bath",
+    "media_player": "loud quiet hear noisy music song track next previous last",
+    "humidifier": "humid dry damp muggy humidity",
+    "vacuum": "dirty mess crumbs dust",
+    "timer": "second seconds minute minutes hour hours",
+}
+# Verbs that ask for a change only with the state or setting they name ("make it warmer", "put the
+# tv on"); politeness is no such word.
+_WANTS_A_COMPLEMENT = frozenset({"make", "put", "keep", "get"})
+_POLITE = _word_list("please pls can could would will want need let lets mind should gimme wanna")
+_LIGHT_SETTINGS = _word_list(
+    """red green blue yellow orange purple pink white black brown turquoise cyan magenta violet gold silver
+    indigo lime teal lavender beige maroon navy olive coral salmon crimson amber warm cool daylight color colour"""
+)
+
+
+def _normalised(text: str) -> frozenset[str]:
+    """Normalised forms of the words of a table."""
+    return frozenset(normalise(word) for word in text.split())
+
+
+_KIND_OF: dict[str, str] = {word: kind for kind, nouns in _KIND_NOUNS.items() for word in _normalised(nouns)}
+_NEED_WORDS: dict[str, frozenset[str]] = {domain: _normalised(text) for domain, text in _NEEDS.items()}
+# The domains each noun can name; "garage" is a cover's word though "the garage" is also a place.
+# Nouns that are also verbs ("lock up the garage", "vacuum the hall") are left out.
+_NOUN_DOMAINS: dict[str, frozenset[str]] = {
+    word: _KIND_DOMAINS[kind]
+    for word, kind in _KIND_OF.items()
+    if word not in _ACTION | _VERB_DOMAINS.keys() | _LEADING_VERB_DOMAINS.keys()
+} | {"garage": frozenset({"cover"})}
+# The kind every device of a domain is, whatever its name: a lock is a "lock", a fan a "fan".
+_DOMAIN_KIND = {"light": "light", "fan": "fan", "lock": "lock", "vacuum": "vacuum", "valve": "valve",
+                "alarm_control_panel": "alarm", "humidifier": "humidity", "media_player": "media"}  # fmt: skip
+
+
+def kind_nouns(text: str) -> list[str]:
+    """The kinds of device a text names, in order: "the garage light" -> ["door", "light"]."""
+    raw = tokens(text)
+    return [
+        _KIND_OF[normalise(word)]
+        for index, word in enumerate(raw)
+        if normalise(word) in _KIND_OF and not (word == "switch" and _switch_is_verb(raw, index))
+    ]
+
+
+def head_noun(text: str) -> str | None:
+    """The word for the device a request is about, as said: the last kind noun before its place
+    ("the *light* in the garage", "the garage *light*"), or None when it names no kind."""
+    phrase: list[str] = []
+    for word in [*tokens(text), "in"]:
+        if word not in _PLACE_WORDS:
+            phrase.append(word)
+            continue
+        nouns = [w for w in phrase if normalise(w) in _KIND_OF and w != "switch"]
+        if nouns:
+            return nouns[-1]
+        phrase = []
+    return None
+
+
+def head_kind(text: str) -> str | None:
+    """The kind of device a request is about ("the garage light" -> "light"), or None."""
+    noun = head_noun(text)
+    return _KIND_OF[normalise(noun)] if noun else None
+
+
+def device_kinds(device: Device) -> frozenset[str]:
+    """The kinds a device's name (or aliases, or a cover's class) says it is, where its domain can be
+    that kind: a light called "Garage" is a light, a cover called "Garage Door" a door."""
+    said = {kind for text in (device.name, *device.aliases) for kind in kind_nouns(text)}
+    if not said and device.domain == "cover":
+        said = {_COVER_CLASS_KINDS.get(str(device.attributes.get("device_class")), "")} - {""}
+    if device.domain in RELAY_DOMAINS:
+        return frozenset(said)
+    return frozenset(kind for kind in said if device.domain in _KIND_DOMAINS[kind])
+
+
+def kind_fits(kind: str, device: Device, service: str = "", arguments: frozenset[str] = frozenset()) -> bool:
+    """True when a device can be the kind of device the user named, or the call sets that part of it
+    ("set the nest fan to low": the thermostat's fan mode; `arguments`: kinds its values name)."""
+    if _SERVICE_PARTS.get(service) == kind or kind in arguments or _DOMAIN_KIND.get(device.domain) == kind:
+        return True  # a lock is a "lock" whatever its name says
+    kinds = device_kinds(device)
+    if kinds:
+        return kind in kinds
+    return device.domain in RELAY_DOMAINS or device.domain in _KIND_DOMAINS[kind]
+
+
+def leading_verb(text: str) -> str | None:
+    """The first word of a request after politeness ("could you please *cook* dinner"), unless it
+    names a kind of device ("*water* heater to 50")."""
+    said = [word for word in tokens(text) if word not in _BEFORE_VERB]
+    if not said or (len(said) > 1 and normalise(said[1]) in _KIND_OF):
+        return None
+    return said[0]
+
+
+def verb_misfit(domain: str, text: str) -> str | None:
+    """A verb of the request that no device of this domain can do ("unlock" for a cover), or None."""
+    if domain in RELAY_DOMAINS:
+        return None
+    said = tokens(text)
+    verbs = [word for word in said if word in _VERB_DOMAINS]
+    lead = leading_verb(text)
+    if lead in _LEADING_VERB_DOMAINS:
+        verbs.append(lead)
+    return next((verb for verb in verbs if domain not in {**_LEADING_VERB_DOMAINS, **_VERB_DOMAINS}[verb]), None)
+
+
+def points_back(text: str) -> str | None:
+    """The pronoun a request uses for its object ("dim *it*"), or None: "it's dark", "make it warmer in
+    here" and "turn that lamp off" name the room or the device."""
+    said = tokens(text)
+    if set(said) & _AMBIENT or kind_nouns(text):
+        return None
+    for index, word in enumerate(said):
+        following = said[index + 1] if index + 1 < len(said) else None
+        before = said[index - 1] if index else None
+        if word in _OBJECT_PRONOUNS and following not in _AFTER_DUMMY_IT and before not in ("is", "was"):
+            return word
+    return None
+
+
+def part_problem(call: Call, device: Device, part: str, house: House | None = None, previous: str = "") -> str | None:
+    """Why a part of a request that shares words with the target cannot mean it ("verb:unlock",
+    "kind:light", "pronoun:it", "several:fan"), or None when it can."""
+    if verb := verb_misfit(call.domain, part):
+        return f"verb:{verb}"
+    kind = head_kind(part) or (head_kind(previous) if previous else None)
+    if kind and not kind_fits(kind, device, call.service, _argument_kinds(call)):
+        return f"kind:{kind}"
+    naming = naming_words(said_words(part, previous), call)
+    if not previous and not naming and (pronoun := points_back(part)):
+        return f"pronoun:{pronoun}"
+    if house is not None and not naming and (noun := several_called(part, house)):
+        return f"several:{noun}"
+    return None
+
+
+def several_called(text: str, house: House) -> str | None:
+    """The word of a request for one device ("turn on *the fan*") that names several in the house,
+    when the request says nothing else about it; None for all of them ("all the fans", "the lights")
+    or for a device called just that ("the Fan")."""
+    noun = head_noun(text)
+    if noun is None or normalise(noun) != noun or set(tokens(text)) & _ALL_WORDS:
+        return None
+    if words(text) - _ACTION - _VERBS - {noun}:
+        return None  # "the percentage full fan", "the garage fan": more than the noun
+    if any(words(device.name, spoken=False) == {noun} for device in house.devices):
+        return None
+    named = [device for device in house.devices if noun in device_words(device)]
+    return noun if len(named) > 1 else None
+
+
+def _argument_words(call: Call) -> frozenset[str]:
+    """The words of a call's argument values ("sleep" for preset_mode="sleep")."""
+    return frozenset().union(*(words(str(value), spoken=False) for value in call.arguments.values()))
+
+
+def _argument_kinds(call: Call) -> frozenset[str]:
+    """Kinds of device a call's argument values name ("fan_only" for an hvac mode)."""
+    return frozenset(kind for value in call.arguments.values() for kind in kind_nouns(str(value)))
+
+
+def asks_for_action(call: Call, text: str, previous: str = "") -> bool:
+    """True when the request (or, for a follow-up, the one before) asks for something this call may
+    do: an action or state word, a polite request, a setting, or a need its domain meets. A bare
+    statement ("I'm going to the kitchen", "the garage door is green") asks for nothing."""
+    said = set(tokens(text)) | set(tokens(previous))
+    lead = leading_verb(text)
+    if lead in _LEADING_VERB_DOMAINS or {"get", "going"} <= said:
+        return True  # "boil the kettle", "get the fan going"
+    if lead in _WANTS_A_COMPLEMENT:  # "make the bed" asks nothing of the bed light; "make it warmer" does
+        said -= _POLITE | {lead}
+    normal = {normalise(word) for word in said}
+    if said & (ACTION_WORDS | _ASKING | _VERB_DOMAINS.keys()) or normal & _ACTION:
+        return True  # "turning", "switching" too
+    if any(word.isdigit() for word in said) or normal & _argument_words(call):
+        return True  # a number, or the value the call sets ("make the lamp *red*")
+    needs = _NEED_WORDS.get(call.domain, frozenset())
+    if call.domain in RELAY_DOMAINS:
+        needs = frozenset().union(*_NEED_WORDS.values())
+    return bool(normal & needs) or (call.domain == "light" and bool(said & _LIGHT_SETTINGS))
 
 
 def _the(name: str) -> str:
@@ -414,9 +759,9 @@ def confirmation(done: Sequence[tuple[Call, str, str | None]]) -> str:
     return " ".join(f"{sentence}." for sentence in sentences)
 
 
-def _join(items: Sequence[str]) -> str:
+def _join(items: Sequence[str], conjunction: str = "and") -> str:
     """ "a", "a and b", "a, b and c"."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 # --- answers about readings ------------------------------------------------------------------
