@@ -557,7 +557,7 @@ async def test_agents_are_added_and_reconfigured_on_one_loaded_model(
     )
     assert result["type"] is FlowResultType.FORM and result["step_id"] == "user"
     defaults = result["data_schema"]({SERVICES_SECTION: {}})
-    assert defaults["name"] == DEFAULT_AGENT_NAME
+    assert defaults["name"] == DEFAULT_AGENT_NAME  # the migrated agent is named after the entry: the name is free
     assert defaults[CONF_PROMPT] == DEFAULT_PERSONA
     assert defaults[SERVICES_SECTION][CONF_ALLOWED_SERVICES] == ALL_SERVICES
     services = result["data_schema"].schema[SERVICES_SECTION]
@@ -669,6 +669,12 @@ async def test_remote_server_has_agent_options_only(hass: HomeAssistant) -> None
     # The services section left out: the agent keeps its narrower choice, not the default (all).
     assert entry.subentries[subentry_id].data[CONF_ALLOWED_SERVICES] == ["light.turn_on"]
     assert entry.subentries[subentry_id].data["reply_format"] == "auto"  # options this form does not show are kept
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CONVERSATION), context={"source": config_entries.SOURCE_USER}
+    )
+    # "Home LLM" is taken: the new agent's suggested name says which model it runs on.
+    assert result["data_schema"]({})["name"] == f"{DEFAULT_AGENT_NAME} ({entry.title})"
     assert CONF_EXTRA_ATTRIBUTES in entry.subentries[subentry_id].data  # the form's defaults are saved
 
 

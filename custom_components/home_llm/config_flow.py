@@ -633,9 +633,9 @@ def options_schema(local_model: bool) -> vol.Schema:
     return vol.Schema({**agent_fields(), **(model_fields() if local_model else {})})
 
 
-def agent_form_schema() -> vol.Schema:
+def agent_form_schema(name: str = DEFAULT_AGENT_NAME) -> vol.Schema:
     """The agent form: its name, its options, and the ~80 allowed services in a collapsed section."""
-    fields: dict[Any, Any] = {vol.Required(CONF_NAME, default=DEFAULT_AGENT_NAME): TextSelector()}
+    fields: dict[Any, Any] = {vol.Required(CONF_NAME, default=name): TextSelector()}
     for key, selector in agent_fields().items():
         if key.schema == CONF_ALLOWED_SERVICES:
             fields[vol.Optional(SERVICES_SECTION)] = section(vol.Schema({key: selector}), {"collapsed": True})
@@ -710,7 +710,9 @@ class AgentFlow(ConfigSubentryFlow):
         if user_input is not None:
             name, options = _agent_options(user_input)
             return self.async_create_entry(title=name, data=options)
-        return self.async_show_form(step_id="user", data_schema=agent_form_schema())
+        # A name no agent has yet, so the new agent's entity id is not "..._2".
+        name = default_agent(self.hass, self._get_entry().title)["title"]
+        return self.async_show_form(step_id="user", data_schema=agent_form_schema(name))
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Change an agent; its next turn uses the new options."""
