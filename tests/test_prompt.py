@@ -232,13 +232,21 @@ def test_changes_last_adds_a_changed_device_after_the_cached_prefix() -> None:
     before = _changes_last(MIXED_HOUSE, baseline)
     changed = _with_state(MIXED_HOUSE, "switch.ac", "on")
     after = _changes_last(changed, baseline)
-    assert after[:-2] == before[:-1]  # the whole cached prefix is kept: only the new block is read
-    assert after[-2] == Message("system", "Updated devices:\nswitch.ac 'AC' = on")
+    # The cached system prompt and command examples are kept: only the block and the last example are read.
+    assert after[:-4] == before[:-3]
+    assert after[-4] == Message("system", "Updated devices:\nswitch.ac 'AC' = on")
+    assert after[-3:-1] == before[-3:-1]  # the state example reads the kitchen light, unchanged
     both = _changes_last(_with_state(changed, "light.kitchen", "off"), baseline)
-    assert both[-2].content.splitlines() == [
+    assert both[-4].content.splitlines() == [
         "Updated devices:",
         "light.kitchen 'Kitchen Light' = off",
         "switch.ac 'AC' = on",
+    ]
+    assert "light.kitchen 'Kitchen Light' = on" in both[0].content  # as cached
+    # The example that reads a state comes after the block, with today's state (the model copies it).
+    assert both[-3:-1] == [
+        Message("user", "is the kitchen light on?"),
+        Message("assistant", "The kitchen light is off."),
     ]
     assert _changes_last(MIXED_HOUSE, baseline) == before  # back as cached: no block
 

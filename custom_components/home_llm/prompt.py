@@ -2,8 +2,10 @@
 
 Three layouts (const.CONF_PROMPT_LAYOUT):
 - `changes_last` (default): the model card's layout as the cached prefix last showed the house
-  (a `StateBaseline` remembers it), then, after the examples, a second system message
-  `Updated devices:` with the card's line of each device that changed since. A state change
+  (a `StateBaseline` remembers it), then, after the examples that read no state, a second system
+  message `Updated devices:` with the card's line of each device that changed since, then the
+  example that reads a state, with today's state (the model copies that example: reading the
+  cached state there, it answered a state question with the old state). A state change
   adds a line at the end instead of changing one in the middle, so llama.cpp (which reuses the
   longest common token prefix of the previous prompt) re-reads only that block. With no change
   the prompt is the card's, word for word (what the shipped adapter was trained on). After
@@ -317,11 +319,22 @@ def _changes_last(
 ) -> list[Message]:
     """The changes_last prefix: the card's layout of the house as cached, then the changed lines."""
     shown, changed = baseline.split(house, extra_attributes) if baseline is not None else (house, ())
-    messages = prefix_messages(shown, persona=persona, num_examples=num_examples, extra_attributes=extra_attributes)
-    if changed:
-        lines = [device_line(device, extra_attributes) for device in changed]
-        messages.append(Message("system", "\n".join([CHANGES_HEADER, *lines])))
-    return messages
+    if not changed:
+        return prefix_messages(shown, persona=persona, num_examples=num_examples, extra_attributes=extra_attributes)
+    stable, _cached = _example_parts(shown, num_examples)
+    _same, reads_state = _example_parts(house, num_examples)  # the same question, today's answer
+    lines = [device_line(device, extra_attributes) for device in changed]
+    return [
+        Message("system", system_prompt(shown, persona, extra_attributes)),
+        *_pair_messages(stable),
+        Message("system", "\n".join([CHANGES_HEADER, *lines])),
+        *_pair_messages(reads_state),
+    ]
+
+
+def _pair_messages(pairs: Sequence[tuple[str, str]]) -> list[Message]:
+    """(user, assistant) example pairs as messages."""
+    return [Message(role, text) for said, answer in pairs for role, text in (("user", said), ("assistant", answer))]
 
 
 def build_messages(
