@@ -229,6 +229,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=default_port, help="HTTP port on 127.0.0.1 (default: %(default)s)")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="GGUF model file (default: %(default)s)")
     parser.add_argument("--config", type=Path, default=CONFIG_DIR, help="config folder (default: %(default)s)")
+    parser.add_argument(
+        "--no-agent", action="store_true", help="onboard only; add no Home LLM entry (browser-walk adds it in the UI)"
+    )
     return parser.parse_args(argv)
 
 
@@ -246,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         api = Api(args.port)
         api.wait_until_up(process)
         api.log_in()
+        if args.no_agent:
+            print(f"[develop] ready: {api.base} (user {USERNAME}, password {PASSWORD}); no agent yet.", flush=True)
+            process.wait()
+            return process.returncode
         entry = api.ensure_agent(model)
         agent_id = api.agent_entity(entry["entry_id"])
         ensure_preferred_pipeline(api, agent_id)
