@@ -48,7 +48,6 @@ class LlamaSettings:
     chat_format: str = CHAT_FORMAT_AUTO
     lora_path: str | None = None  # a GGUF LoRA adapter applied on top of the model
     flash_attention: bool = False
-    kv_cache_type: str | None = None  # "q8_0": a quantized KV cache (type_k, type_v); None: f16
 
 
 # Prompt tokens read between two checks of a stop (a turn's timeout, a turn waiting on a prewarm,
@@ -58,7 +57,6 @@ class LlamaSettings:
 # measurable (466 prompt tokens in 5.4-5.7 s whether in batches of 32, 64, 128 or 512).
 READ_BATCH = 64
 CONTEXT_STEP = 1024  # a grown context is a multiple of this: a growing history does not reload each turn
-KV_CACHE_TYPES = {"f16": 1, "q8_0": 8}  # ggml types llama.cpp takes for type_k/type_v
 UNLOADED = "the model was unloaded (the integration is reloading or was removed)"
 
 
@@ -219,7 +217,6 @@ class LlamaCppBackend:
 
     def _open(self, llama_class: Any, context: int) -> Any:
         """A `Llama` for the settings with `context` tokens of context; BackendError with the reason."""
-        kv_type = KV_CACHE_TYPES.get(self.settings.kv_cache_type or "")
         try:
             return llama_class(
                 model_path=self.settings.model_path,
@@ -230,8 +227,6 @@ class LlamaCppBackend:
                 use_mmap=True,  # the weights stay in the page cache, shared, not copied
                 lora_path=self.settings.lora_path or None,
                 flash_attn=self.settings.flash_attention,
-                type_k=kv_type,
-                type_v=kv_type,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as err:
