@@ -421,7 +421,7 @@ def test_head_kind() -> None:
 
 @pytest.mark.parametrize("text", ["dim it", "make them brighter", "turn that off", "pause it", "close it please"])
 def test_a_pronoun_with_nothing_before_it_is_asked_about(text: str) -> None:
-    assert _held(_allowed("light", "turn_on", "light.bed_light"), text) == ["Which device do you mean?"]
+    assert _held(_allowed("light", "toggle", "light.bed_light"), text) == ["Which device do you mean?"]
 
 
 @pytest.mark.parametrize(

@@ -296,6 +296,13 @@ def _hold(
     if asks_about_state(text):
         return Hold(call, "the user asked a question", _state_sentence(device))
     grounded = [part for part, said in parts if is_grounded(call, device, said, house)]
+    if all(goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
+        return Hold(
+            call,
+            f"{call.service_name} goes against the words of the request",
+            f"Did you want me to {_VERB[call.service in _UP_SERVICES]} {_the(device.name)}? "
+            "That is not what I heard, so I did not do it.",
+        )
     if not grounded:
         return _which(call, text, f"the request does not mention {device.name}")
     fitting = [part for part in grounded if part_problem(call, device, part, house, previous) is None]
@@ -307,13 +314,6 @@ def _hold(
             call,
             "the request asks for no action",
             f"Did you want me to do something with {_the(device.name)}? I did not change anything.",
-        )
-    if all(goes_against(call, part) for part in fitting):
-        return Hold(
-            call,
-            f"{call.service_name} goes against the words of the request",
-            f"Did you want me to {_VERB[call.service in _UP_SERVICES]} {_the(device.name)}? "
-            "That is not what I heard, so I did not do it.",
         )
     return None
 
