@@ -7,6 +7,11 @@ happen, or invents a reading ("55 degrees"). The rules here are deliberately sim
 - a call is run only when its target shares a word with what the user said: the device's name,
   an alias, its area, its entity id, or a word for its kind ("lamp" for a light, "blinds" for a
   cover); otherwise the user is asked which device they meant;
+- nor when the words cannot mean it: a verb its domain cannot do ("unlock" a window), a device of
+  another kind than the one named ("the garage *light*" is no garage door), a pronoun with nothing
+  named before ("dim it"), a word several devices share ("the fan"), a statement that asks for
+  nothing ("I'm going to the kitchen"; needs such as "it's dark in the kitchen" do ask), or a
+  question about the house ("is the kitchen light on?", answered from its state);
 - a to-do item is added only when the user asked to add something;
 - the spoken confirmation is built from the calls that ran, not from the model's sentence;
 - a number in an answer about a reading must be one the house shows, else the house's own
