@@ -21,6 +21,7 @@ from custom_components.home_llm.backends.llama_cpp import (
     all_cores,
     context_for,
     default_threads,
+    prewarm_threads,
 )
 from custom_components.home_llm.const import DEFAULT_MAX_TOKENS, DEFAULT_PERSONA, PROMPT_LAYOUT_STATES_LAST
 from custom_components.home_llm.prompt import Message, build_messages, prefix_messages
@@ -187,12 +188,22 @@ def _batch_threads(backend: LlamaCppBackend) -> int:
     return llama_cpp.llama_n_threads_batch(backend._llama._ctx.ctx)
 
 
-async def test_a_prewarm_reads_with_every_core_and_a_turn_with_one_less(backend: LlamaCppBackend) -> None:
+async def test_a_prewarm_reads_with_every_core_and_a_turn_with_one_less(
+    backend: LlamaCppBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))  # a quiet machine
     await backend.async_prewarm(_prefix())
     assert _batch_threads(backend) == all_cores()  # nobody is waiting
     await backend.async_generate(_turn("hello"), grammar=None, sampling=SAMPLING, timeout=120)
     assert _batch_threads(backend) == default_threads()  # one core left to Home Assistant
     assert llama_cpp.llama_n_threads(backend._llama._ctx.ctx) == default_threads()
+
+
+def test_a_busy_machine_prewarms_with_the_turns_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (float(all_cores()) + 2, 0.0, 0.0))
+    assert prewarm_threads(1) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert prewarm_threads(1) == all_cores()
 
 
 def _big_house(size: int):

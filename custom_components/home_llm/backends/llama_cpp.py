@@ -93,6 +93,18 @@ def default_threads() -> int:
     return max(all_cores() - 1, 1)
 
 
+def prewarm_threads(threads: int) -> int:
+    """Threads for a prewarm, which nobody waits for: every core while the machine has them free,
+    else the turn's `threads` (llama.cpp's threads wait for each other at every step, so on a 2-core
+    machine busy with other work a second thread slowed the read to a crawl instead of speeding it)."""
+    cores = all_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Unix: no load figure
+        load = 0.0
+    return max(cores, threads) if load <= threads + 0.5 else threads
+
+
 def context_for(needed: int, trained: int | None) -> int | None:
     """The context to load for `needed` tokens (prompt and reply): the next multiple of
     CONTEXT_STEP, at most the model's trained context; None when even that is too small."""
@@ -328,7 +340,7 @@ class LlamaCppBackend:
             return 0
         tokens = tokenize_prompt(self._llama, prompt)  # only the template's markers are special tokens
         llama = self._fit(len(tokens) + self._reply_tokens)  # the turn will not have to load it again
-        llama._ctx.set_n_threads(self._threads, max(all_cores(), self._threads))  # nobody waits: all cores
+        llama._ctx.set_n_threads(self._threads, prewarm_threads(self._threads))  # nobody waits: all free cores
         try:
             return read_prompt(llama, tokens, stop=lambda: self._turn_waiting() or self._closing)
         except (RuntimeError, ValueError) as err:
