@@ -14,7 +14,7 @@ import pytest
 from .conftest import REPO
 
 pytestmark = pytest.mark.real_model
-KINDS = {"cold", "warm", "changed_no_prewarm", "changed_prewarm"}
+KINDS = {"cold", "warm", "changed_no_prewarm", "changed_prewarm", "lived"}
 
 
 def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) -> None:
@@ -41,12 +41,18 @@ def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) ->
             assert turns[kind]["raw_p50_ms"] > 0
             assert turns[kind]["ratio_to_raw"] > 0
         assert size["peak_rss_mib"] > 50
+        assert size["context"] >= 1024  # the starting context, or more if the house needed it
+        assert turns["lived"]["runs"] == 2
     assert report["memory"]["process_peak_rss_mib"] > report["memory"]["model_rss_mib"] > 10
     assert set(report["goals"]) == {
         "warm_largest_over_smallest",
         "turn_over_raw",
         "changed_prewarm_over_warm",
         "changed_no_prewarm_over_warm",
+        "lived_p50_over_warm",
+        "lived_p95_over_warm",
     }
+    assert report["command"].startswith("scripts/bench --quick")
+    assert report["machine_at_start"]["cores"] >= 1 and len(report["machine_at_end"]["load_1_5_15"]) == 3
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(run.stdout.strip().splitlines()[-1]) == report["goals"]
