@@ -388,6 +388,8 @@ def test_a_verb_its_domain_can_do_runs(text: str, verdict: Verdict) -> None:
         ("turn on the ceiling lights", _allowed("fan", "turn_on", "fan.ceiling_fan")),
         ("turn on the living room light", _allowed("media_player", "turn_on", "media_player.living_room")),
         ("close the kitchen door", _allowed("cover", "close_cover", "cover.kitchen_window")),
+        # The kind said ("light") is no name: the switch shares only it with "bathroom mirror light".
+        ("switch on the bathroom mirror light", _allowed("switch", "turn_on", "switch.decorative_lights")),
     ],
 )
 def test_a_device_of_another_kind_than_the_one_named_is_asked_about(text: str, verdict: Verdict) -> None:

@@ -208,28 +208,32 @@ def said_words(text: str, previous: str = "") -> frozenset[str]:
     return said
 
 
-def is_grounded(call: Call, device: Device, said: frozenset[str], house: House | None = None) -> bool:
+def is_grounded(
+    call: Call, device: Device, said: frozenset[str], house: House | None = None, head: str | None = None
+) -> bool:
     """True when the user's words point at the target device.
 
     Words that could name a device ("porch", "decorative", "kitchen") decide when there are any: the
     target must share one, and no device of the house may share more ("living room rgbww lights"
     is not the ceiling light that merely sits in the living room). Otherwise ("turn on the
-    lights") a word for the device's kind is enough.
+    lights") a word for the device's kind is enough. `head`: the kind of device the request names.
     """
-    naming = naming_words(said, call)
+    naming = naming_words(said, call, head)
     if not naming or house is None:
         return bool(said & (device_words(device) | domain_words(call.domain)))
     overlap = len(naming & device_words(device))
     return overlap > 0 and overlap == max(len(naming & device_words(other)) for other in house.devices)
 
 
-def naming_words(said: frozenset[str], call: Call) -> frozenset[str]:
+def naming_words(said: frozenset[str], call: Call, head: str | None = None) -> frozenset[str]:
     """The user's words that could only name a device: not verbs, kinds, settings, numbers or the
     call's own argument values ("netflix" in "switch the tv to netflix")."""
     values: set[str] = set()
     for value in call.arguments.values():
         values |= words(str(value), spoken=False)
-    generic = _GENERIC - _other_kind_nouns(call.domain, _SERVICE_PARTS.get(call.service))
+    # Another domain's noun names ("the *garage* light"), unless it is the kind the request is about.
+    nouns = _other_kind_nouns(call.domain, _SERVICE_PARTS.get(call.service))
+    generic = _GENERIC - {word for word in nouns if head is None or _KIND_OF.get(word) != head}
     return frozenset(word for word in said - generic - values if not word.isdigit())
 
 
@@ -300,7 +304,7 @@ def _hold(
         )
     if asks_about_state(text):
         return Hold(call, "the user asked a question", _state_sentence(device))
-    grounded = [part for part, said in parts if is_grounded(call, device, said, house)]
+    grounded = [part for part, said in parts if is_grounded(call, device, said, house, head_kind(part))]
     if all(goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
         return Hold(
             call,
@@ -597,7 +601,7 @@ def part_problem(call: Call, device: Device, part: str, house: House | None = No
     kind = head_kind(part) or (head_kind(previous) if previous else None)
     if kind and not kind_fits(kind, device, call.service, _argument_kinds(call)):
         return f"kind:{kind}"
-    naming = naming_words(said_words(part, previous), call)
+    naming = naming_words(said_words(part, previous), call, kind)
     if not previous and not naming and (pronoun := points_back(part)):
         return f"pronoun:{pronoun}"
     if house is not None and not naming and (noun := several_called(part, house)):
