@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from gguf import LlamaFileType
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
@@ -43,6 +44,7 @@ from custom_components.home_llm.const import (
     CONF_MAX_TOKENS,
     CONF_MODEL_PATH,
     CONF_PROMPT,
+    CONF_PROMPT_LAYOUT,
     CONF_REMOTE_MODEL,
     CONF_TEMPERATURE,
     CONF_THREADS,
@@ -51,6 +53,8 @@ from custom_components.home_llm.const import (
     DEFAULT_HF_REPO,
     DEFAULT_PERSONA,
     DOMAIN,
+    PROMPT_LAYOUT_CARD,
+    PROMPT_LAYOUT_CHANGES_LAST,
     SUBENTRY_CONVERSATION,
 )
 
@@ -708,3 +712,27 @@ def test_strings_cover_every_message() -> None:
         fields = {key.schema for key in agent_fields()} - in_section | {"name"}
         assert set(form["data"]) == set(form["data_description"]) == fields
         assert set(form["sections"][SERVICES_SECTION]["data"]) == in_section
+
+
+async def test_agent_picks_a_prompt_layout(hass: HomeAssistant) -> None:
+    """The agent form offers the three prompt layouts (the card's by default) and saves the one picked."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        data={CONF_BACKEND: BACKEND_REMOTE, CONF_BASE_URL: "http://x/v1", CONF_REMOTE_MODEL: "m", CONF_API_KEY: "k"},
+        subentries_data=[{"subentry_type": SUBENTRY_CONVERSATION, "title": "Home LLM", "unique_id": None, "data": {}}],
+    )
+    entry.add_to_hass(hass)
+    (subentry_id,) = entry.subentries
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CONVERSATION),
+        context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": subentry_id},
+    )
+    assert result["data_schema"]({"name": "Home LLM"})[CONF_PROMPT_LAYOUT] == PROMPT_LAYOUT_CARD
+    with pytest.raises(vol.Invalid):
+        result["data_schema"]({"name": "Home LLM", CONF_PROMPT_LAYOUT: "sideways"})
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Home LLM", CONF_PROMPT_LAYOUT: PROMPT_LAYOUT_CHANGES_LAST}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry_id].data[CONF_PROMPT_LAYOUT] == PROMPT_LAYOUT_CHANGES_LAST

@@ -66,6 +66,7 @@ from .const import (
     CONF_MODEL_PATH,
     CONF_NUM_EXAMPLES,
     CONF_PROMPT,
+    CONF_PROMPT_LAYOUT,
     CONF_REMEMBER_TURNS,
     CONF_RESPONSE_TIMEOUT,
     CONF_TEMPERATURE,
@@ -87,6 +88,7 @@ from .const import (
     DEFAULT_MIN_P,
     DEFAULT_NUM_EXAMPLES,
     DEFAULT_PERSONA,
+    DEFAULT_PROMPT_LAYOUT,
     DEFAULT_QUANT,
     DEFAULT_REMEMBER_TURNS,
     DEFAULT_RESPONSE_TIMEOUT,
@@ -101,6 +103,9 @@ from .const import (
     LLAMA_CPP_REQUIREMENT,
     MODEL_OPTIONS,
     MODELS_FOLDER,
+    PROMPT_LAYOUT_CARD,
+    PROMPT_LAYOUT_CHANGES_LAST,
+    PROMPT_LAYOUT_STATES_LAST,
     QUANT_DESCRIPTIONS,
     SUBENTRY_CONVERSATION,
 )
@@ -608,6 +613,12 @@ def agent_fields() -> dict[vol.Optional, Any]:
             list(EXTRA_ATTRIBUTE_CHOICES), "extra_attributes"
         ),
         vol.Optional(CONF_ALLOW_SENSITIVE, default=DEFAULT_ALLOW_SENSITIVE): BooleanSelector(),
+        vol.Optional(CONF_PROMPT_LAYOUT, default=DEFAULT_PROMPT_LAYOUT): SelectSelector(
+            SelectSelectorConfig(
+                options=[PROMPT_LAYOUT_CARD, PROMPT_LAYOUT_CHANGES_LAST, PROMPT_LAYOUT_STATES_LAST],
+                translation_key="prompt_layout",
+            )
+        ),
     }
 
 
