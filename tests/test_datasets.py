@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
+import pytest
 from homeassistant.core import HomeAssistant
 
 from custom_components.home_llm.house import async_build_house
@@ -17,9 +20,19 @@ from .conftest import REPO
 
 DATASETS = REPO / "datasets"
 FILES = ["ha_intents.dev.jsonl", "ha_intents.test.jsonl", "chitchat.dev.jsonl", "chitchat.test.jsonl"]
+_GENERATOR = importlib.util.spec_from_file_location("generate", DATASETS / "generate.py")
+assert _GENERATOR is not None and _GENERATOR.loader is not None
+_generate = importlib.util.module_from_spec(_GENERATOR)
+_GENERATOR.loader.exec_module(_generate)
+MADE_WITH: dict[str, str] = _generate.MADE_WITH
 
 
+@pytest.mark.homeassistant  # the compatibility run (oldest stack) has the packages the files came from
 def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
+    """Same seed and packages as when they were made: the generator writes the shipped files again."""
+    installed = {package: metadata.version(package) for package in MADE_WITH}
+    if installed != MADE_WITH:
+        pytest.skip(f"the shipped files were made with {MADE_WITH}; here {installed}")
     subprocess.run(
         [sys.executable, str(DATASETS / "generate.py"), "--out", str(tmp_path)],
         check=True,
@@ -60,6 +73,8 @@ def test_expected_calls_follow_from_the_intent() -> None:
 
 FALSE_ACTIONS = ["false_actions.dev.jsonl", "false_actions.test.jsonl"]
 FALSE_ACTION_KINDS = {"absent", "impossible", "ambiguous", "unsafe"}
+# Kinds only the dev split has (added when grounding was tuned on dev): they name real devices on purpose.
+DEV_ONLY_KINDS = {"statement", "wrong_domain"}
 FILLER = {"please", "the", "a", "an", "for", "me", "can", "could", "you", "now", "up"}
 
 
@@ -72,9 +87,10 @@ def test_false_action_splits_are_well_formed_and_held_out() -> None:
     dev, test = (load_cases(DATASETS / name) for name in FALSE_ACTIONS)
     assert len(test) >= 100 and len(dev) >= 30
     for case in dev + test:
-        assert case["expect"] == [] and case["intent"] in FALSE_ACTION_KINDS, case
+        assert case["expect"] == [] and case["intent"] in FALSE_ACTION_KINDS | DEV_ONLY_KINDS, case
+    assert {c["intent"] for c in dev} == FALSE_ACTION_KINDS | DEV_ONLY_KINDS
+    assert {c["intent"] for c in test} == FALSE_ACTION_KINDS
     for cases in (dev, test):
-        assert {c["intent"] for c in cases} == FALSE_ACTION_KINDS
         assert len({normalized(c["text"]) for c in cases}) == len(cases), "a sentence appears twice"
     shared = {normalized(c["text"]) for c in dev} & {normalized(c["text"]) for c in test}
     assert not shared, f"in both splits: {shared}"
@@ -85,16 +101,20 @@ def test_false_action_splits_are_well_formed_and_held_out() -> None:
 
 
 async def test_false_actions_name_no_device_of_the_demo_house(demo_house: HomeAssistant) -> None:
-    """Absent, impossible and ambiguous requests must not name a device the demo house exposes
-    (only the unsafe ones may: the garage door is there, and opening it is refused)."""
+    """Held-out absent, impossible and ambiguous requests must not name a device the demo house exposes
+    (the unsafe ones may: the garage door is there, and opening it is refused). The dev split is not held to
+    it: it asks on purpose for absent devices that share a word with present ones ("the kitchen fan" beside
+    the "Kitchen" player), statements about real rooms and devices, and wrong-domain requests."""
     names = {device.name.lower() for device in async_build_house(demo_house).devices}
     assert "garage door" in names  # what the unsafe requests rely on
-    for name in FALSE_ACTIONS:
+    naming = []
+    for name in ["false_actions.test.jsonl"]:
         for case in load_cases(DATASETS / name):
             if case["intent"] == "unsafe":
                 continue
-            named = {n for n in names if re.search(rf"\b{re.escape(n)}\b", case["text"].lower())}
-            assert not named, f"{name}:{case['line']} names {named}"
+            if named := {n for n in names if re.search(rf"\b{re.escape(n)}\b", case["text"].lower())}:
+                naming.append(f"{name}:{case['line']} {case['text']!r} names {named}")
+    assert not naming, naming
 
 
 def test_training_generator_never_asks_a_false_action_sentence() -> None:
