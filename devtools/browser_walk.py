@@ -1,6 +1,6 @@
 """scripts/browser-walk: the real Home Assistant frontend in Chromium, used as a person would.
 
-    scripts/browser-walk [--venv .venv-new] [--shots docs/screenshots] [--keep]
+    scripts/browser-walk [--venv .venv-oldest] [--shots docs/screenshots] [--keep]
 
 Starts scripts/develop (`--no-agent`: onboarded, no Home LLM yet) with a fresh config folder on a
 free port, then in headless Chromium: log in; Settings -> Devices & services -> Add integration ->
@@ -64,9 +64,8 @@ class WalkError(Exception):
 
 
 def default_venv() -> Path:
-    """The newest stack when the lead's .venv-new exists, else the development .venv."""
-    newest = REPO / ".venv-new"
-    return newest if (newest / "bin" / "hass").exists() else REPO / ".venv"
+    """The newest stack, .venv (scripts/setup makes it; .venv-oldest holds the oldest supported release)."""
+    return REPO / ".venv"
 
 
 def missing_in(venv: Path) -> str | None:

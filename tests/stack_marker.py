@@ -12,11 +12,6 @@ from __future__ import annotations
 import pytest
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker so --strict-markers accepts it."""
-    config.addinivalue_line("markers", "homeassistant: runs a Home Assistant instance (added by tests.stack_marker)")
-
-
 def _needs_hass(item: pytest.Item) -> bool:
     """Whether the test's own arguments (not the autouse fixtures) reach the `hass` fixture."""
     info = getattr(item, "_fixtureinfo", None)
