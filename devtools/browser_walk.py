@@ -49,7 +49,8 @@ USERNAME = PASSWORD = "dev"  # scripts/develop's user on 127.0.0.1
 READY_TIMEOUT = 420  # seconds; the first start of a stack builds the frontend's caches
 UI_TIMEOUT = 30_000  # ms for a page or dialog to show
 LOAD_TIMEOUT = 300_000  # ms for the config flow's test load of the model and the entry's setup
-FIRST_LOAD_TIMEOUT = 90_000  # ms for the first dashboard after login before the page is reloaded once
+FIRST_LOAD_TIMEOUT = 90_000  # ms for the first dashboard after login (it stays on "Loading data" when a
+# websocket command of the frontend fails, e.g. the service list when tts cannot import mutagen)
 REPLY_TIMEOUT = 300_000  # ms for the agent's answer on two shared cores
 REQUEST = "turn off the kitchen lights"
 QUESTION = "What can you help me with?"
@@ -203,17 +204,7 @@ def log_in(walk: Walk) -> None:
     walk.shot("login")
     page.get_by_role("button", name=re.compile("log in", re.I)).click()
     # The first page after login is the default dashboard (which one moved between releases).
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: PLC0415 - .venv-browser only
-
-    settings = page.get_by_text("Settings", exact=True)
-    try:
-        settings.wait_for(timeout=FIRST_LOAD_TIMEOUT)
-    except PlaywrightTimeout:
-        # Seen once in CI on 2026.2.3: the frontend stayed on "Loading data" after login while Home
-        # Assistant was up; a person reloads the page, and so does the walk (said in its output).
-        print("[browser-walk] the frontend still said 'Loading data' after login: reloading the page", flush=True)
-        page.reload()
-        settings.wait_for(timeout=LOAD_TIMEOUT)
+    page.get_by_text("Settings", exact=True).wait_for(timeout=FIRST_LOAD_TIMEOUT)
     page.wait_for_function("() => localStorage.hassTokens", timeout=UI_TIMEOUT)
     walk.server.token = page.evaluate("() => JSON.parse(localStorage.hassTokens).access_token")
 
@@ -467,10 +458,20 @@ def run_walk(server: Server, shots: Path) -> list[Path]:
             failure = shots / "failure.png"
             walk.page.screenshot(path=str(failure))
             tree = walk.dialog().aria_snapshot() if walk.dialog().count() else walk.page.locator("body").aria_snapshot()
-            raise WalkError(f"{err}\nscreenshot: {failure}\nwhat the page showed:\n{tree[-3000:]}") from err
+            raise WalkError(
+                f"{err}\nscreenshot: {failure}\nwhat the page showed:\n{tree[-3000:]}"
+                f"\nHome Assistant's errors:\n{logged_errors(server.log)}"
+            ) from err
         finally:
             context.close()
     return walk.taken
+
+
+def logged_errors(log: Path, limit: int = 12) -> str:
+    """The distinct ERROR lines of Home Assistant's log (a failing import shows here, not in the page)."""
+    lines = [line for line in log.read_text(errors="replace").splitlines() if " ERROR " in line]
+    distinct = list(dict.fromkeys(line.split(") ", 1)[-1] for line in lines))
+    return "\n".join(distinct[:limit]) or "(none)"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -45,13 +45,6 @@ def test_browser_walk_adds_the_agent_and_talks_to_it(model_path: Path, tmp_path:
     command = [str(REPO / "scripts" / "browser-walk"), "--venv", str(venv), "--shots", str(tmp_path)]
     command += ["--model", str(model_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=WALK_TIMEOUT, check=False)
-    if done.returncode != 0:
-        # One more walk from scratch: a clean-clone CI run once saw the 2026.2 frontend stay on
-        # "Loading data" (not reproduced since). The first failure is printed, so it is not hidden.
-        print("first walk failed, walking again:\n" + (done.stdout + done.stderr)[-3000:])
-        for old_shot in tmp_path.glob("*.png"):
-            old_shot.unlink()
-        done = subprocess.run(command, capture_output=True, text=True, timeout=WALK_TIMEOUT, check=False)
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
     shots = sorted(path.name for path in tmp_path.glob("*.png"))
     assert shots == [f"{number:02d}-{step}.png" for number, step in enumerate(STEPS, 1)]

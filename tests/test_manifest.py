@@ -11,7 +11,11 @@ from pathlib import Path
 
 import homeassistant
 from awesomeversion import AwesomeVersion
+from homeassistant.components.light import LightEntityFeature
 from homeassistant.const import __version__ as HA_VERSION
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.setup import async_setup_component
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -57,3 +61,15 @@ def test_requirements_admit_the_installed_and_core_pinned_versions() -> None:
 def test_hacs_minimum_is_not_newer_than_this_release() -> None:
     """hacs.json's minimum release is one this stack satisfies (the oldest stack runs exactly it)."""
     assert AwesomeVersion(HA_VERSION) >= AwesomeVersion(HACS["homeassistant"])
+
+
+async def test_the_frontends_service_list_loads(hass: HomeAssistant) -> None:
+    """The UI asks for every service's description right after login; a stack that cannot build it stalls there.
+
+    Reading a services.yaml with feature filters imports the base integrations (tts needs mutagen on
+    2026.2): without it the frontend stays on "Loading data" (requirements_newest.txt installs it).
+    """
+    assert await async_setup_component(hass, "light", {})
+    descriptions = await async_get_all_descriptions(hass)
+    transition = descriptions["light"]["turn_on"]["fields"]["transition"]
+    assert transition["filter"] == {"supported_features": [LightEntityFeature.TRANSITION]}  # filter resolved
