@@ -71,7 +71,9 @@ def test_expected_calls_follow_from_the_intent() -> None:
     assert {"service": "cover.open_cover", "entity_id": "cover.garage_door"} not in [c["expect"][0] for c in lines]
 
 
-FALSE_ACTIONS = ["false_actions.dev.jsonl", "false_actions.test.jsonl"]
+FALSE_ACTIONS = ["false_actions.dev.jsonl", "false_actions.test.jsonl", "false_actions_blind.test.jsonl"]
+# false_actions_blind.test.jsonl was written by someone who had not seen the grounding rules, the other
+# false-action files or the results (README, Measured accuracy): it checks that the rules were not fitted.
 FALSE_ACTION_KINDS = {"absent", "impossible", "ambiguous", "unsafe"}
 # Kinds only the dev split has (added when grounding was tuned on dev): they name real devices on purpose.
 DEV_ONLY_KINDS = {"statement", "wrong_domain"}
@@ -84,19 +86,17 @@ def normalized(text: str) -> str:
 
 
 def test_false_action_splits_are_well_formed_and_held_out() -> None:
-    dev, test = (load_cases(DATASETS / name) for name in FALSE_ACTIONS)
-    assert len(test) >= 100 and len(dev) >= 30
-    for case in dev + test:
+    dev, test, blind = (load_cases(DATASETS / name) for name in FALSE_ACTIONS)
+    assert len(test) >= 100 and len(dev) >= 30 and len(blind) >= 90
+    for case in dev + test + blind:
         assert case["expect"] == [] and case["intent"] in FALSE_ACTION_KINDS | DEV_ONLY_KINDS, case
     assert {c["intent"] for c in dev} == FALSE_ACTION_KINDS | DEV_ONLY_KINDS
-    assert {c["intent"] for c in test} == FALSE_ACTION_KINDS
-    for cases in (dev, test):
-        assert len({normalized(c["text"]) for c in cases}) == len(cases), "a sentence appears twice"
-    shared = {normalized(c["text"]) for c in dev} & {normalized(c["text"]) for c in test}
-    assert not shared, f"in both splits: {shared}"
+    assert {c["intent"] for c in test} == {c["intent"] for c in blind} == FALSE_ACTION_KINDS
+    every = [normalized(c["text"]) for c in dev + test + blind]
+    assert len(set(every)) == len(every), "a sentence appears twice (in one split or in two)"
     # Nor may they repeat a sentence of the other held-out and tuning splits.
     others = {normalized(c["text"]) for name in FILES for c in load_cases(DATASETS / name)}
-    repeated = {normalized(c["text"]) for c in dev + test} & others
+    repeated = set(every) & others
     assert not repeated, f"also in {FILES}: {repeated}"
 
 
@@ -108,7 +108,7 @@ async def test_false_actions_name_no_device_of_the_demo_house(demo_house: HomeAs
     names = {device.name.lower() for device in async_build_house(demo_house).devices}
     assert "garage door" in names  # what the unsafe requests rely on
     naming = []
-    for name in ["false_actions.test.jsonl"]:
+    for name in FALSE_ACTIONS[1:]:
         for case in load_cases(DATASETS / name):
             if case["intent"] == "unsafe":
                 continue
