@@ -259,6 +259,25 @@ def test_true_or_unchecked_answers_are_kept(text: str, speech: str) -> None:
     assert check_answer(text, speech, DEMO) == speech
 
 
+@pytest.mark.parametrize(
+    ("text", "speech", "said"),
+    [
+        # A stale or invented state is replaced by the house's (the cached prompt may hold an old line).
+        ("is the kitchen light on?", "No, the kitchen lights are off.", "The Kitchen Lights are on."),
+        ("is the garage door open?", "Yes, the garage door is open.", "The Garage Door is closed."),
+        ("bed light status?", "The bed light is on.", "The Bed Light is off."),
+        # A true state, no state word, no question, or no single device named: the model's words stay.
+        ("is the kitchen light on?", "Yes, the kitchen lights are on.", None),
+        ("is the living room fan on?", "I am not sure.", None),
+        ("turn off the bed light", "The bed light is on.", None),
+        ("is everything off?", "Yes, everything is off.", None),
+        ("are the lights on?", "No, they are off.", None),
+    ],
+)
+def test_answer_about_a_state_says_the_houses_state(text: str, speech: str, said: str | None) -> None:
+    assert check_answer(text, speech, DEMO) == (said or speech)
+
+
 # --- streaming ---------------------------------------------------------------------------------
 
 

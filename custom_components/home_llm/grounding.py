@@ -15,7 +15,8 @@ happen, or invents a reading ("55 degrees"). The rules here are deliberately sim
 - a to-do item is added only when the user asked to add something;
 - the spoken confirmation is built from the calls that ran, not from the model's sentence;
 - a number in an answer about a reading must be one the house shows, else the house's own
-  reading is quoted or the agent says it does not know.
+  reading is quoted or the agent says it does not know; an answer giving the device a question
+  names another state than the house shows ("the kitchen lights are off") says the house's.
 """
 
 from __future__ import annotations
@@ -786,7 +787,8 @@ def asked_quantity(text: str) -> str | None:
 
 
 def check_answer(text: str, speech: str, house: House) -> str:
-    """The model's answer, unless it states a reading no device in the house shows.
+    """The model's answer, unless it states a reading no device in the house shows (or a state the
+    device is not in: check_state_answer).
 
     Only answers to questions about a reading (temperature, humidity) with a number in them are
     checked: chit-chat arithmetic ("12 times 4") is left alone. A number is accepted when the
@@ -794,13 +796,53 @@ def check_answer(text: str, speech: str, house: House) -> str:
     """
     quantity = asked_quantity(text)
     numbers = _numbers(speech)
-    if quantity is None or not (numbers or is_question(text)):
+    if quantity is None:
+        return check_state_answer(text, speech, house)
+    if not (numbers or is_question(text)):
         return speech
     known = _numbers(text) | _house_numbers(house)
     if numbers and all(_is_known(number, known) for number in numbers):
         return speech
     # No number for a question about a reading ("The living room is currently on."): the house's own.
     return known_reading(text, quantity, house)
+
+
+# What an answer may say a device is; spelled as the model writes it, mapped to Home Assistant's state.
+_STATE_WORDS = {
+    "on": "on",
+    "off": "off",
+    "open": "open",
+    "opened": "open",
+    "closed": "closed",
+    "shut": "closed",
+    "playing": "playing",
+    "paused": "paused",
+    "idle": "idle",
+    "locked": "locked",
+    "unlocked": "unlocked",
+    "unavailable": "unavailable",
+}
+
+
+def check_state_answer(text: str, speech: str, house: House) -> str:
+    """The model's answer to "is the kitchen light on?", unless it gives the device another state
+    than the house shows (a stale or invented one): then the house's own state is said."""
+    if not asks_about_state(text) or (device := asked_device(text, house)) is None:
+        return speech
+    stated = {_STATE_WORDS[word] for word in tokens(speech) if word in _STATE_WORDS}
+    if not stated or device.state in stated:
+        return speech
+    return _state_sentence(device)
+
+
+def asked_device(text: str, house: House) -> Device | None:
+    """The one device a question names best ("the kitchen light": Kitchen Lights, not the Kitchen
+    player), or None when no device or several share the most words."""
+    said = words(text)
+    scores = [(len(said & device_words(device)), device) for device in house.devices]
+    best = max((score for score, _device in scores), default=0)
+    named = [device for score, device in scores if score == best]
+    return named[0] if best and len(named) == 1 else None
 
 
 def is_question(text: str) -> bool:
