@@ -98,11 +98,32 @@ def test_examples_fit_the_token_limit() -> None:
     llama = llama_cpp.Llama(model_path=str(model), vocab_only=True, verbose=False)
     biggest = sorted(LARGE, key=lambda e: -sum(len(d["name"]) + len(d["entity_id"]) for d in e.devices))[:200]
     for example in biggest:
-        messages = build_messages(
-            example.house(), example.user, persona=DEFAULT_PERSONA, num_examples=example.num_examples
-        )
-        text = to_chatml(messages) + example.reply + "<|im_end|>"
+        text = to_chatml(example.messages()) + example.reply + "<|im_end|>"  # an Updated devices block too
         assert len(llama.tokenize(text.encode(), add_bos=False, special=True)) <= dataset.MAX_TOKENS
+
+
+def test_a_quarter_is_prompted_with_updated_devices() -> None:
+    """The changes_last layout is taught: the cached lines show the old state, the block today's, and a
+    state question about a changed device is answered with today's state."""
+    stale = [example for example in LARGE if example.stale]
+    assert 0.15 < len(stale) / len(LARGE) < 0.3  # STALE_SHARE, less the largest houses (no room for the block)
+    for example in stale[:200]:
+        text = to_chatml(example.messages())
+        cached, _, block = text.partition("Updated devices:\n")
+        for entity_id, old in example.stale.items():
+            device = next(d for d in example.devices if d["entity_id"] == entity_id)
+            assert re.search(rf"^{re.escape(entity_id)} .* = {old}\b", cached, re.M), (entity_id, cached)
+            assert re.search(rf"^{re.escape(entity_id)} .* = {device['state']}\b", block, re.M), (entity_id, block)
+    asked = [
+        example
+        for example in stale
+        if example.kind == "question"
+        and any(d["entity_id"] in example.stale and d["name"].lower() in example.user.lower() for d in example.devices)
+    ]
+    assert len(asked) >= 20
+    for example in asked:
+        device = next(d for d in example.devices if d["entity_id"] in example.stale and d["name"].lower() in example.user.lower())
+        assert device["state"] in example.reply.replace("_", " ") or not example.calls
 
 
 def test_every_reply_parses_to_its_calls_and_passes_the_policy() -> None:

@@ -26,7 +26,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from training.pure import const, load, prompt, snapshot
@@ -140,6 +140,9 @@ class Example:
     kind: str
     num_examples: int = 0
     extra: dict = field(default_factory=dict)
+    # entity_id -> the state the agent's cached prompt still shows: the prompt is then the changes_last
+    # layout, the card's lines as cached and an `Updated devices:` block with today's (const.py)
+    stale: dict[str, str] = field(default_factory=dict)
 
     def house(self) -> snapshot.House:
         """The House the agent would snapshot: devices with their attributes, and the services."""
@@ -148,6 +151,23 @@ class Example:
             for d in self.devices
         )
         return snapshot.House(devices, {k: tuple(v) for k, v in self.services.items()})
+
+    def messages(self, num_examples: int | None = None) -> list:
+        """The agent's prompt for this example: the card's layout, or changes_last when states went stale."""
+        count = self.num_examples if num_examples is None else num_examples
+        house, baseline = self.house(), None
+        if self.stale:
+            baseline = prompt.StateBaseline()
+            shown = [replace(device, state=self.stale.get(device.entity_id, device.state)) for device in house.devices]
+            baseline.split(replace(house, devices=tuple(shown)))  # what the cache holds
+        return prompt.build_messages(
+            house,
+            self.user,
+            persona=const.DEFAULT_PERSONA,
+            num_examples=count,
+            layout=const.PROMPT_LAYOUT_CHANGES_LAST if baseline else const.PROMPT_LAYOUT_CARD,
+            baseline=baseline,
+        )
 
 
 # ----------------------------------------------------------------------------- houses
@@ -1366,12 +1386,44 @@ def make_example(rng: random.Random, max_tokens: int = MAX_TOKENS) -> Example:
         devices = builder.house()
         reply = "\n".join([sentence, *calls])
         example = Example(devices, _services(devices), user, reply, calls, kind, rng.choice((0, 1, 2, 3, 4, 5, 5, 5)))
+        example.stale = stale_states(devices, random.Random(user + reply), user)  # the main stream stays as it was
+        if builder.chars + _block_chars(example) > max_chars:  # the block counts as house: it must fit too
+            example.stale = {}
         # In-context examples give way in a house too big for all of them (measured only where it may be).
         limit = max_tokens * CHARS_PER_TOKEN if max_tokens else math.inf
         rough = builder.chars + len(const.DEFAULT_PERSONA) + 200 * (example.num_examples + 1) + len(reply) + len(user)
+        rough += _block_chars(example)
         if rough > limit:
             example.num_examples = _examples_that_fit(example, limit)
         return example
+
+
+STALE_SHARE = 0.25  # of the examples, prompted as if 1-3 devices changed since the prompt was cached
+_OTHER_STATE = {
+    "on": "off", "off": "on", "open": "closed", "closed": "open", "playing": "paused", "paused": "playing",
+    "idle": "playing", "locked": "unlocked", "unlocked": "locked", "docked": "cleaning", "cleaning": "docked",
+}  # fmt: skip
+
+
+def stale_states(devices: list[dict], rng: random.Random, user: str = "") -> dict[str, str]:
+    """For STALE_SHARE of the examples, 1-3 devices with the other state the cached prompt still shows;
+    half the time one of them is the device the request names, so a state question must read the block."""
+    changeable = [d for d in devices if d["state"] in _OTHER_STATE]
+    if len(devices) < 2 or not changeable or rng.random() >= STALE_SHARE:
+        return {}
+    picked = rng.sample(changeable, min(len(changeable), rng.randint(1, 3)))
+    named = [d for d in changeable if d["name"].lower() in user.lower() and d not in picked]
+    if named and rng.random() < 0.5:
+        picked[0] = named[0]
+    return {d["entity_id"]: _OTHER_STATE[d["state"]] for d in picked}
+
+
+def _block_chars(example: Example) -> int:
+    """Characters of the `Updated devices:` message a stale example's prompt adds."""
+    if not example.stale:
+        return 0
+    changed = [device for device in example.house().devices if device.entity_id in example.stale]
+    return CHATML_OVERHEAD + len(prompt.CHANGES_HEADER) + sum(len(prompt.device_line(d)) + 1 for d in changed)
 
 
 def _examples_that_fit(example: Example, limit: float) -> int:
@@ -1379,6 +1431,7 @@ def _examples_that_fit(example: Example, limit: float) -> int:
     house = example.house()
     fixed = len(prompt.system_prompt(house, const.DEFAULT_PERSONA)) + len(example.user) + len(example.reply)
     fixed += 3 * CHATML_OVERHEAD + len(const.CHATML_STOP)  # system, user and the open assistant turn
+    fixed += _block_chars(example)
     for count in range(example.num_examples, 0, -1):
         pairs = prompt.examples(house, count)
         if fixed + sum(len(said) + len(answer) + 2 * CHATML_OVERHEAD for said, answer in pairs) <= limit:
@@ -1388,10 +1441,7 @@ def _examples_that_fit(example: Example, limit: float) -> int:
 
 def _length(example: Example) -> int:
     """Characters of the whole training text: the agent's prompt and the reply."""
-    messages = prompt.build_messages(
-        example.house(), example.user, persona=const.DEFAULT_PERSONA, num_examples=example.num_examples
-    )
-    return len(prompt.to_chatml(messages)) + len(example.reply) + len(const.CHATML_STOP)
+    return len(prompt.to_chatml(example.messages())) + len(example.reply) + len(const.CHATML_STOP)
 
 
 CHATML_OVERHEAD = len(prompt.to_chatml([prompt.Message("user", "")])) - len(prompt.to_chatml([]))

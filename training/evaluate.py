@@ -82,7 +82,7 @@ def evaluate(cases, model: Path, lora: Path | None, *, num_examples: int, thread
     seconds: list[float] = []
     for index, case in enumerate(cases):
         house = case.house()
-        messages = prompt.build_messages(house, case.user, persona=const.DEFAULT_PERSONA, num_examples=num_examples)
+        messages = case.messages(num_examples)  # changes_last where the case's prompt holds stale states
         begun = time.perf_counter()
         out = llama.create_completion(
             prompt.to_chatml(messages),

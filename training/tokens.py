@@ -39,9 +39,7 @@ def tokenizer(model_path: Path) -> tuple[Tokenize, int]:
 
 def prompt_text(example: dataset.Example, num_examples: int | None = None) -> str:
     """The prompt exactly as the agent builds it (the integration's prompt module)."""
-    count = example.num_examples if num_examples is None else num_examples
-    messages = prompt.build_messages(example.house(), example.user, persona=const.DEFAULT_PERSONA, num_examples=count)
-    return prompt.to_chatml(messages)
+    return prompt.to_chatml(example.messages(num_examples))
 
 
 def encode(example: dataset.Example, tokenize: Tokenize, max_len: int) -> Encoded | None:
