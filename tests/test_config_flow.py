@@ -297,9 +297,10 @@ def _check_skipped(result: dict[str, Any], models_dir: Path) -> None:
     """The form offers the usable file and names each skipped one with its translated reason."""
     assert [Path(option["value"]).name for option in _options(result, CONF_MODEL_PATH)] == ["tiny.Q6_K.gguf"]
     assert result["errors"] == {"base": "models_skipped"}
-    skipped = result["description_placeholders"]["skipped"].splitlines()
-    assert skipped[0].startswith("- hostile.gguf is incomplete or damaged (a metadata key of 9223372036854775808")
-    assert skipped[1] == "- two?lines.gguf is not a GGUF model file. Download a .gguf file of the model."
+    skipped = result["description_placeholders"]["skipped"]  # sentences: the form shows plain text
+    assert "\n" not in skipped
+    assert skipped.startswith("hostile.gguf is incomplete or damaged (a metadata key of 9223372036854775808")
+    assert skipped.endswith(" two?lines.gguf is not a GGUF model file. Download a .gguf file of the model.")
     assert result["description_placeholders"]["folder"] == str(models_dir)
 
 

@@ -216,17 +216,19 @@ def _model_path_schema(models: list[ModelInfo], default: str | None) -> vol.Sche
 
 
 async def _async_describe_skipped(hass: HomeAssistant, skipped: list[ModelFileError]) -> str:
-    """One line per skipped file: its name and the translated reason (the same message as when it is typed in)."""
+    """Per skipped file its translated reason, which names it (the same message as when it is typed in).
+
+    Sentences one after another, not a list: the frontend shows a form's error as plain text."""
     translations = await async_get_translations(hass, hass.config.language, "config", {DOMAIN})
     lines = []
     for err in skipped[:MAX_SKIPPED_SHOWN]:
         reason = translations.get(f"component.{DOMAIN}.config.error.{err.key}", err.key)
         # The name comes from the file system: no line breaks or other control characters in the form.
         name = "".join(char if char.isprintable() else "?" for char in Path(err.path).name)
-        lines.append("- " + reason.replace("{path}", name).replace("{detail}", err.detail))
+        lines.append(reason.replace("{path}", name).replace("{detail}", err.detail))
     if len(skipped) > MAX_SKIPPED_SHOWN:
-        lines.append(f"- (+{len(skipped) - MAX_SKIPPED_SHOWN})")
-    return "\n".join(lines)
+        lines.append(f"(+{len(skipped) - MAX_SKIPPED_SHOWN})")
+    return " ".join(lines)
 
 
 class _DownloadProgress:
