@@ -271,10 +271,19 @@ def type_model_path(walk: Walk, path: str) -> None:
     form = walk.dialog()
     field_ = model_field(walk)
     if field_.get_attribute("role") == "combobox":
-        field_.fill(path)
-        # Leaving the field (a click on the title) commits the typed path and closes its drop-down.
-        form.get_by_role("heading", name=re.compile("model file", re.I)).click()
-        return
+        for _attempt in range(3):
+            # Typed key by key as a person does, then Enter: the combo box takes a custom value on its key
+            # events (fill() alone left the preselected model in place on 2025.4).
+            field_.click()
+            field_.press("ControlOrMeta+a")
+            field_.press_sequentially(path)
+            field_.press("Enter")
+            # Leaving the field (a click on the title) closes its drop-down.
+            form.get_by_role("heading", name=re.compile("model file", re.I)).click()
+            walk.settle(300)
+            if field_.input_value() == path:
+                return
+        raise WalkError(f"the Model file field did not take the typed path {path!r}: it shows {field_.input_value()!r}")
     field_.click()
     form.get_by_role("textbox", name=re.compile("search|custom", re.I)).fill(path)
     form.get_by_text(re.compile("custom item", re.I)).first.click()
@@ -425,7 +434,8 @@ def broken_model(walk: Walk) -> None:
         walk.shot("broken-model-listed")
         type_model_path(walk, str(broken))
         form.get_by_role("button", name="Submit").click()
-        message = form.get_by_text(re.compile(re.escape(BROKEN_NAME) + ".*not a GGUF", re.I))
+        # The field's own error names the whole path (the form-wide one above it names only the file).
+        message = form.get_by_text(re.compile(re.escape(str(broken)) + " is not a GGUF", re.I))
         message.first.wait_for(timeout=LOAD_TIMEOUT)
         walk.settle()
         walk.shot("broken-model-error")
