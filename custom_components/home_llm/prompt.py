@@ -1,7 +1,7 @@
 """Pure prompt building: a House plus the conversation so far -> chat messages -> ChatML text.
 
 Three layouts (const.CONF_PROMPT_LAYOUT):
-- `changes_last` (default): the model card's layout as the cached prefix last showed the house
+- `changes_last`: the model card's layout as the cached prefix last showed the house
   (a `StateBaseline` remembers it), then, after the examples that read no state, a second system
   message `Updated devices:` with the card's line of each device that changed since, then the
   example that reads a state, with today's state (the model copies that example: reading the
