@@ -228,7 +228,7 @@ async def _settle(recorder: Recorder) -> None:
     await recorder.async_idle()
 
 
-def replay_raw(model: str, settings: dict[str, int], log: list[tuple[str, Any]]) -> list[float]:
+def replay_raw(model: str, settings: dict[str, Any], log: list[tuple[str, Any]]) -> list[float]:
     """The same token work with llama-cpp-python alone: returns the time of each turn, in ms."""
     from llama_cpp import Llama, LlamaGrammar  # noqa: PLC0415
 
@@ -239,6 +239,7 @@ def replay_raw(model: str, settings: dict[str, int], log: list[tuple[str, Any]])
         n_threads_batch=settings["threads"],
         n_batch=512,
         flash_attn=settings["flash"],
+        lora_path=settings["lora"] or None,
         verbose=False,
     )
     times = []
@@ -388,6 +389,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     async with Home(args.model) as home:
         await home.async_set_options(options)  # the model's settings reload it; the agent's apply at once
+        result["adapter"] = home.entry.runtime_data.settings.lora_path  # the raw replay applies it too
         for size in args.sizes:
             samples, log = await bench_size(home, size, runs, rng)
             rss = peak_rss_mib()
@@ -396,7 +398,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 None,
                 replay_raw,
                 args.model,
-                {"context": context, "threads": threads, "flash": args.flash_attention},
+                {
+                    "context": context,
+                    "threads": threads,
+                    "flash": args.flash_attention,
+                    "lora": home.entry.runtime_data.settings.lora_path,  # the same adapter as the turns
+                },
                 log,
             )
             for sample, raw_ms in zip(samples, raw, strict=True):

@@ -29,6 +29,7 @@ def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) ->
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())
     assert [size["entities"] for size in report["sizes"]] == [2, 4]
+    assert report["adapter"].endswith("smollm2-135m-home.gguf")  # the built-in adapter, in the raw replay too
     for size in report["sizes"]:
         turns = size["turns"]
         assert set(turns) == KINDS
