@@ -230,7 +230,9 @@ async def _settle(recorder: Recorder) -> None:
 
 def replay_raw(model: str, settings: dict[str, Any], log: list[tuple[str, Any]]) -> list[float]:
     """The same token work with llama-cpp-python alone: returns the time of each turn, in ms."""
-    from llama_cpp import Llama, LlamaGrammar  # noqa: PLC0415
+    from llama_cpp import Llama, LogitsProcessorList  # noqa: PLC0415
+
+    from custom_components.home_llm.backends.greedy_grammar import GreedyGrammar  # noqa: PLC0415 - numpy
 
     llama = Llama(
         model_path=model,
@@ -253,6 +255,8 @@ def replay_raw(model: str, settings: dict[str, Any], log: list[tuple[str, Any]])
                 sampling, grammar = data["sampling"], data["grammar"]
                 start = time.perf_counter()
                 tokens = llama.tokenize(data["prompt"].encode(), add_bos=False, special=True)
+                # Greedy, the grammar checked as the backend checks it (GreedyGrammar): the same token work.
+                greedy = GreedyGrammar(llama, grammar) if grammar else None
                 llama.create_completion(
                     tokens,
                     max_tokens=max(data["completion"], 1),
@@ -261,9 +265,11 @@ def replay_raw(model: str, settings: dict[str, Any], log: list[tuple[str, Any]])
                     top_p=sampling.top_p,
                     min_p=sampling.min_p,
                     stop=data["stop"],
-                    grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+                    logits_processor=LogitsProcessorList([greedy]) if greedy else None,
                 )
                 times.append((time.perf_counter() - start) * 1000)
+                if greedy is not None:
+                    greedy.close()
     finally:
         llama.close()
     return times

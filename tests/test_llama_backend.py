@@ -9,9 +9,11 @@ from pathlib import Path
 
 import llama_cpp
 import pytest
+from llama_cpp import LlamaGrammar, LogitsProcessorList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from custom_components.home_llm.backends import BackendError, Sampling
+from custom_components.home_llm.backends.greedy_grammar import GreedyGrammar
 from custom_components.home_llm.backends.llama_cpp import (
     CONTEXT_STEP,
     READ_BATCH,
@@ -24,7 +26,8 @@ from custom_components.home_llm.backends.llama_cpp import (
     prewarm_threads,
 )
 from custom_components.home_llm.const import DEFAULT_MAX_TOKENS, DEFAULT_PERSONA, PROMPT_LAYOUT_STATES_LAST
-from custom_components.home_llm.prompt import Message, build_messages, prefix_messages
+from custom_components.home_llm.grammar import build_grammar
+from custom_components.home_llm.prompt import Message, build_messages, prefix_messages, tokenize_prompt
 from custom_components.home_llm.snapshot import Device
 
 from .houses import MIXED_HOUSE, make_house
@@ -108,6 +111,35 @@ async def test_reply_streams_in_pieces(backend: LlamaCppBackend) -> None:
     )
     assert len(pieces) > 2
     assert "".join(pieces) == generation.text
+
+
+YES_OR_NO = 'root ::= "yes" | "no"'
+
+
+async def test_greedy_decoding_checks_the_picked_token_and_gives_the_grammars_reply(backend: LlamaCppBackend) -> None:
+    """The grammar applied the way llama.cpp's own sampler does (GreedyGrammar) gives the reply the
+    grammar over the whole vocabulary gives, with the house's grammar."""
+    grammar = build_grammar(MIXED_HOUSE)
+    llama = backend._llama
+    for text in ("turn off the kitchen light", "is the garage door open?", "pause the living room"):
+        tokens = tokenize_prompt(llama, backend.render(_turn(text))[0])
+        whole = llama.create_completion(
+            tokens, max_tokens=40, temperature=0.0, grammar=LlamaGrammar.from_string(grammar, verbose=False)
+        )
+        greedy = GreedyGrammar(llama, grammar)
+        checked = llama.create_completion(
+            tokens, max_tokens=40, temperature=0.0, logits_processor=LogitsProcessorList([greedy])
+        )
+        greedy.close()
+        assert checked["choices"][0]["text"] == whole["choices"][0]["text"]
+
+
+async def test_a_greedy_turn_holds_to_the_grammar_when_the_likeliest_token_does_not_fit(
+    backend: LlamaCppBackend,
+) -> None:
+    """A story prompt under a yes-or-no grammar: the likeliest tokens do not fit, the reply still does."""
+    generation = await backend.async_generate(STORY, grammar=YES_OR_NO, sampling=SAMPLING, timeout=120)
+    assert generation.text in ("yes", "no")
 
 
 async def test_a_closed_backend_does_not_prewarm(backend: LlamaCppBackend) -> None:

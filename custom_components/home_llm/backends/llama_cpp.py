@@ -348,7 +348,9 @@ class LlamaCppBackend:
 
     def _generate(self, turn: Turn) -> Generation:
         """Worker: the reply to `turn`; BackendError when its stop is set before the reply is whole."""
-        from llama_cpp import StoppingCriteriaList  # noqa: PLC0415 - loaded with the model
+        from llama_cpp import LogitsProcessorList, StoppingCriteriaList  # noqa: PLC0415 - loaded with the model
+
+        from .greedy_grammar import GreedyGrammar  # noqa: PLC0415 - numpy and llama_cpp: worker thread only
 
         with self._lock:
             turn.started = time.monotonic()
@@ -362,6 +364,9 @@ class LlamaCppBackend:
         llama._ctx.set_n_threads(self._threads, self._threads)  # one core left to Home Assistant
         self.last_prompt_tokens = len(tokens)
         self.last_cached_tokens = llama.longest_token_prefix(llama._input_ids, tokens)
+        # Greedy decoding checks the token it picks against the grammar first (greedy_grammar.py);
+        # sampling at a temperature keeps llama-cpp-python's grammar over the whole vocabulary.
+        greedy = GreedyGrammar(llama, turn.grammar) if turn.grammar and sampling.temperature == 0 else None
         try:
             # The prompt but its last token is read here, between checks of the stop; llama-cpp-python
             # then finds it cached and reads only the last token, whose logits give the first sample.
@@ -376,7 +381,8 @@ class LlamaCppBackend:
                 top_p=sampling.top_p,
                 min_p=sampling.min_p,
                 stop=turn.stop_strings,
-                grammar=_compiled_grammar(turn.grammar) if turn.grammar else None,
+                grammar=_compiled_grammar(turn.grammar) if turn.grammar and greedy is None else None,
+                logits_processor=LogitsProcessorList([greedy]) if greedy is not None else None,
                 stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: stopped.is_set()]),
                 stream=True,
             )
@@ -389,6 +395,9 @@ class LlamaCppBackend:
                         emit(piece)
         except (RuntimeError, ValueError) as err:
             raise BackendError(f"llama.cpp failed: {err}") from err
+        finally:
+            if greedy is not None:
+                greedy.close()
         if stopped.is_set():  # cut off: what was generated is not the reply
             raise BackendError(self._stopped_message())
         text = "".join(pieces)
