@@ -21,6 +21,7 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.home_llm import config_flow, model_files
+from custom_components.home_llm.backends import BackendError
 from custom_components.home_llm.config_flow import (
     ALL_SERVICES,
     SERVICES_SECTION,
@@ -57,8 +58,11 @@ from custom_components.home_llm.const import (
     PROMPT_LAYOUT_CHANGES_LAST,
     SUBENTRY_CONVERSATION,
 )
+from custom_components.home_llm.prompt import prefix_messages
+from custom_components.home_llm.snapshot import Device
 
 from .fake_hub import FakeHub, HubFile, make_gguf, start_fake_hub
+from .houses import CARD_HOUSE, make_house
 from .test_gguf_fuzz import STRING, WEIGHTS, gguf_file, gguf_string, u32
 
 SMOL_TITLE = "SmolLM2 135M Instruct (Q4_1)"  # from the file name; the GGUF's general.name is "Smollm2 135M 8k Lc100K..."
@@ -547,6 +551,27 @@ async def test_model_settings_save_and_reload_the_model(hass: HomeAssistant, loa
     assert result["data_schema"]({})[CONF_CONTEXT_LENGTH] == 4096  # defaults stay defaults; current values are suggested
     suggested = {key.schema: key.description["suggested_value"] for key in result["data_schema"].schema}
     assert suggested[CONF_CONTEXT_LENGTH] == 1024
+
+
+async def test_model_settings_say_when_the_house_does_not_fit(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A house whose prompt needs more than the model's trained context: the model's settings form
+    says so with the figures, and stops saying it once a prompt fits."""
+    backend = loaded_entry.runtime_data
+    backend.trained_context = 4096  # as a model trained on what the entry loaded (4096 tokens)
+    big = make_house(*(Device(f"light.room_{index}", f"Room {index} Light", "on") for index in range(400)))
+    with pytest.raises(BackendError, match="more than this model's trained context"):
+        await backend.async_prewarm(prefix_messages(big, persona=DEFAULT_PERSONA, num_examples=5))
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    assert result["errors"] == {"base": "house_too_big"}
+    needed = int(result["description_placeholders"]["needed"])
+    assert needed > 4096 and result["description_placeholders"]["trained"] == "4096"
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+    await backend.async_prewarm(prefix_messages(CARD_HOUSE, persona=DEFAULT_PERSONA, num_examples=5))
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    assert result["errors"] == {}
 
 
 async def test_agents_are_added_and_reconfigured_on_one_loaded_model(

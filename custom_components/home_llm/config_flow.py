@@ -692,6 +692,10 @@ class HomeLlmOptionsFlow(OptionsFlow):
             errors, placeholders = await _async_check_lora(self.hass, options)
             if not errors:
                 return self.async_create_entry(data={**self.config_entry.options, **options})
+        elif too_big := getattr(getattr(self.config_entry, "runtime_data", None), "too_big", None):
+            # The form is where a user looks when turns fail: it says why (saving stays possible).
+            errors["base"] = "house_too_big"
+            placeholders |= {"needed": str(too_big[0]), "trained": str(too_big[1])}
         schema = self.add_suggested_values_to_schema(
             vol.Schema(model_fields()), user_input or self.config_entry.options
         )

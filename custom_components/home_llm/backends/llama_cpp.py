@@ -185,6 +185,8 @@ class LlamaCppBackend:
         self._reply_tokens = DEFAULT_MAX_TOKENS  # the last turn's max_tokens: room a prewarm keeps for it
         self._threads = 1
         self._told_too_big = False  # the log says once that the house does not fit, not at every turn
+        # (tokens needed, trained context) while the last prompt did not fit: the options form says so
+        self.too_big: tuple[int, int] | None = None
 
     async def async_load(self) -> None:
         """Load the model on the worker thread; raise BackendError with the reason."""
@@ -249,9 +251,11 @@ class LlamaCppBackend:
         one when needed); BackendError when the model's trained context is too small."""
         llama = self._llama
         if needed <= llama.n_ctx():
+            self.too_big = None
             return llama
         context = context_for(needed, self.trained_context)
         if context is None:
+            self.too_big = (needed, self.trained_context or 0)
             message = too_big_message(needed, self.trained_context or 0)
             if not self._told_too_big:
                 self._told_too_big = True
@@ -259,6 +263,7 @@ class LlamaCppBackend:
             raise BackendError(message)
         from llama_cpp import Llama  # noqa: PLC0415 - loaded already
 
+        self.too_big = None
         _LOGGER.info("The house needs %s tokens of context: loading the model with %s", needed, context)
         llama.close()
         self._llama = None
