@@ -57,3 +57,18 @@ def test_quick_bench_writes_json_and_a_plot(tmp_path: Path, model_path: Path) ->
     assert report["machine_at_start"]["cores"] >= 1 and len(report["machine_at_end"]["load_1_5_15"]) == 3
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(run.stdout.strip().splitlines()[-1]) == report["goals"]
+
+
+def test_reread_counts_what_a_state_change_makes_llama_cpp_read_again(model_path: Path) -> None:
+    """devtools.reread: in a 50-entity house the card layout re-reads from the changed device line on,
+    changes_last only its block and the examples."""
+    from llama_cpp import Llama  # noqa: PLC0415
+
+    from devtools.reread import measure  # noqa: PLC0415
+
+    llama = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    card = measure(llama, 50, "card", changes=5, examples=5, seed=1)
+    changes_last = measure(llama, 50, "changes_last", changes=5, examples=5, seed=1)
+    assert 0 < changes_last["read_again"] < card["read_again"] < card["prefix_tokens"]
+    assert changes_last["prefix_tokens"] > card["prefix_tokens"]  # the block's lines come on top
+    assert measure(llama, 10, "states_last", changes=1, examples=0, seed=1)["read_again"] > 0

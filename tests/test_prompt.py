@@ -227,23 +227,21 @@ def test_changes_last_is_the_card_layout_while_nothing_changed() -> None:
     assert _changes_last(MIXED_HOUSE, StateBaseline()) == card
 
 
-def test_changes_last_adds_a_changed_device_after_the_cached_prefix() -> None:
+def test_changes_last_adds_a_changed_device_after_the_cached_device_lines() -> None:
     baseline = StateBaseline()
     before = _changes_last(MIXED_HOUSE, baseline)
     changed = _with_state(MIXED_HOUSE, "switch.ac", "on")
     after = _changes_last(changed, baseline)
-    # The cached system prompt and command examples are kept: only the block and the last example are read.
-    assert after[:-4] == before[:-3]
-    assert after[-4] == Message("system", "Updated devices:\nswitch.ac 'AC' = on")
-    assert after[-3:-1] == before[-3:-1]  # the state example reads the kitchen light, unchanged
+    # The cached system prompt is kept word for word: the block and what follows it are read again.
+    assert after[0].content == before[0].content + "\nUpdated devices:\nswitch.ac 'AC' = on"
+    card_today = build_messages(changed, "hi", persona="P", num_examples=5)
+    assert after[1:] == card_today[1:]  # the examples and the words follow, as in the card's layout
     both = _changes_last(_with_state(changed, "light.kitchen", "off"), baseline)
-    assert both[-4].content.splitlines() == [
-        "Updated devices:",
-        "light.kitchen 'Kitchen Light' = off",
-        "switch.ac 'AC' = on",
-    ]
-    assert "light.kitchen 'Kitchen Light' = on" in both[0].content  # as cached
-    # The example that reads a state comes after the block, with today's state (the model copies it).
+    cached, _, block = both[0].content.partition("\nUpdated devices:\n")
+    assert cached == before[0].content
+    assert "light.kitchen 'Kitchen Light' = on" in cached  # as cached
+    assert block.splitlines() == ["light.kitchen 'Kitchen Light' = off", "switch.ac 'AC' = on"]  # house order
+    # The example that reads a state shows today's state (the model copies it).
     assert both[-3:-1] == [
         Message("user", "is the kitchen light on?"),
         Message("assistant", "The kitchen light is off."),
