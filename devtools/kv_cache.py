@@ -27,6 +27,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "f16, one more thread": {"flash_attn": False, "more_threads": True},
     "f16 + flash attention": {"flash_attn": True},
     "q8_0 + flash attention": {"flash_attn": True, "type_k": Q8_0, "type_v": Q8_0},
+    "q8_0 K only": {"flash_attn": False, "type_k": Q8_0},  # a quantized V needs flash attention, K does not
 }
 FILLER_LINE = "light.room_{0} 'Room {0} Light' = on\n"  # device lines, as a house's prompt has
 
