@@ -142,6 +142,13 @@ async def test_a_greedy_turn_holds_to_the_grammar_when_the_likeliest_token_does_
     assert generation.text in ("yes", "no")
 
 
+async def test_a_grammar_llama_cpp_cannot_parse_fails_the_turn_with_a_reason(backend: LlamaCppBackend) -> None:
+    with pytest.raises(BackendError, match="could not parse the reply grammar"):
+        await backend.async_generate(STORY, grammar='root ::= ("yes"', sampling=SAMPLING, timeout=120)
+    generation = await backend.async_generate(STORY, grammar=YES_OR_NO, sampling=SAMPLING, timeout=120)
+    assert generation.text in ("yes", "no")  # the model's thread carries on
+
+
 async def test_a_closed_backend_does_not_prewarm(backend: LlamaCppBackend) -> None:
     await backend.async_close()
     assert await asyncio.get_running_loop().run_in_executor(None, backend._prewarm, "text") == 0

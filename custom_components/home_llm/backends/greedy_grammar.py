@@ -27,12 +27,16 @@ class GreedyGrammar:
     fits the grammar, else sets every token that does not fit to -inf."""
 
     def __init__(self, llama: Any, grammar: str) -> None:
-        """A fresh grammar state for `grammar` (GBNF text) over the vocabulary of `llama`."""
-        from llama_cpp import LlamaGrammar  # noqa: PLC0415 - loaded with the model, worker thread
+        """A fresh grammar state for `grammar` (GBNF text, root rule `root`) over the vocabulary of
+        `llama`; ValueError when llama.cpp cannot parse it."""
+        import llama_cpp  # noqa: PLC0415 - loaded with the model, worker thread
         from llama_cpp._internals import LlamaSampler  # noqa: PLC0415
 
+        parsed = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode(), b"root")
+        if not parsed:  # NULL: llama.cpp printed why; a chain holding it would crash at the first token
+            raise ValueError("llama.cpp could not parse the reply grammar")
         self._sampler = LlamaSampler()  # a chain that holds only the grammar, and frees it
-        self._sampler.add_grammar(llama._model, LlamaGrammar(_grammar=grammar))
+        llama_cpp.llama_sampler_chain_add(self._sampler.sampler, parsed)
         self._seen: int | None = None  # tokens of input_ids already accepted (None: the prompt's)
 
     def __call__(self, input_ids: np.ndarray, logits: np.ndarray) -> np.ndarray:

@@ -369,10 +369,12 @@ class LlamaCppBackend:
         llama._ctx.set_n_threads(self._threads, self._threads)  # one core left to Home Assistant
         self.last_prompt_tokens = len(tokens)
         self.last_cached_tokens = llama.longest_token_prefix(llama._input_ids, tokens)
-        # Greedy decoding checks the token it picks against the grammar first (greedy_grammar.py);
-        # sampling at a temperature keeps llama-cpp-python's grammar over the whole vocabulary.
-        greedy = GreedyGrammar(llama, turn.grammar) if turn.grammar and sampling.temperature == 0 else None
+        greedy = None
         try:
+            # Greedy decoding checks the token it picks against the grammar first (greedy_grammar.py);
+            # sampling at a temperature keeps llama-cpp-python's grammar over the whole vocabulary.
+            if turn.grammar and sampling.temperature == 0:
+                greedy = GreedyGrammar(llama, turn.grammar)
             # The prompt but its last token is read here, between checks of the stop; llama-cpp-python
             # then finds it cached and reads only the last token, whose logits give the first sample.
             read_prompt(llama, tokens[:-1], stop=stopped.is_set)
