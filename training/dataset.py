@@ -1419,7 +1419,8 @@ def stale_states(devices: list[dict], rng: random.Random, user: str = "") -> dic
 
 
 def _block_chars(example: Example) -> int:
-    """Characters of the `Updated devices:` message a stale example's prompt adds."""
+    """Characters of the `Updated devices:` block a stale example's prompt adds (it ends the system
+    message; counted with a message's overhead, an upper bound)."""
     if not example.stale:
         return 0
     changed = [device for device in example.house().devices if device.entity_id in example.stale]
@@ -1437,11 +1438,6 @@ def _examples_that_fit(example: Example, limit: float) -> int:
         if fixed + sum(len(said) + len(answer) + 2 * CHATML_OVERHEAD for said, answer in pairs) <= limit:
             return count
     return 0
-
-
-def _length(example: Example) -> int:
-    """Characters of the whole training text: the agent's prompt and the reply."""
-    return len(prompt.to_chatml(example.messages())) + len(example.reply) + len(const.CHATML_STOP)
 
 
 CHATML_OVERHEAD = len(prompt.to_chatml([prompt.Message("user", "")])) - len(prompt.to_chatml([]))
