@@ -18,7 +18,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from custom_components.home_llm.const import DEFAULT_PERSONA
+from custom_components.home_llm.const import ALLOWED_SERVICES, DEFAULT_PERSONA
 from custom_components.home_llm.prompt import (
     PROMPT_LAYOUTS,
     StateBaseline,
@@ -34,8 +34,6 @@ from .home import DEFAULT_MODEL
 
 def house_of(size: int) -> House:
     """The bench's generated house of `size` entities as a snapshot (every service its domains have)."""
-    from custom_components.home_llm.const import ALLOWED_SERVICES  # noqa: PLC0415
-
     devices = tuple(
         sorted(
             (Device(e["entity_id"], e["name"], e["state"], e["area"]) for e in generate_house(size)),
@@ -54,16 +52,6 @@ def toggled(house: House, entity_id: str) -> House:
     return replace(house, devices=devices)
 
 
-def common_prefix(first: list[int], second: list[int]) -> int:
-    """How many leading tokens the two prompts share (what llama.cpp keeps cached)."""
-    shared = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return shared
-
-
 def measure(llama: Any, size: int, layout: str, *, changes: int, examples: int, seed: int) -> dict[str, int]:
     """Mean tokens read again per change, and the prefix's tokens after the last change."""
     rng = random.Random(seed)
@@ -79,7 +67,7 @@ def measure(llama: Any, size: int, layout: str, *, changes: int, examples: int, 
     for _ in range(changes):
         house = toggled(house, rng.choice(house.devices).entity_id)
         current = tokens(house)
-        read.append(len(current) - common_prefix(previous, current))
+        read.append(len(current) - llama.longest_token_prefix(previous, current))  # what llama.cpp keeps
         previous = current
     return {"read_again": round(sum(read) / len(read)), "prefix_tokens": len(previous)}
 

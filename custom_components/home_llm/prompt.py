@@ -6,7 +6,8 @@ Three layouts (const.CONF_PROMPT_LAYOUT):
   that changed since, then the in-context examples (today's states) and the conversation. A state
   change adds a line after the device list instead of changing one in the middle, so llama.cpp (which
   reuses the longest common token prefix of the previous prompt) re-reads only that block and the
-  examples (about 300 tokens with 5 examples, whatever the house's size; the prewarm reads them ahead).
+  examples (220-280 tokens with 5 examples, whatever the house's size, devtools.reread; the prewarm
+  reads them ahead).
   With no change the prompt is the card's, word for word (what the shipped adapter was trained on).
   The block sits in the system prompt, before the examples: placed after them, next to the user's
   words, the model picked devices from it (3 of 223 dev cases fewer than the card; here, 1 more).

@@ -6,8 +6,8 @@ a third of a warm turn. llama.cpp's own sampler (`common_sampler_sample`) checks
 pick first and applies the grammar to the whole vocabulary only when that token does not fit. For
 greedy decoding (temperature 0, the default) that gives the same tokens: the most likely token that
 fits the grammar is the most likely token when it fits. This is that, as a llama-cpp-python logits
-processor, used instead of the chain's grammar (see LlamaCppBackend._generate). Runs on the model's
-worker thread only.
+processor, used instead of the chain's grammar (see LlamaCppBackend._generate). Imported and run on
+the model's worker thread only (llama_cpp and numpy are heavy imports).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import ctypes
 import math
 from typing import Any
 
+import llama_cpp
 import numpy as np
+from llama_cpp._internals import LlamaSampler
 
 # llama_token_data as numpy sees it: what llama_sampler_apply reads and writes.
 _TOKEN_DATA = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
@@ -29,9 +31,6 @@ class GreedyGrammar:
     def __init__(self, llama: Any, grammar: str) -> None:
         """A fresh grammar state for `grammar` (GBNF text, root rule `root`) over the vocabulary of
         `llama`; ValueError when llama.cpp cannot parse it."""
-        import llama_cpp  # noqa: PLC0415 - loaded with the model, worker thread
-        from llama_cpp._internals import LlamaSampler  # noqa: PLC0415
-
         parsed = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode(), b"root")
         if not parsed:  # NULL: llama.cpp printed why; a chain holding it would crash at the first token
             raise ValueError("llama.cpp could not parse the reply grammar")
@@ -53,8 +52,6 @@ class GreedyGrammar:
 
     def _accept(self, input_ids: np.ndarray) -> None:
         """Advance the grammar over the tokens generated since the last call."""
-        import llama_cpp  # noqa: PLC0415
-
         if self._seen is None:  # the first call: input_ids is the prompt
             self._seen = len(input_ids)
         for token in input_ids[self._seen :]:
@@ -63,8 +60,6 @@ class GreedyGrammar:
 
     def _fits(self, token: int, logit: float) -> bool:
         """Whether the grammar admits `token` next (it sets the logit of a token it refuses to -inf)."""
-        import llama_cpp  # noqa: PLC0415
-
         candidate = llama_cpp.llama_token_data(token, logit, 0.0)
         candidates = llama_cpp.llama_token_data_array(data=ctypes.pointer(candidate), size=1, selected=-1, sorted=False)
         llama_cpp.llama_sampler_apply(self._sampler.sampler, ctypes.byref(candidates))
@@ -72,8 +67,6 @@ class GreedyGrammar:
 
     def _masked(self, logits: np.ndarray) -> np.ndarray:
         """`logits` with every token the grammar does not admit next set to -inf."""
-        import llama_cpp  # noqa: PLC0415
-
         data = np.zeros(len(logits), dtype=_TOKEN_DATA)
         data["id"] = np.arange(len(logits))
         data["logit"] = logits
