@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="GGUF model file (default: %(default)s)")
     parser.add_argument("--house", help="house file (YAML or JSON list of entities); default: the demo house")
+    parser.add_argument("--language", default="en", help="the turns' language, as Assist sends it (default: en)")
     return parser.parse_args(argv)
 
 
@@ -43,14 +44,14 @@ def turn_object(turn: Turn) -> dict[str, Any]:
     }
 
 
-async def run(sentences: list[str], model: str, house_file: str | None) -> None:
+async def run(sentences: list[str], model: str, house_file: str | None, language: str = "en") -> None:
     """Say the sentences one after the other in one conversation, printing each turn."""
     house = load_house(house_file) if house_file else None
     async with Home(model) as home:
         await home.async_use_house(house)
         conversation_id = None
         for sentence in sentences:
-            turn = await home.async_turn(sentence, conversation_id=conversation_id)
+            turn = await home.async_turn(sentence, conversation_id=conversation_id, language=language)
             conversation_id = turn.conversation_id
             print(json.dumps(turn_object(turn), ensure_ascii=False), flush=True)
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_logs()
     try:
-        asyncio.run(run(args.sentences, args.model, args.house))
+        asyncio.run(run(args.sentences, args.model, args.house, args.language))
     except (SetupError, HouseError) as err:
         print(f"demo: {err}", file=sys.stderr)
         return 2

@@ -3,12 +3,15 @@
     scripts/eval --dataset FILE.jsonl [--dataset MORE.jsonl] [--house FILE] [--model PATH] --out REPORT.json
                  [--adapter PATH|none] [--option KEY=VALUE ...]
 
-A dataset has one JSON object a line: {"text": str, "expect": [{"service": str, "entity_id": str}]}
-(`expect: []`: nothing may be touched), optionally "house" (a list of entities, or a house file path
-relative to the dataset) replacing the run's house for that case. A case is right when the set of
-calls made equals the expected set. One Home Assistant and one loaded model serve the whole run; cases
-that share a house run one after the other, so the house is built once and the model's cache of the
-prompt prefix is reused.
+A dataset has one JSON object a line: {"text": str, "expect": [{"service": str, "entity_id": str,
+"data"?: {...}}]} (`expect: []`: nothing may be touched), optionally "house" (a list of entities, or a
+house file path relative to the dataset) replacing the run's house for that case, and "language" (the
+turn's language, default en). A case is right when the set of calls made equals the expected set and
+each expected call's `data` is what the made call gives (devtools/scoring.py: tolerances); the report
+also gives accuracy without arguments, per argument, and the turns the grounding held a call in
+("asked"), by reason, with those whose held calls were the expected ones ("held but right").
+One Home Assistant and one loaded model serve the whole run; cases that share a house run one after
+the other, so the house is built once and the model's cache of the prompt prefix is reused.
 
 `--adapter` runs the model with another GGUF LoRA adapter (`none`: the base model alone) and
 `--option` sets any agent option (the keys of const.py's CONF_*, as in the options form; the value
@@ -24,6 +27,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -38,13 +42,17 @@ from custom_components.home_llm.const import CONF_HOUSE_ADAPTER, CONF_LORA_PATH
 
 from .home import DEFAULT_MODEL, Home, SetupError, Turn, quiet_logs
 from .houses import HouseError, house_key, load_house, parse_house
+from .scoring import argument_errors
 
-CALL_SCHEMA = vol.Schema({vol.Required("service"): str, vol.Required("entity_id"): str})
+CALL_SCHEMA = vol.Schema(
+    {vol.Required("service"): str, vol.Required("entity_id"): str, vol.Optional("data"): {str: object}}
+)
 CASE_SCHEMA = vol.Schema(
     {
         vol.Required("text"): vol.All(str, vol.Length(min=1)),
         vol.Required("expect"): [CALL_SCHEMA],
         vol.Optional("house"): vol.Any(str, list),
+        vol.Optional("language"): vol.All(str, vol.Match(r"^[a-z]{2,3}([-_][A-Za-z0-9]+)*$")),
     },
     extra=vol.ALLOW_EXTRA,  # e.g. "intent", kept in the per-case results
 )
@@ -127,10 +135,32 @@ def call_set(calls: list[dict[str, str]]) -> set[tuple[str, str]]:
     return {(call["service"], call["entity_id"]) for call in calls}
 
 
+def wrong_arguments(expect: list[dict[str, Any]], made: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per expected call with `data` ("light.turn_on(light.x)"), the argument keys the made call got wrong."""
+    wrong = {}
+    for call in expect:
+        if not call.get("data"):
+            continue
+        target = (call["service"], call["entity_id"])
+        given = next((m["data"] for m in made if (m["service"], m["entity_id"]) == target), {})
+        if errors := argument_errors(call["data"], given):
+            wrong[_calls_label([call])] = errors
+    return wrong
+
+
+def hold_reason(reason: str, call: dict[str, Any]) -> str:
+    """A grounding reason with the device's id, the service and quoted words taken out, to group by."""
+    reason = reason.replace(call["service"], "<service>").replace(call["entity_id"], "<device>")
+    return re.sub(r"'[^']*'", "'...'", re.sub(r"mention .*$", "mention <device>", reason))
+
+
 def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:
     """One case's result: what the turn did against what the case expects."""
-    made = [{"service": c.service, "entity_id": c.entity_id} for c in turn.calls if c.made]
+    made = [{"service": c.service, "entity_id": c.entity_id, "data": c.data} for c in turn.calls if c.made]
+    held = [{"service": c.service, "entity_id": c.entity_id, "reason": c.error or ""} for c in turn.calls if c.held]
     expected = call_set(case["expect"])
+    calls_right = call_set(made) == expected
+    wrong = wrong_arguments(case["expect"], made) if calls_right else {}
     return {
         "dataset": case["dataset"],
         "line": case["line"],
@@ -141,7 +171,13 @@ def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:
         "refused": [
             {"service": c.service, "entity_id": c.entity_id, "error": c.error} for c in turn.calls if not c.made
         ],
-        "correct": call_set(made) == expected,
+        "correct": calls_right and not wrong,
+        "correct_calls": calls_right,
+        "wrong_arguments": wrong,
+        "held": held,
+        # The model's calls were the expected ones and the grounding held (some of) them back.
+        "held_but_right": bool(held) and bool(expected) and call_set(made + held) == expected,
+        "asked": bool(held),
         "false_action": not expected and bool(made),
         "speech": turn.speech,
         "latency_ms": turn.latency_ms,
@@ -176,6 +212,32 @@ def false_actions_by_intent(quiet: list[dict[str, Any]]) -> dict[str, dict[str, 
     }
 
 
+def by_argument(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per argument key of the expected calls: cases with the right calls, and of those, the right value."""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for result in results:
+        if not result["correct_calls"]:
+            continue
+        wrong = {key for keys in result["wrong_arguments"].values() for key in keys}
+        for call in result["expect"]:
+            for key in call.get("data") or {}:
+                groups[key].append(key not in wrong)
+    return {
+        key: {"cases": len(marks), "correct": sum(marks), "accuracy": _ratio(sum(marks), len(marks))}
+        for key, marks in sorted(groups.items())
+    }
+
+
+def asked_by_reason(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Turns the grounding held a call in, by reason: how many, and how many of them held a right call."""
+    groups: dict[str, dict[str, int]] = defaultdict(lambda: {"turns": 0, "held_but_right": 0})
+    for result in results:
+        for reason in sorted({hold_reason(h["reason"], h) for h in result["held"]}):
+            groups[reason]["turns"] += 1
+            groups[reason]["held_but_right"] += result["held_but_right"]
+    return dict(sorted(groups.items(), key=lambda item: -item[1]["turns"]))
+
+
 def _calls_label(calls: list[dict[str, str]]) -> str:
     """Calls as one sorted label ("light.turn_off(light.a)"), "(nothing)" for none."""
     return ", ".join(sorted(f"{c['service']}({c['entity_id']})" for c in calls)) or "(nothing)"
@@ -208,6 +270,11 @@ def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], ho
         "machine": {"system": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count()},
         "cases": len(results),
         "accuracy": _ratio(sum(r["correct"] for r in results), len(results)),
+        "accuracy_without_arguments": _ratio(sum(r["correct_calls"] for r in results), len(results)),
+        "cases_with_arguments": sum(any(c.get("data") for c in r["expect"]) for r in results),
+        "held_but_right": sum(r["held_but_right"] for r in results),
+        "held_but_right_rate": _ratio(sum(r["held_but_right"] for r in results), len(results)),
+        "asked": sum(r["asked"] for r in results),
         "false_action_rate": _ratio(sum(r["false_action"] for r in quiet), len(quiet)),
         "no_action_cases": len(quiet),
         "latency_ms": {
@@ -219,6 +286,8 @@ def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], ho
         "by_dataset": breakdown(results, lambda r: r["dataset"]),
         "by_domain": breakdown(results, lambda r: expected_service(r).split(".")[0] if r["expect"] else "(none)"),
         "by_service": breakdown(results, expected_service),
+        "by_argument": by_argument(results),
+        "asked_by_reason": asked_by_reason(results),
         "false_actions_by_intent": false_actions_by_intent(quiet),
         "confusions": confusions(results),
         "results": results,
@@ -282,7 +351,8 @@ async def run_cases(
         for index in tqdm(order, desc="eval", unit="case", file=sys.stderr):
             case = cases[index]
             await home.async_use_house(case.get("house", run_house))
-            results[index] = score_case(case, await home.async_turn(case["text"], restore=True))
+            turn = await home.async_turn(case["text"], restore=True, language=case.get("language", "en"))
+            results[index] = score_case(case, turn)
         lora_path = home.lora_path
     return results, lora_path  # type: ignore[return-value]
 
@@ -328,7 +398,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     draw_chart(report, args.out.with_suffix(".png"))
-    keys = ("cases", "accuracy", "false_action_rate", "latency_ms", "prompt_tokens", "adapter", "options")
+    keys = (
+        "cases",
+        "accuracy",
+        "accuracy_without_arguments",
+        "held_but_right",
+        "asked",
+        "false_action_rate",
+        "latency_ms",
+        "prompt_tokens",
+        "adapter",
+        "options",
+    )
     summary = {k: report[k] for k in keys}
     print(json.dumps(summary))
     return 0

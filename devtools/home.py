@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ class CallResult:
     entity_id: str
     status: str  # done, refused or failed
     error: str | None
+    data: dict[str, Any] = field(default_factory=dict)  # the arguments, as the policy normalized them
+    held: bool = False  # refused by the grounding (the call did not point at the user's words), not the policy
 
     @property
     def made(self) -> bool:
@@ -92,6 +94,7 @@ class Home:
         self.context: Context | None = None
         self.agent_id = ""
         self.outcomes: list[Any] = []  # what the agent did with each call of the current turn
+        self.holds: list[Any] = []  # the calls the grounding held back in the current turn
         self._tmp = tempfile.TemporaryDirectory(prefix="home_llm_devtools_")
         self._house = "none"
         self._file_house: FileHouse | None = None
@@ -209,6 +212,16 @@ class Home:
             return outcomes
 
         module.async_run_calls = recording_run_calls
+        if not hasattr(module, "hold_ungrounded"):
+            raise SetupError("the agent no longer holds calls through conversation.hold_ungrounded: update devtools")
+        hold_ungrounded: Callable[..., Any] = module.hold_ungrounded
+
+        def recording_hold_ungrounded(*args: Any, **kwargs: Any) -> Any:
+            keep, held = hold_ungrounded(*args, **kwargs)
+            self.holds.extend(held)
+            return keep, held
+
+        module.hold_ungrounded = recording_hold_ungrounded
 
     async def async_use_house(self, house: list[dict[str, Any]] | None) -> None:
         """Make `house` (None: Home Assistant's demo house) the house of the next turns."""
@@ -241,7 +254,9 @@ class Home:
             await self.hass.config_entries.async_remove(entry.entry_id)
         await self.hass.async_block_till_done()
 
-    async def async_turn(self, text: str, *, restore: bool = False, conversation_id: str | None = None) -> Turn:
+    async def async_turn(
+        self, text: str, *, restore: bool = False, conversation_id: str | None = None, language: str = "en"
+    ) -> Turn:
         """One turn through conversation.process, as the admin user, in a fresh conversation
         or, given the `conversation_id` of an earlier turn, in that one.
 
@@ -250,10 +265,10 @@ class Home:
         """
         hass = self.hass
         before = {state.entity_id: state for state in hass.states.async_all()}
-        self.outcomes = []
+        self.outcomes, self.holds = [], []
         context = Context(user_id=self.context.user_id)
         start = time.perf_counter()
-        data = {"text": text, "agent_id": self.agent_id, "language": "en"}
+        data = {"text": text, "agent_id": self.agent_id, "language": language}
         if conversation_id is not None:
             data["conversation_id"] = conversation_id
         response = await hass.services.async_call(
@@ -283,8 +298,16 @@ class Home:
                 hass.states.async_set(state.entity_id, old.state, old.attributes)
             await hass.async_block_till_done()
         speech = response["response"]["speech"].get("plain", {}).get("speech", "")
+        held = [hold.call for hold in self.holds]
         calls = [
-            CallResult(outcome.call.service_name, outcome.call.entity_id, outcome.status, outcome.error)
+            CallResult(
+                outcome.call.service_name,
+                outcome.call.entity_id,
+                outcome.status,
+                outcome.error,
+                dict(outcome.call.arguments),
+                outcome.status == "refused" and outcome.call in held,
+            )
             for outcome in self.outcomes
         ]
         prompt_tokens = getattr(self.entry.runtime_data, "last_prompt_tokens", 0)

@@ -90,14 +90,14 @@ async def test_the_sentences_share_one_conversation(monkeypatch: pytest.MonkeyPa
         async def async_use_house(self, house: object) -> None:
             assert house is None
 
-        async def async_turn(self, text: str, *, conversation_id: str | None = None) -> Turn:
-            said.append((text, conversation_id))
+        async def async_turn(self, text: str, *, conversation_id: str | None = None, language: str = "en") -> Turn:
+            said.append((text, conversation_id, language))
             call = CallResult("light.turn_off", "light.kitchen_lights", "done", None)
             return Turn(f"said {text}", [call], {}, 5.0, 100, conversation_id or "conversation-1")
 
     monkeypatch.setattr(demo, "Home", FakeHome)
-    await demo.run(["one", "two", "three"], "model.gguf", None)
-    assert said == [("one", None), ("two", "conversation-1"), ("three", "conversation-1")]
+    await demo.run(["one", "two", "three"], "model.gguf", None, "de")
+    assert said == [("one", None, "de"), ("two", "conversation-1", "de"), ("three", "conversation-1", "de")]
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["speech"] for line in lines] == ["said one", "said two", "said three"]
     assert all(set(line) == CONTRACT for line in lines)

@@ -27,6 +27,7 @@ from devtools.eval import (
 )
 from devtools.home import CallResult, Turn
 from devtools.houses import FileHouse, HouseError, load_house
+from devtools.scoring import argument_errors
 
 from .conftest import REPO
 
@@ -78,6 +79,71 @@ def test_score_compares_the_set_of_calls_made() -> None:
         {"expected": "light.turn_off(light.a)", "made": "(nothing)", "cases": 1},
         {"expected": "light.turn_off(light.a)", "made": "light.turn_off(light.a), light.turn_on(light.b)", "cases": 1},
     ]
+
+
+def test_arguments_are_scored_on_one_scale_with_tolerances() -> None:
+    expect = [{"service": "light.turn_on", "entity_id": "light.a", "data": {"brightness_pct": 40}}]
+    case = {"text": "t", "expect": expect, "dataset": "d", "line": 1}
+    # 102/255 is 40 %: right; no brightness at all, or 128 (50 %), is the right call with a wrong argument.
+    right = score_case(case, turn(CallResult("light.turn_on", "light.a", "done", None, {"brightness": 102})))
+    missing = score_case(case, turn(CallResult("light.turn_on", "light.a", "done", None)))
+    off = score_case(case, turn(CallResult("light.turn_on", "light.a", "done", None, {"brightness": 128})))
+    assert right["correct"] and right["wrong_arguments"] == {}
+    assert (missing["correct"], missing["correct_calls"]) == (False, True)
+    assert off["wrong_arguments"] == {"light.turn_on(light.a)": ["brightness_pct"]}
+    report = summarize([right, missing, off], "m.gguf", ["d"], None)
+    assert (report["accuracy"], report["accuracy_without_arguments"]) == (0.3333, 1.0)
+    assert report["by_argument"] == {"brightness_pct": {"cases": 3, "correct": 1, "accuracy": 0.3333}}
+    assert report["cases_with_arguments"] == 3
+
+
+@pytest.mark.parametrize(
+    ("expected", "made", "right"),
+    [
+        ({"volume_level": 0.3}, {"volume_level": 0.31}, True),
+        ({"volume_level": 30}, {"volume_level": 0.3}, True),  # a percentage written by a dataset's author
+        ({"volume_level": 0.3}, {"volume_level": 0.4}, False),
+        ({"color_name": "red"}, {"rgb_color": [255, 0, 0]}, True),
+        ({"color_name": "red"}, {"color_name": "blue"}, False),
+        ({"color_name": "not a colour"}, {"color_name": "not a colour"}, False),  # unknown names never match
+        ({"temperature": 22}, {"temperature": 22.5}, True),
+        ({"temperature": 22}, {"temperature": 23}, False),
+        ({"color_temp_kelvin": 2700}, {"color_temp_kelvin": 3000}, True),
+        ({"position": 30}, {"position": "30%"}, True),
+        ({"hvac_mode": "Heat"}, {"hvac_mode": "heat"}, True),
+        ({"item": "oat  milk"}, {"item": "Oat milk"}, True),
+        ({"is_volume_muted": True}, {"is_volume_muted": False}, False),
+        ({"duration": "0:05:00"}, {"duration": 300}, True),
+        ({"percentage": 50}, {}, False),
+    ],
+)
+def test_argument_values_compare_across_forms(expected: dict, made: dict, right: bool) -> None:
+    assert (argument_errors(expected, made) == []) is right
+
+
+def test_held_but_right_and_asked_are_counted_by_reason() -> None:
+    case = {"text": "t", "expect": [{"service": "light.turn_off", "entity_id": "light.a"}], "dataset": "d", "line": 1}
+    reason = "the request does not mention Kitchen A"
+    held_right = score_case(case, turn(CallResult("light.turn_off", "light.a", "refused", reason, held=True)))
+    held_wrong = score_case(case, turn(CallResult("light.turn_off", "light.b", "refused", reason, held=True)))
+    refused = score_case(case, turn(CallResult("light.turn_off", "light.a", "refused", "not exposed")))
+    assert (held_right["held_but_right"], held_right["asked"]) == (True, True)
+    assert (held_wrong["held_but_right"], held_wrong["asked"]) == (False, True)
+    assert (refused["held_but_right"], refused["asked"]) == (False, False)  # the policy's, not the grounding's
+    report = summarize([held_right, held_wrong, refused], "m.gguf", ["d"], None)
+    assert (report["held_but_right"], report["asked"]) == (1, 2)
+    assert report["asked_by_reason"] == {"the request does not mention <device>": {"turns": 2, "held_but_right": 1}}
+
+
+def test_case_data_and_language_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    call = {"service": "fan.set_percentage", "entity_id": "fan.a", "data": {"percentage": 40}}
+    path.write_text(json.dumps({"text": "Lüfter auf 40", "expect": [call], "language": "de"}) + "\n")
+    (case,) = load_cases(path)
+    assert (case["expect"][0]["data"], case["language"]) == ({"percentage": 40}, "de")
+    path.write_text(json.dumps({"text": "t", "expect": [], "language": "de\nDevices:"}) + "\n")
+    with pytest.raises(DatasetError, match=r"d\.jsonl:1"):
+        load_cases(path)
 
 
 def test_options_are_json_or_strings_and_only_known_keys(tmp_path: Path) -> None:
