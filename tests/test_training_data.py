@@ -24,7 +24,8 @@ from .gbnf import accepts
 
 EXAMPLES = dataset.generate(300, seed=5)
 LARGE = dataset.generate(8000, seed=8)  # the size and seed of a real training run
-CALL_KINDS = {"single", "args", "multi", "group", "area-pick", "named-switch", "partial-name", "indirect", "terse"}
+CALL_KINDS = {"single", "args", "multi", "group", "area-pick", "named-switch", "partial-name", "indirect", "terse",
+              "real-name", "purpose", "two-areas"}
 
 
 def _by_kind(examples: list[dataset.Example], per_kind: int) -> list[dataset.Example]:
@@ -219,3 +220,59 @@ def test_evaluation_scores_calls_with_arguments_per_kind() -> None:
         "cases": 2, "exact": 0.5, "targets": 1.0, "false_action_rate": None, "unrequested_call_rate": 0.0,
     }  # fmt: skip
     assert summary["per_kind"]["question"]["false_action_rate"] == 0.5
+
+
+# (kinds, what the user says, the service it must call): words the generator teaches for issue 20's misses.
+SAID_TO_SERVICE = (
+    ({"single", "real-name"}, r"\billuminate the", r"light\.turn_on"),
+    ({"single", "real-name"}, r"\bengage the", r"(light|switch)\.turn_on|lock\.lock"),
+    ({"single", "real-name"}, r"\bkill the", r"\w+\.turn_off|media_player\.media_stop"),
+    ({"single", "real-name", "args"}, r"\baccelerate the|\bspeed up the", r"fan\.increase_speed"),
+    ({"single", "real-name", "args"}, r"\bslow down the|\bslow the .* down", r"fan\.decrease_speed"),
+    ({"single", "real-name", "purpose"}, r"previous station|back a station", r"media_player\.media_previous_track"),
+    ({"args", "real-name", "purpose"}, r"^mute the|\bsilence the", r"media_player\.volume_mute"),
+    ({"args", "real-name"}, r"volume to \d+", r"media_player\.volume_set"),
+    ({"purpose"}, r"water", r"valve\.(open|close)_valve"),
+    ({"purpose"}, r"grocer|shopping list", r"todo\.add_item"),
+    ({"purpose"}, r"^(vacuum|hoover|clean|do the)|floor needs", r"vacuum\.start"),
+    ({"purpose"}, r"\bthe music\b|\bsong\b|station", r"media_player\."),
+    ({"real-name"}, r"^set the [a-z ]+ to \d+(\.5)? degrees$", r"climate\.set_temperature"),
+)
+
+
+@pytest.mark.parametrize(("kinds", "said", "service"), SAID_TO_SERVICE, ids=lambda v: str(v)[:24])
+def test_verbs_and_purposes_call_their_service(kinds: set[str], said: str, service: str) -> None:
+    """Each phrasing of issue 20 is taught a few times, always with its service."""
+    matched = [e for e in LARGE if e.kind in kinds and len(e.calls) == 1 and re.search(said, e.user.lower())]
+    assert len(matched) >= 3, said
+    for example in matched:
+        assert re.match(service, example.calls[0]), (example.user, example.calls)
+
+
+def test_houses_are_named_the_way_real_installations_are() -> None:
+    """Brand and protocol words, the kind repeated, numbers; lights behind switches asked for as lights."""
+    names = [d["name"] for e in LARGE for d in e.devices]
+    brands = {b for words in dataset.BRANDS.values() for b in words}
+    assert sum(any(b in n for b in brands) for n in names) > len(names) / 20
+    assert any(re.search(r"\b(\w+) \1$", n.lower()) for n in names)  # "Porch Light Light"
+    real = [e for e in LARGE if e.kind == "real-name"]
+    on_switch = [e for e in real if e.calls[0].startswith("switch.") and re.search(r"\blight", e.user.lower())]
+    assert len(on_switch) >= 20
+    for example in on_switch:  # no light entity could be meant instead
+        said = example.user.lower()
+        assert not any(d["entity_id"].startswith("light.") and d["area"] and dataset._area_named(said, d["area"])
+                       for d in example.devices), example.user  # fmt: skip
+    called = [(e, next(d for d in e.devices if d["entity_id"] in e.calls[0])["name"]) for e in real]
+    numbered = [(e, name) for e, name in called if re.search(r" \d$", name)]
+    assert numbered and all(name[-1] in e.user for e, name in numbered)  # the number said decides
+    doors = [e for e in real if e.calls[0].startswith("lock.") and "door" in e.user]
+    assert doors
+
+
+def test_two_areas_turn_both_the_same_way() -> None:
+    both = [e for e in LARGE if e.kind == "two-areas"]
+    assert len(both) > 50
+    for example in both:
+        services = {call.split("(")[0] for call in example.calls}
+        assert len(services) == 1 and len(example.calls) >= 2, example.calls
+        assert services.pop().endswith("_" + ("on" if re.search(r"\bon\b", example.user) else "off"))

@@ -9,7 +9,8 @@ A reply is a sentence and then one call line per action, as the grammar writes t
 the argument rules read (colour modes, temperature ranges, a player's sources...), so the grammar
 and the policy accept exactly what the model is taught. Every example has a `kind`:
 
-    single, args, multi, group, area-pick, named-switch, partial-name, indirect, terse  (calls)
+    single, args, multi, group, area-pick, named-switch, partial-name, indirect, terse,
+    real-name, purpose, two-areas                                                       (calls)
     question, chat, absent, cannot, ambiguous                                          (no call)
 
     python -m training.dataset --out training/data --train 8000 --validation 400 --seed 8
@@ -107,6 +108,32 @@ STANDALONE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 STANDALONE_WEIGHT = 0.25
 VENDOR_IDS = ("hue_bulb", "shelly", "tuya", "zigbee", "sonoff", "ikea", "tplink", "meross", "aqara")
+# Real installations name devices after the brand or protocol that brought them (issue 20): these words
+# are in names and entity ids, and people leave them out when they speak.
+BRANDS: dict[str, tuple[str, ...]] = {
+    "light": ("Hue", "Philips Hue", "Lutron Caseta", "LIFX", "Zigbee", "Z-Wave", "Sengled", "Govee", "Nanoleaf",
+              "Tasmota", "Yeelight", "Inovelli", "Aqara", "MQTT", "Wiz"),
+    "switch": ("Lutron Caseta", "Wemo", "Shelly", "Sonoff", "Insteon", "Kasa", "TP-Link", "Tasmota", "Z-Wave",
+               "Zigbee", "MQTT", "Aqara", "Leviton", "Meross", "Tuya"),
+    "fan": ("Shelly", "Z-Wave", "Bond", "Sonoff", "Dyson", "Inovelli", "Zigbee"),
+    "cover": ("Somfy", "Aqara", "Zigbee", "Z-Wave", "Lutron", "MyQ", "Ikea", "Shelly"),
+    "lock": ("Yale", "Schlage", "August", "Z-Wave", "Kwikset", "Nuki", "Ultraloq"),
+    "media_player": ("Sonos", "Chromecast", "Roku", "Denon", "Apple TV", "Echo", "Google Home", "Yamaha"),
+    "climate": ("Nest", "Ecobee", "Honeywell", "Tado", "Z-Wave", "Sensibo"),
+}  # fmt: skip
+# The word Home Assistant appends to a device's name for its entity: "Porch Light" + "Light".
+ENTITY_WORDS = {"light": "Light", "switch": "Switch", "fan": "Fan", "cover": "Cover", "lock": "Lock",
+                "media_player": "Speaker", "climate": "Thermostat"}  # fmt: skip
+# Switch entities that drive lights: relays, dimmers and plugs, named after the hardware.
+LIGHT_SWITCH_WORDS = ("Switch", "Dimmer", "Light Switch", "Relay", "Plug", "Dimmer Switch", "Wall Switch")
+REAL_SHARE = 0.2  # of the random area devices, named the real-world way
+# Places besides AREAS where real devices sit; and the other words people use for a place.
+REAL_AREAS = (*AREAS, "entrance", "entry", "hall", "foyer", "front yard", "backyard", "mudroom", "pantry",
+              "closet", "workshop", "sunroom", "loft")  # fmt: skip
+NEAR_AREAS = {"entryway": ("entry", "entrance", "entry way"), "entrance": ("entry", "entryway"),
+              "entry": ("entrance", "entryway"), "hallway": ("hall",), "hall": ("hallway",),
+              "foyer": ("entrance", "entry"), "backyard": ("back yard",), "kids room": ("kid's room",)}  # fmt: skip
+LIGHT_SAID = ("lights", "light", "lighting", "lights", "light")
 # Switches and outlets named after what they power: the name, not the domain word, decides.
 NAMED_SWITCHES = ("lights", "fan", "lamp", "heater", "fairy lights", "string lights", "christmas lights",
                   "extractor fan", "tree lights", "fan heater")  # fmt: skip
@@ -307,6 +334,12 @@ class HouseBuilder:
         name = name.title() if self.rng.random() < 0.75 else name.capitalize()
         return self.add(domain, name.replace("Tv", "TV").replace("Ac", "AC"), area, states)
 
+    def add_real_device(self, domain: str, area: str, word: str | None = None, style: str = "") -> dict | None:
+        """A device named the way real installations name them (real_name), in `area`."""
+        words, states, _ = KINDS[domain]
+        name, stem = real_name(domain, area, word or self.rng.choice(words), self.rng, style)
+        return self.add(domain, name, area, states, stem)
+
     def add_random(self) -> dict | None:
         """One device of a domain drawn by how common it is."""
         rng = self.rng
@@ -314,6 +347,9 @@ class HouseBuilder:
             domain, name, states = rng.choice(STANDALONE)
             return self.add(domain, name, rng.choice(self.areas), states)
         domain = rng.choices(_DOMAINS, cum_weights=_CUM_WEIGHTS)[0]
+        if domain in BRANDS and rng.random() < REAL_SHARE:  # the area stays in the name: other kinds read it
+            style = rng.choice(("brand", "after", "entity", "number"))
+            return self.add_real_device(domain, rng.choice(self.areas), style=style)
         return self.add_area_device(domain, rng.choice(self.areas))
 
     def fill(self, size: int) -> None:
@@ -326,6 +362,29 @@ class HouseBuilder:
     def house(self) -> list[dict]:
         """Devices sorted by entity id, as the snapshot sorts them."""
         return [self.devices[key] for key in sorted(self.devices)]
+
+
+def real_name(domain: str, area: str, word: str, rng: random.Random, style: str = "") -> tuple[str, str]:
+    """(name, entity-id stem) as real installations have them, by `style` (drawn when empty):
+    brand: "Lutron Caseta Bedroom Switch"; after: "Kitchen Light Zigbee"; entity: the kind repeated,
+    "Porch Light Light"; number: "Garage Light 2"; hidden: "Wemo Switch", the area only in the id."""
+    brand, title = rng.choice(BRANDS[domain]), f"{area} {word}".title().replace("Tv", "TV")
+    style = style or rng.choice(("brand", "after", "entity", "number", "hidden"))
+    match style:
+        case "brand":
+            name = f"{brand} {title}"
+        case "after":
+            name = f"{title} {brand}"
+        case "entity":
+            name = f"{title} {ENTITY_WORDS[domain]}"
+        case "number":
+            name = f"{title} {rng.randint(1, 3)}"
+        case _:
+            name = f"{brand} {word.title()}"
+            return name, _slug(f"{area} {brand} {word}")
+    if rng.random() < 0.15:  # a hardware id: the name alone says what it is
+        return name, f"{_slug(brand)}_{rng.getrandbits(24):06x}"
+    return name, _slug(name)
 
 
 def house_size(rng: random.Random) -> int:
@@ -402,12 +461,17 @@ def _merge(*tables: dict[str, list[Phrases]]) -> dict[str, list[Phrases]]:
 
 PLAIN: dict[str, dict[str, list[Phrases]]] = {
     "light": _merge(_ON_OFF, {
-        "turn_on": [(("light up the {n}", "I need some light, turn on the {n}", "bring the {n} up"),
+        "turn_on": [(("light up the {n}", "I need some light, turn on the {n}", "bring the {n} up",
+                      "illuminate the {n}", "please illuminate the {n}", "engage the {n}"),
                      ("Turning on the {n}.", "Lighting up the {n}."))],
         "turn_off": [(("lights out on the {n}", "darken the {n}", "I'm done with the {n}, switch it off"),
                       ("Turning off the {n}.",))],
     }),
-    "switch": _ON_OFF,
+    "switch": _merge(_ON_OFF, {
+        "turn_on": [(("engage the {n}", "activate the {n}", "energize the {n}"), ("Turning on the {n}.",))],
+        "turn_off": [(("disengage the {n}", "deactivate the {n}", "cut the power to the {n}", "kill the {n}"),
+                      ("Turning off the {n}.",))],
+    }),
     "input_boolean": _merge(_ON_OFF, {
         "turn_on": [(("enable {n}", "{n} on now", "start {n}"), ("Turning on {n}.", "{N} is on now."))],
         "turn_off": [(("disable {n}", "end {n}", "stop {n}"), ("Turning off {n}.", "{N} is off now."))],
@@ -416,10 +480,12 @@ PLAIN: dict[str, dict[str, list[Phrases]]] = {
         "turn_on": [(("I'm hot, turn on the {n}", "get the {n} going", "start the {n} up"),
                      ("Turning on the {n}.", "Starting the {n}."))],
         "increase_speed": [(("speed up the {n}", "turn the {n} up a notch", "make the {n} faster",
-                             "more air from the {n}", "increase the {n} speed", "{n} faster please"),
+                             "more air from the {n}", "increase the {n} speed", "{n} faster please",
+                             "accelerate the {n}", "crank up the {n}", "{n} speed up", "bump up the {n} speed"),
                             ("Speeding up the {n}.", "Turning the {n} up."))],
         "decrease_speed": [(("slow down the {n}", "turn the {n} down a notch", "make the {n} slower",
-                             "less air from the {n}, please", "decrease the {n} speed", "{n} slower"),
+                             "less air from the {n}, please", "decrease the {n} speed", "{n} slower",
+                             "slow the {n} down", "turn down the {n} speed", "{n} speed down", "ease off the {n}"),
                             ("Slowing down the {n}.", "Turning the {n} down."))],
     }),
     "humidifier": _ON_OFF,
@@ -440,10 +506,11 @@ PLAIN: dict[str, dict[str, list[Phrases]]] = {
     },
     "lock": {
         "lock": [(("lock the {n}", "please lock the {n}", "secure the {n}", "can you lock the {n}?",
-                   "make sure the {n} is locked", "lock up the {n}", "bolt the {n}", "lock {n}"),
+                   "make sure the {n} is locked", "lock up the {n}", "bolt the {n}", "lock {n}", "engage the {n}"),
                   ("Locking the {n}.", "Locking the {n} for you.", "Sure, securing the {n}."))],
         "unlock": [(("unlock the {n}", "please unlock the {n}", "can you unlock the {n}?", "unbolt the {n}",
-                     "unlock {n}", "let me in, unlock the {n}"), ("Unlocking the {n}.", "Unlocking the {n} for you."))],
+                     "unlock {n}", "let me in, unlock the {n}", "disengage the {n}"),
+                    ("Unlocking the {n}.", "Unlocking the {n} for you."))],
         "open": [(("unlatch the {n}", "pop the {n} open", "release the latch on the {n}"),
                   ("Unlatching the {n}.", "Opening the {n}'s latch."))],
     },
@@ -455,13 +522,18 @@ PLAIN: dict[str, dict[str, list[Phrases]]] = {
                         ("Playing on the {n}.", "Resuming the {n}."))],
         "media_pause": [(("pause the {n}", "pause playback on the {n}", "hold the {n} for a moment",
                           "pause {n}", "can you pause the {n}?"), ("Pausing the {n}.", "Pausing the {n} for you."))],
-        "media_stop": [(("stop the music on the {n}", "stop playback on the {n}", "stop playing on the {n}"),
+        "media_stop": [(("stop the music on the {n}", "stop playback on the {n}", "stop playing on the {n}",
+                         "stop the {n}"),
                         ("Stopping the {n}.",))],
         "media_next_track": [(("next song on the {n}", "skip this track on the {n}", "skip ahead on the {n}",
-                               "next track on the {n}"), ("Skipping to the next track on the {n}.",
+                               "next track on the {n}", "next station on the {n}",
+                               "skip to the next station on the {n}"),
+                              ("Skipping to the next track on the {n}.",
                                                           "Next track on the {n}."))],
         "media_previous_track": [(("previous song on the {n}", "go back a track on the {n}",
-                                   "play the last song again on the {n}"), ("Going back a track on the {n}.",))],
+                                   "play the last song again on the {n}", "previous station on the {n}",
+                                   "go back a station on the {n}", "back to the last station on the {n}",
+                                   "previous channel on the {n}"), ("Going back a track on the {n}.",))],
         "volume_up": [(("turn up the {n}", "louder on the {n}", "raise the volume of the {n}",
                         "{n} volume up", "make the {n} louder"),
                        ("Turning up the volume on the {n}.", "Raising the {n}'s volume."))],
@@ -471,7 +543,8 @@ PLAIN: dict[str, dict[str, list[Phrases]]] = {
     },
     "vacuum": {
         "start": [(("start the {n}", "run the {n}", "send the {n} to clean", "start cleaning with the {n}",
-                    "let the {n} clean the floors"), ("Starting the {n}.", "Sending the {n} off to clean."))],
+                    "let the {n} clean the floors", "have the {n} clean up"),
+                   ("Starting the {n}.", "Sending the {n} off to clean."))],
         "stop": [(("stop the {n}", "halt the {n}", "stop cleaning with the {n}"), ("Stopping the {n}.",))],
         "pause": [(("pause the {n}", "pause the {n} for now"), ("Pausing the {n}.",))],
         "return_to_base": [(("send the {n} home", "dock the {n}", "return the {n} to its base",
@@ -713,7 +786,8 @@ def _cover_position(device: dict, rng: random.Random, name: str) -> Made:
         return _fill(said, name), f"Opening the {device['name'].lower()} halfway.", {"position": 50}
     percent = rng.choice(PERCENTS[:-1])
     said, answer = _pick(rng, ("set the {n} to {p}", "open the {n} to {p}", "{n} at {p}", "move the {n} to {p}",
-                               "lower the {n} to {p}", "raise the {n} to {p}", "{n} position {p}"),
+                               "lower the {n} to {p}", "raise the {n} to {p}", "{n} position {p}", "{n} to {p}",
+                               "set the {n} position to {p}", "put the {n} at {p} open"),
                          ("Moving the {n} to {p}.", "Setting the {n} to {p} open."),
                          name, device, p=_percent_words(rng, percent))  # fmt: skip
     return said, answer, {"position": percent}
@@ -1038,7 +1112,7 @@ def _group(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None
                            f"switch {verb} all of the lights"))  # fmt: skip
         reply = f"Turning {verb} all the lights."
     else:
-        lights = [d for d in lights if d["name"].lower().startswith(area)]
+        lights = [d for d in lights if _area_named(d["name"], area)]
         user = rng.choice((f"turn {verb} all the {area} lights", f"turn {verb} the lights in the {area}",
                            f"{area} lights {verb}", f"all lights {verb} in the {area}",
                            f"switch {verb} every light in the {area}",
@@ -1162,6 +1236,204 @@ def _terse(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None
         f"Turning {verb} the {named[0]['name'].lower()}." if len(named) == 1 else f"Turning {verb} the {area} lights."
     )
     return user, reply, [call_line(d, f"turn_{verb}") for d in named]
+
+
+# ----------------------------------------------------------------------------- real installations (issue 20)
+
+
+def _area_named(text: str, area: str) -> bool:
+    """`text` holds the area's words, not as part of a longer area ("master bedroom" for "bedroom")."""
+    text = text.lower()
+    for longer in (a for a in REAL_AREAS if a != area and area in a):
+        text = text.replace(longer, " ")
+    return re.search(rf"\b{re.escape(area)}\b", text) is not None
+
+
+def _names_place(device: dict, place: str) -> bool:
+    """The device's name or entity id holds the place or a near name of it ("entrance" for "entryway")."""
+    text = f"{device['name']} {device['entity_id'].split('.', 1)[1].replace('_', ' ')}"
+    return any(_area_named(text, word) for word in (place, *NEAR_AREAS.get(place, ())))
+
+
+def _place_said(place: str, rng: random.Random) -> str:
+    """The place as people say it: as named, or half the time by a near name where it has one."""
+    near = NEAR_AREAS.get(place)
+    return rng.choice(near) if near and rng.random() < 0.5 else place
+
+
+def _fresh_area(builder: HouseBuilder) -> str:
+    """A place no randomly added device is named after."""
+    return builder.rng.choice([a for a in REAL_AREAS if a not in builder.areas])
+
+
+REAL_DOMAINS = {"light": 4, "light-switch": 4, "fan": 1, "cover": 1.5, "lock": 1.5, "media_player": 1, "climate": 1.5}
+RIVAL_DOMAINS = {"light": {"light", "switch"}, "switch": {"light", "switch"}, "climate": {"climate", "water_heater"}}
+
+
+def _real_said(device: dict, domain: str, word: str, place: str, rng: random.Random) -> tuple[str, bool]:
+    """How people ask for a real-world named device, and whether only the place is said."""
+    lightish = domain == "light" or word in LIGHT_SWITCH_WORDS
+    if re.search(r" \d$", device["name"]):  # numbered: the number decides
+        number = device["name"][-1]
+        said = rng.choice((f"{place} {word} {number}", f"{place} {word} number {number}"))
+        return said.lower(), False
+    if (lightish or domain == "climate") and rng.random() < 0.35:
+        return place, True
+    kind = rng.choice(LIGHT_SAID) if lightish else "door" if domain == "lock" and rng.random() < 0.6 else word.lower()
+    return rng.choice((f"{place} {kind}", f"{place} {kind}", f"{kind} in the {place}")), False
+
+
+def _real_name_kind(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """A device named the real-world way, asked for as people say it: "the bedroom lights" for the
+    Lutron Caseta Bedroom Switch, "the back door" for the Yale Back Door Lock, "set the hallway to 22
+    degrees" for its only thermostat, "entrance light" for the Entryway Light."""
+    pick = rng.choices(list(REAL_DOMAINS), weights=list(REAL_DOMAINS.values()))[0]
+    domain = "switch" if pick == "light-switch" else pick
+    word = rng.choice(LIGHT_SWITCH_WORDS if pick == "light-switch" else KINDS[domain][0])
+    area = _fresh_area(builder)
+    style = rng.choice(("brand", "brand", "after", "entity", "number", "hidden"))
+    device = builder.add_real_device(domain, area, word, style)
+    if device is None:
+        return None
+    if style == "number":  # its numbered siblings
+        for number in {1, 2, 3} - {int(device["name"][-1])}:
+            builder.add(domain, f"{device['name'][:-1]}{number}", area, KINDS[domain][1])
+    builder.fill(size)
+    said, alone = _real_said(device, domain, word, _place_said(area, rng), rng)
+    rivals = [d for d in builder.devices.values() if d is not device and _names_place(d, area)]
+    same = RIVAL_DOMAINS.get(domain, {domain})
+    if style != "number" and any(domain_of(d) in same or (alone and domain != "climate") for d in rivals):
+        return None
+    if alone and domain == "climate":
+        made = arg_command(device, rng, "set_temperature", said=said)
+    elif alone and domain == "switch":  # "turn off the garage": on and off only, no "flip garage"
+        made = plain_command(device, rng, rng.choice(("turn_on", "turn_off")), said=said)
+    elif rng.random() < 0.35 and domain != "switch":
+        made = arg_command(device, rng, said=said) or plain_command(device, rng, said=said)
+    else:
+        made = plain_command(device, rng, said=said)
+    return (made[0], made[1], [made[2]]) if made else None
+
+
+def _two_areas(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """The lights of two rooms in one request ("the kitchen and bedroom lights off"): both turned the same way."""
+    if len(builder.areas) < 2:
+        return None
+    areas = rng.sample(builder.areas, 2)
+    for area in areas:
+        builder.add_area_device("light", area)
+    builder.fill(size)
+    lights = [d for d in builder.house() if domain_of(d) == "light" and any(_area_named(d["name"], a) for a in areas)]
+    if not all(any(_area_named(d["name"], a) for d in lights) for a in areas) or len(lights) > const_max_calls():
+        return None
+    verb, (a, b) = rng.choice(("on", "off")), areas
+    user = rng.choice((f"turn {verb} the {a} and {b} lights", f"{a} and {b} lights {verb}",
+                       f"switch {verb} the lights in the {a} and the {b}", f"lights {verb} in the {a} and {b}",
+                       f"turn the {a} and the {b} lights {verb}", f"the {a} and {b} lights {verb} please"))  # fmt: skip
+    return user, f"Turning {verb} the lights in the {a} and the {b}.", [call_line(d, f"turn_{verb}") for d in lights]
+
+
+# Requests named by what they are for: the device is the one that serves the purpose.
+LAWN_PLACES = ("lawn", "front lawn", "back lawn", "flower bed", "vegetable bed", "garden bed", "flower beds",
+               "hedge", "vegetable garden", "roses", "herb bed")  # fmt: skip
+VALVE_WORDS = ("Irrigation", "Sprinkler", "Sprinklers", "Valve", "Drip Line", "Zone", "Watering")
+WATER_ON = ("water the {p}", "start watering the {p}", "give the {p} some water", "turn on the water for the {p}",
+            "the {p} needs watering", "run the sprinklers on the {p}", "can you water the {p}?")  # fmt: skip
+WATER_OFF = ("stop watering the {p}", "turn off the water for the {p}", "that's enough water for the {p}",
+             "the {p} has had enough water")  # fmt: skip
+SHOPS = ("Costco", "Aldi", "Lidl", "Whole Foods", "Target", "Safeway", "Kroger", "Tesco", "Walmart", "Wegmans",
+         "Publix", "Trader Joes")  # fmt: skip
+GROCERY_SAID = ("groceries list", "grocery list", "shopping list", "groceries", "grocery shopping list")
+GROCERIES = ("milk", "eggs", "bread", "coffee beans", "bananas", "rice", "butter", "tomatoes", "olive oil",
+             "cat food", "apples", "cheese", "oat milk", "pasta", "yogurt", "onions")  # fmt: skip
+VACUUM_ON = ("vacuum the {a}", "clean the {a}", "the {a} floor needs cleaning", "hoover the {a}",
+             "do the {a} floors", "clean {a}", "vacuum {a} please")  # fmt: skip
+# What is said of "the music" -> the service of the house's only player (and its arguments).
+MUSIC: tuple[tuple[str, dict, tuple[str, ...]], ...] = (
+    ("media_stop", {}, ("stop the music", "stop the music please", "music off", "kill the music")),
+    ("media_pause", {}, ("pause the music", "hold the music", "pause the song")),
+    ("media_play", {}, ("resume the music", "play the music again", "carry on with the music")),
+    ("media_next_track", {}, ("skip this song", "next song please", "skip this track", "next station")),
+    ("media_previous_track", {}, ("previous song", "go back a song", "previous station", "back one station")),
+    ("volume_up", {}, ("turn the music up", "music louder", "louder please")),
+    ("volume_down", {}, ("turn the music down", "music quieter", "the music is too loud")),
+    ("volume_mute", {"is_volume_muted": True}, ("mute the music", "mute it all", "silence the music")),
+    ("volume_set", {"volume_level": 0.3}, ("music volume to 30%", "set the music to 30 percent volume")),
+)  # fmt: skip
+
+
+def _water(builder: HouseBuilder, rng: random.Random) -> tuple[str, dict, str, dict] | None:
+    """An irrigation valve named after a lawn or bed, watered by its place's name."""
+    place = rng.choice(LAWN_PLACES)
+    name = rng.choice((f"{place.title()} {rng.choice(VALVE_WORDS)}", f"Rachio {place.title()}",
+                       f"{rng.choice(VALVE_WORDS)} {place.title()}"))  # fmt: skip
+    device = builder.add("valve", name, "garden", ("open", "closed"))
+    service = rng.choice(("open_valve", "open_valve", "close_valve"))
+    said = rng.choice(WATER_ON if service == "open_valve" else WATER_OFF).format(p=place)
+    return (said, device, service, {}) if device else None
+
+
+def _groceries(builder: HouseBuilder, rng: random.Random) -> tuple[str, dict, str, dict] | None:
+    """A to-do list named after a shop, asked for as the groceries list."""
+    shop = rng.choice(SHOPS)
+    device = builder.add("todo", rng.choice((shop, f"{shop} List", f"{shop} Run")), None, ("0", "1", "2", "4"))
+    item = rng.choice(GROCERIES)
+    said = rng.choice(("add {i} to the {g}", "put {i} on the {g}", "add {i} to my {g}", "please put {i} on the {g}",
+                       "{i}, add it to the {g}")).format(i=item, g=rng.choice(GROCERY_SAID))  # fmt: skip
+    return (said, device, "add_item", {"item": item}) if device else None
+
+
+def _vacuum_place(builder: HouseBuilder, rng: random.Random) -> tuple[str, dict, str, dict] | None:
+    """The robot vacuum sent to a room, or the one named after a place ("clean downstairs")."""
+    area = rng.choice(builder.areas)
+    if rng.random() < 0.5:
+        name, states = rng.choice([(n, s) for d, n, s in STANDALONE if d == "vacuum"])
+    else:
+        name, states = f"{area.title()} {rng.choice(('Vacuum', 'Roomba', 'Robot', 'Roborock'))}", ("docked", "idle")
+    device = builder.add("vacuum", name, area, states)
+    return (rng.choice(VACUUM_ON).format(a=area), device, "start", {}) if device else None
+
+
+def _music(builder: HouseBuilder, rng: random.Random) -> tuple[str, dict, str, dict] | None:
+    """"The music" for the house's only player."""
+    service, args, says = rng.choice(MUSIC)
+    device = _plant_for(builder, "media_player", service)
+    return (rng.choice(says), device, service, args) if device else None
+
+
+# (maker, the domains no other device of the house may have, the name words it may not have)
+PURPOSES = (
+    (_water, {"valve"}, ("water", "irrigat", "sprinkl", "drip")),
+    (_groceries, {"todo"}, ()),
+    (_vacuum_place, {"vacuum"}, ()),
+    (_music, {"media_player"}, ()),
+)
+
+
+def _purpose(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """A request named by its purpose ("water the lawn", "add milk to the groceries list", "vacuum the
+    kitchen", "stop the music"): the one device of the house that serves it."""
+    maker, domains, words = rng.choice(PURPOSES)
+    made = maker(builder, rng)
+    builder.fill(size)
+    if made is None or not available(made[1], made[2]):
+        return None
+    said, device, service, args = made
+    rivals = [d for d in builder.devices.values() if d is not device
+              and (domain_of(d) in domains or any(w in d["name"].lower() for w in words))]  # fmt: skip
+    if rivals:
+        return None
+    return said, _purpose_answer(device, service, args, rng), [call_line(device, service, args)]
+
+
+def _purpose_answer(device: dict, service: str, args: dict, rng: random.Random) -> str:
+    """The reply to a purpose request: the plain command's sentence, or one that says the argument."""
+    name = device["name"].lower()
+    if service in PLAIN.get(domain_of(device), {}):
+        return _fill(rng.choice(PLAIN[domain_of(device)][service][0][1]), name)
+    if "item" in args:
+        return f"Adding {args['item']} to the {name}."
+    return f"Muting the {name}." if "is_volume_muted" in args else f"Setting the {name} volume to 30%."
 
 
 # ----------------------------------------------------------------------------- requests that touch nothing
@@ -1334,7 +1606,7 @@ def _ambiguous(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | 
 
 
 KIND_MAKERS: dict[str, tuple[Callable[[HouseBuilder, int, random.Random], Made3 | None], float]] = {
-    "single": (_single, 27),
+    "single": (_single, 21),
     "args": (_args, 15),
     "multi": (_multi, 7),
     "group": (_group, 4),
@@ -1343,6 +1615,9 @@ KIND_MAKERS: dict[str, tuple[Callable[[HouseBuilder, int, random.Random], Made3 
     "partial-name": (_partial_name, 6),
     "indirect": (_indirect, 3),
     "terse": (_terse, 2),
+    "real-name": (_real_name_kind, 9),
+    "purpose": (_purpose, 4),
+    "two-areas": (_two_areas, 2),
     "question": (_question, 9),
     "chat": (_chat, 4),
     "absent": (_absent, 6),
@@ -1395,6 +1670,8 @@ def make_example(rng: random.Random, max_tokens: int = MAX_TOKENS) -> Example:
         rough += _block_chars(example)
         if rough > limit:
             example.num_examples = _examples_that_fit(example, limit)
+            if example.num_examples < 0:
+                continue
         return example
 
 
@@ -1428,16 +1705,17 @@ def _block_chars(example: Example) -> int:
 
 
 def _examples_that_fit(example: Example, limit: float) -> int:
-    """The most in-context examples (up to the example's own count) with which the text fits `limit`."""
+    """The most in-context examples (up to the example's own count) with which the text fits `limit`;
+    -1 when it does not fit even without any (a long reply: many calls in a big house)."""
     house = example.house()
     fixed = len(prompt.system_prompt(house, const.DEFAULT_PERSONA)) + len(example.user) + len(example.reply)
     fixed += 3 * CHATML_OVERHEAD + len(const.CHATML_STOP)  # system, user and the open assistant turn
     fixed += _block_chars(example)
-    for count in range(example.num_examples, 0, -1):
+    for count in range(example.num_examples, -1, -1):
         pairs = prompt.examples(house, count)
         if fixed + sum(len(said) + len(answer) + 2 * CHATML_OVERHEAD for said, answer in pairs) <= limit:
             return count
-    return 0
+    return -1
 
 
 CHATML_OVERHEAD = len(prompt.to_chatml([prompt.Message("user", "")])) - len(prompt.to_chatml([]))
