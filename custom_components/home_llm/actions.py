@@ -16,7 +16,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from voluptuous.humanize import humanize_error
 
-from .grounding import Hold, confirmation
+from .grounding import ENGLISH, Grounding, Hold
 from .parser import Call
 from .policy import Verdict
 from .snapshot import House
@@ -38,9 +38,13 @@ class Outcome:
 
 
 async def async_run_calls(
-    hass: HomeAssistant, verdicts: list[Verdict], house: House, context: Context
+    hass: HomeAssistant, verdicts: list[Verdict], house: House, context: Context, grounding: Grounding = ENGLISH
 ) -> list[Outcome]:
-    """Call each accepted service (blocking, so failures are known); refused ones are not run."""
+    """Call each accepted service (blocking, so failures are known); refused ones are not run.
+
+    `grounding`: the turn's language, for the reasons a call failed or was refused here.
+    """
+    phrases = grounding.phrases
     outcomes: list[Outcome] = []
     for verdict in verdicts:
         call = verdict.call
@@ -48,7 +52,7 @@ async def async_run_calls(
         name = device.name if device else call.entity_id
         # The target comes last: no argument can replace it (the policy admits none that could).
         data = {**call.arguments, "entity_id": call.entity_id}
-        reason = verdict.reason if not verdict.allowed else _schema_error(hass, call, data)
+        reason = verdict.reason if not verdict.allowed else _schema_error(hass, call, data, grounding)
         if reason is not None:
             # %r: the target and reason come from the model's text and may hold newlines (log forging).
             _LOGGER.warning("Refused %r(%r): %r", call.service_name, call.entity_id, reason)
@@ -58,7 +62,8 @@ async def async_run_calls(
             async with asyncio.timeout(SERVICE_CALL_TIMEOUT):
                 await hass.services.async_call(call.domain, call.service, data, blocking=True, context=context)
         except TimeoutError:
-            outcomes.append(Outcome(call, "failed", name, f"it did not finish within {SERVICE_CALL_TIMEOUT:g} s"))
+            reason = phrases.text("timed_out", seconds=f"{SERVICE_CALL_TIMEOUT:g}")
+            outcomes.append(Outcome(call, "failed", name, reason))
         except (HomeAssistantError, vol.Invalid, ValueError) as err:
             outcomes.append(Outcome(call, "failed", name, str(err) or type(err).__name__))
         except Exception as err:  # a faulty integration must not end the turn
@@ -70,33 +75,38 @@ async def async_run_calls(
     return outcomes
 
 
-def _schema_error(hass: HomeAssistant, call: Call, data: dict[str, object]) -> str | None:
+def _schema_error(hass: HomeAssistant, call: Call, data: dict[str, object], grounding: Grounding) -> str | None:
     """Why the service's own registered schema rejects `data`, or None when it accepts it."""
     service = hass.services.async_services_for_domain(call.domain).get(call.service)
     if service is None:
-        return f"{call.service_name} is not available in Home Assistant"
+        return grounding.phrases.text("not_available", service=call.service_name)
     if service.schema is None:
         return None
     try:
         service.schema(dict(data))
     except vol.Invalid as err:
-        return f"Home Assistant refused the arguments ({humanize_error(data, err)})"
+        return grounding.phrases.text("schema_refused", error=humanize_error(data, err))
     return None
 
 
-def outcome_speech(outcomes: list[Outcome], held: list[Hold] | tuple[Hold, ...] = ()) -> str:
+def outcome_speech(
+    outcomes: list[Outcome], held: list[Hold] | tuple[Hold, ...] = (), grounding: Grounding = ENGLISH
+) -> str:
     """What the calls really did: the devices changed, then the question or reason for each call
-    held back (`held`, see grounding.py), then why the others did not run."""
+    held back (`held`, see grounding.py), then why the others did not run; in `grounding`'s language."""
+    phrases = grounding.phrases
     done = [(o.call, o.name, o.state) for o in outcomes if o.status == "done"]
-    sentences = [confirmation(done)] if done else []
+    sentences = [grounding.confirmation(done)] if done else []
     for outcome in outcomes:
         hold = next((h for h in held if h.call == outcome.call), None) if outcome.status == "refused" else None
         if hold is not None:
             sentence = hold.sentence
         elif outcome.status == "refused":
-            sentence = f"I did not run {outcome.call.service_name} on {outcome.name}: {outcome.error}."
+            sentence = phrases.text(
+                "refused", service=outcome.call.service_name, name=outcome.name, reason=outcome.error
+            )
         elif outcome.status == "failed":
-            sentence = f"{outcome.call.service_name} on {outcome.name} failed: {outcome.error}."
+            sentence = phrases.text("failed", service=outcome.call.service_name, name=outcome.name, error=outcome.error)
         else:
             continue
         if sentence not in sentences:  # two calls held for the same words ask one question

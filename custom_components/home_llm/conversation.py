@@ -58,7 +58,7 @@ from .const import (
     SUBENTRY_CONVERSATION,
 )
 from .grammar import build_grammar
-from .grounding import check_answer, hold_ungrounded, may_act
+from .grounding import Grounding, cached_grounding, load_grounding
 from .house import async_build_house
 from .parser import parse_reply, reply_formats
 from .policy import allowed_services, check_calls, sensitive_allowed
@@ -73,9 +73,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-NOTHING_HEARD = "I did not catch that. Please say it again."
-NO_ANSWER = "Sorry, I have no answer to that."
-BAD_PROMPT_TEMPLATE = "Sorry, the prompt template in this agent's options has an error: {error}"
 # hass.data key: entry id -> the agent (subentry id) whose prompt prefix the shared model keeps warm.
 # Agents of one entry share one model and one prompt cache: if each kept its own prefix warm they
 # would evict each other's after every state change.
@@ -95,6 +92,8 @@ async def async_setup_entry(
 ) -> None:
     """One agent per "conversation" subentry, all answering from the entry's one loaded model."""
     added: set[str] = set()
+    # The configured language's words and phrases are read now, off the event loop, not at the first turn.
+    await async_get_grounding(hass, hass.config.language)
 
     @callback
     def async_add_new_agents() -> None:
@@ -148,6 +147,8 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
 
     @property
     def supported_languages(self) -> list[str] | Literal["*"]:
+        """Every language: en, de, fr and es have word lists and phrases (languages/), the others the
+        language-free rules, Home Assistant's own words for on/off and English sentences."""
         return MATCH_ALL
 
     async def async_added_to_hass(self) -> None:
@@ -188,8 +189,9 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
     ) -> conversation.ConversationResult:
         options = self.options
         text = user_input.text.strip()
+        grounding = await async_get_grounding(self.hass, turn_language(self.hass, user_input))
         if not text:
-            return self._finish(user_input, chat_log, NOTHING_HEARD, [])
+            return self._finish(user_input, chat_log, grounding.phrases.text("nothing_heard"), [])
         if WARM_AGENTS in self.hass.data:  # the model's cache now holds this agent's prefix
             self.hass.data[WARM_AGENTS][self.entry.entry_id] = self.subentry_id
 
@@ -203,7 +205,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             prompt_args = self._prompt_args(house)
         except TemplateError as err:
             _LOGGER.error("The prompt template failed: %s", err)
-            return self._error(user_input, chat_log, BAD_PROMPT_TEMPLATE.format(error=err))
+            return self._error(user_input, chat_log, grounding.phrases.text("bad_prompt_template", error=err))
         history = recent_turns(history, int(options.get(CONF_REMEMBER_TURNS, DEFAULT_REMEMBER_TURNS)))
         messages = build_messages(house, text, history=history, **prompt_args)
         messages = _with_extra_system_prompt(messages, _extra_system_prompt(user_input, chat_log), len(history))
@@ -221,7 +223,14 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         # A follow-up ("turn it off") points at the device the previous request named.
         previous = next((message.content for message in reversed(history) if message.role == "user"), "")
         deltas = self._async_stream_turn(
-            user_input, house, messages=messages, grammar=grammar, sampling=sampling, result=result, previous=previous
+            user_input,
+            house,
+            messages=messages,
+            grammar=grammar,
+            sampling=sampling,
+            result=result,
+            previous=previous,
+            grounding=grounding,
         )
         try:
             # The chat log passes each delta on as it comes (chat dialog, Assist pipeline, TTS).
@@ -229,7 +238,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
                 pass
         except BackendError as err:
             _LOGGER.error("The model failed: %s", err)
-            return self._error(user_input, chat_log, f"Sorry, the model failed: {err}")
+            return self._error(user_input, chat_log, grounding.phrases.text("model_failed", error=err))
         return self._finish(user_input, chat_log, result.speech, result.outcomes, logged=True)
 
     async def _async_stream_turn(
@@ -242,6 +251,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         sampling: Sampling,
         result: _TurnResult,
         previous: str = "",
+        grounding: Grounding,
     ) -> AsyncGenerator[dict[str, str]]:
         """The assistant's deltas: speech as soon as it is surely speech, then, once the calls
         ran, what they really did. Call lines never leave here.
@@ -264,7 +274,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         )
         generating.add_done_callback(lambda _task: pieces.put_nowait(None))
         formats = reply_formats(options, grammar_in_use=grammar is not None)
-        hold = may_act(user_input.text, house)
+        hold = grounding.may_act(user_input.text, house)
         stream = _HeldSpeech(formats) if hold else SpeechStream(formats)
         try:
             while (piece := await pieces.get()) is not None:
@@ -280,17 +290,20 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         text = user_input.text.strip()
         speech = reply.speech
         if not reply.calls:  # an answer: a reading it states must be one the house shows
-            speech = check_answer(text, speech, house)
+            speech = grounding.check_answer(text, speech, house)
         elif hold:  # a command: only what its calls really did is said, not the model's claim
             speech = ""
         if new := stream.finish(speech):
             yield {"content": new}
-        verdicts = check_calls(reply.calls, house, allow_sensitive=sensitive_allowed(options))
-        verdicts, held = hold_ungrounded(verdicts, house, text, previous)
+        verdicts = check_calls(
+            reply.calls, house, allow_sensitive=sensitive_allowed(options), phrases=grounding.phrases
+        )
+        verdicts, held = grounding.hold_ungrounded(verdicts, house, text, previous)
         verdicts += [hold.verdict for hold in held]  # reported as refused, with the reason
-        outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context)
+        outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context, grounding)
         spoken = stream.released  # the model's speech as the user got it
-        after = " ".join(part for part in (spoken, outcome_speech(outcomes, held)) if part) or NO_ANSWER
+        said = outcome_speech(outcomes, held, grounding)
+        after = " ".join(part for part in (spoken, said) if part) or grounding.phrases.text("no_answer")
         if after != spoken:
             yield {"content": after[len(spoken) :]}
         result.speech = after
@@ -384,6 +397,17 @@ class _HeldSpeech(SpeechStream):
     def feed(self, piece: str) -> str:
         """Say nothing yet: the speech is decided once the whole reply is parsed."""
         return ""
+
+
+def turn_language(hass: HomeAssistant, user_input: conversation.ConversationInput) -> str:
+    """The turn's language: what Assist says it is, else the one Home Assistant is set to."""
+    language = user_input.language
+    return language if language and language != MATCH_ALL else hass.config.language
+
+
+async def async_get_grounding(hass: HomeAssistant, language: str) -> Grounding:
+    """The grounding rules and phrases of a language, read once off the event loop (file I/O)."""
+    return cached_grounding(language) or await hass.async_add_executor_job(load_grounding, language)
 
 
 def _extra_system_prompt(user_input: conversation.ConversationInput, chat_log: conversation.ChatLog) -> str | None:

@@ -34,6 +34,7 @@ from .const import (
     SENSITIVE_SERVICES,
     SENSITIVE_VALVE_CLASSES,
 )
+from .lexicon import ENGLISH, Phrases
 from .parser import Call
 from .snapshot import Device, House
 
@@ -111,56 +112,55 @@ def _sensitive_members(scene: Device | None, house: House) -> list[str]:
     ]
 
 
-def _sensitive_refusal(call: Call, device: Device, house: House) -> str:
+def _sensitive_refusal(call: Call, device: Device, house: House, phrases: Phrases) -> str:
     """Why a sensitive call was refused, saying how the user can allow it."""
-    turned_off = "a sensitive action that is turned off"
+    named = {"service": call.service_name, "name": device.name}
     if (call.domain, call.service) in OPT_IN_SERVICES:
-        return (
-            f"{call.service_name} on {device.name} runs whatever it was set up to do, which could unlock or "
-            f"open the house: {turned_off} (allow sensitive actions in the agent's options to use it)"
-        )
+        return phrases.text("sensitive_opt_in", **named)
     if call.domain == "scene":
-        members = ", ".join(_sensitive_members(device, house))
-        return f"{call.service_name} on {device.name} sets {members}: {turned_off}"
+        return phrases.text("sensitive_scene", **named, members=", ".join(_sensitive_members(device, house)))
     if call.domain in ("cover", "switch") and _device_class(device) is None:
-        return (
-            f"{call.service_name} on {device.name} may open a garage, gate or door (its name says so): "
-            f"{turned_off} (give it a device class if it does not)"
-        )
-    return f"{call.service_name} on {device.name} is {turned_off}"
+        return phrases.text("sensitive_by_name", **named)
+    return phrases.text("sensitive", **named)
 
 
-def check_call(call: Call, house: House, *, allow_sensitive: bool = False) -> Verdict:
-    """Accept or refuse one call against the turn's house."""
+def check_call(
+    call: Call, house: House, *, allow_sensitive: bool = False, phrases: Phrases = ENGLISH.phrases
+) -> Verdict:
+    """Accept or refuse one call against the turn's house (`phrases`: the turn's language, for the reason)."""
 
-    def refuse(reason: str) -> Verdict:
-        return Verdict(call, False, reason)
+    def refuse(key: str) -> Verdict:
+        """The call refused with the reason `key` names."""
+        return Verdict(call, False, phrases.text(key, service=call.service_name, entity_id=call.entity_id))
 
     if call.domain in FORBIDDEN_DOMAINS:
-        return refuse(f"{call.service_name} is never allowed from a conversation")
+        return refuse("never_allowed")
     device = house.device(call.entity_id)
     if device is None:
-        return refuse(f"{call.entity_id} is not a device exposed to Assist")
+        return refuse("not_exposed")
     if device.domain != call.domain:
-        return refuse(f"{call.service_name} cannot act on {call.entity_id}")
+        return refuse("cannot_act")
     if call.service not in house.services_for(call.domain) or call.service not in ALLOWED_SERVICES.get(call.domain, ()):
-        return refuse(f"{call.service_name} is not an allowed service")
+        return refuse("not_allowed")
     try:
         arguments = check_arguments(call.domain, call.service, device, call.arguments)
     except ArgumentError as err:
-        return refuse(str(err))
+        return Verdict(call, False, str(err))
     accepted = replace(call, arguments=arguments)
     if not allow_sensitive and is_sensitive(accepted, house):
-        return refuse(_sensitive_refusal(accepted, device, house))
+        return Verdict(call, False, _sensitive_refusal(accepted, device, house, phrases))
     return Verdict(accepted, True)
 
 
-def check_calls(calls: Iterable[Call], house: House, *, allow_sensitive: bool = False) -> list[Verdict]:
+def check_calls(
+    calls: Iterable[Call], house: House, *, allow_sensitive: bool = False, phrases: Phrases = ENGLISH.phrases
+) -> list[Verdict]:
     """Verdicts for a reply's calls, duplicates dropped; too many calls are all refused."""
     unique: list[Call] = []
     for call in calls:
         if call not in unique:
             unique.append(call)
     if len(unique) > MAX_CALLS_PER_TURN:
-        return [Verdict(c, False, f"more than {MAX_CALLS_PER_TURN} actions in one reply") for c in unique]
-    return [check_call(call, house, allow_sensitive=allow_sensitive) for call in unique]
+        reason = phrases.text("too_many", count=MAX_CALLS_PER_TURN)
+        return [Verdict(c, False, reason) for c in unique]
+    return [check_call(call, house, allow_sensitive=allow_sensitive, phrases=phrases) for call in unique]
