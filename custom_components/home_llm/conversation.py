@@ -58,7 +58,7 @@ from .const import (
     SUBENTRY_CONVERSATION,
 )
 from .grammar import build_grammar
-from .grounding import Grounding, cached_grounding, load_grounding
+from .grounding import Grounding, cached_grounding, hold_ungrounded, load_grounding
 from .house import async_build_house
 from .parser import parse_reply, reply_formats
 from .policy import allowed_services, check_calls, sensitive_allowed
@@ -298,7 +298,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         verdicts = check_calls(
             reply.calls, house, allow_sensitive=sensitive_allowed(options), phrases=grounding.phrases
         )
-        verdicts, held = grounding.hold_ungrounded(verdicts, house, text, previous)
+        verdicts, held = hold_ungrounded(verdicts, house, text, previous, grounding=grounding)
         verdicts += [hold.verdict for hold in held]  # reported as refused, with the reason
         outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context, grounding)
         spoken = stream.released  # the model's speech as the user got it

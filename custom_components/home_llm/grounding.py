@@ -835,7 +835,6 @@ is_grounded = ENGLISH.is_grounded
 naming_words = ENGLISH.naming_words
 request_parts = ENGLISH.request_parts
 asks_to_add = ENGLISH.asks_to_add
-hold_ungrounded = ENGLISH.hold_ungrounded
 asks_about_state = ENGLISH.asks_about_state
 goes_against = ENGLISH.goes_against
 kind_nouns = ENGLISH.kind_nouns
@@ -846,3 +845,10 @@ done_phrase = ENGLISH.done_phrase
 confirmation = ENGLISH.confirmation
 check_answer = ENGLISH.check_answer
 may_act = ENGLISH.may_act
+
+
+def hold_ungrounded(
+    verdicts: Iterable[Verdict], house: House, text: str, previous: str = "", *, grounding: Grounding = ENGLISH
+) -> tuple[list[Verdict], list[Hold]]:
+    """Grounding.hold_ungrounded in `grounding`'s language, as a module function (devtools record its holds)."""
+    return grounding.hold_ungrounded(verdicts, house, text, previous)
