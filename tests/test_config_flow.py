@@ -174,6 +174,7 @@ async def test_llama_cpp_unavailable_points_to_remote(
 ) -> None:
     monkeypatch.setattr(config_flow, "LLAMA_CPP_MODULE", "home_llm_no_such_module")
     monkeypatch.setattr(config_flow, "LLAMA_CPP_REQUIREMENT", requirement)
+    monkeypatch.setattr(config_flow, "matching_wheel", lambda: None)  # the shipped wheels: tests/test_wheels.py
     hass.config.skip_pip = skip_pip
     result = await _choose(hass, "local")
     assert result["type"] is FlowResultType.SHOW_PROGRESS
@@ -191,6 +192,7 @@ async def test_install_then_continue(hass: HomeAssistant, models_dir: Path, monk
     checks = iter([False, True])
     monkeypatch.setattr(config_flow, "llama_cpp_importable", lambda: next(checks))
     monkeypatch.setattr(config_flow, "LLAMA_CPP_REQUIREMENT", "gguf==0.19.0")  # already installed: no pip run
+    monkeypatch.setattr(config_flow, "matching_wheel", lambda: None)
     hass.config.skip_pip = False
     result = await _choose(hass, "huggingface")
     assert result["type"] is FlowResultType.SHOW_PROGRESS

@@ -122,6 +122,8 @@ from .model_files import (
     read_model_info,
 )
 from .remote_flow import RemoteServerFlowMixin
+from .wheels import WheelRefused, matching_wheel
+from .wheels import install as install_wheel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -257,6 +259,8 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
         self._llama_ready = False
         self._after_install = "local"
         self._install_task: asyncio.Task[bool] | None = None
+        self._shipped_wheel: Path | None = None
+        self._wheel_refused: WheelRefused | None = None
         self._repo_id = DEFAULT_HF_REPO
         self._hub_files: dict[str, HubFile] = {}
         self._hub_file: HubFile | None = None
@@ -304,21 +308,32 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
 
     async def async_step_install_llama_cpp(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if self._install_task is None:
+            # A wheel shipped with the integration (no compiler, no network) when one fits this machine.
+            self._shipped_wheel = await self.hass.async_add_executor_job(matching_wheel)
             self._install_task = self.hass.async_create_task(self._async_install_llama_cpp(), eager_start=False)
         elif self._install_task.done():
             self._llama_ready = self._install_task.result()
-            next_step = self._after_install if self._llama_ready else "llama_cpp_unavailable"
+            next_step = self._after_install
+            if not self._llama_ready:
+                next_step = "wheel_refused" if self._wheel_refused else "llama_cpp_unavailable"
             return self.async_show_progress_done(next_step_id=next_step)
         return self.async_show_progress(
             step_id="install_llama_cpp",
             progress_action="install_llama_cpp",
             progress_task=self._install_task,
-            description_placeholders={"requirement": LLAMA_CPP_REQUIREMENT},
+            description_placeholders={"requirement": self._install_requirement},
         )
+
+    @property
+    def _install_requirement(self) -> str:
+        """What the install step installs: the shipped wheel's file, else the package from the index."""
+        return self._shipped_wheel.name if self._shipped_wheel else LLAMA_CPP_REQUIREMENT
 
     async def _async_install_llama_cpp(self) -> bool:
         if self.hass.config.skip_pip:  # Home Assistant was started with --skip-pip
             return False
+        if self._shipped_wheel is not None:
+            return await self._async_install_shipped_wheel(self._shipped_wheel)
         try:
             await async_process_requirements(self.hass, DOMAIN, [LLAMA_CPP_REQUIREMENT])
         except RequirementsNotFound as err:
@@ -326,9 +341,28 @@ class HomeLlmConfigFlow(RemoteServerFlowMixin, ConfigFlow, domain=DOMAIN):
             return False
         return await self.hass.async_add_executor_job(llama_cpp_importable)
 
+    async def _async_install_shipped_wheel(self, wheel: Path) -> bool:
+        """Install the shipped wheel after checking its sha256; a changed file is refused, nothing installed."""
+        try:
+            installed = await self.hass.async_add_executor_job(install_wheel, wheel, self.hass.config.config_dir)
+        except WheelRefused as err:
+            _LOGGER.error("Refusing the shipped llama-cpp-python wheel: %s", err)
+            self._wheel_refused = err
+            return False
+        return installed and await self.hass.async_add_executor_job(llama_cpp_importable)
+
     async def async_step_llama_cpp_unavailable(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return self.async_abort(
-            reason="llama_cpp_unavailable", description_placeholders={"requirement": LLAMA_CPP_REQUIREMENT}
+            reason="llama_cpp_unavailable", description_placeholders={"requirement": self._install_requirement}
+        )
+
+    async def async_step_wheel_refused(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The shipped wheel is not the file its sha256 records (changed or truncated): say so."""
+        assert self._wheel_refused is not None
+        refused = self._wheel_refused
+        return self.async_abort(
+            reason="wheel_refused",
+            description_placeholders={"wheel": refused.wheel, "expected": refused.expected, "actual": refused.actual},
         )
 
     # --- Hugging Face: repository -> file (quant) -> download with progress -> validate ---
