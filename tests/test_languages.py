@@ -7,19 +7,23 @@ import asyncio
 import logging
 import string
 import threading
+from pathlib import Path
 
 import pytest
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.home_llm import grounding as grounding_module
 from custom_components.home_llm import lexicon as lexicon_module
 from custom_components.home_llm.actions import Outcome, outcome_speech
+from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
 from custom_components.home_llm.grounding import Grounding, load_grounding
 from custom_components.home_llm.lexicon import Phrases, load_lexicon, own_languages
 from custom_components.home_llm.parser import Call
 from custom_components.home_llm.policy import Verdict, check_calls
 from custom_components.home_llm.snapshot import Device, House
+from devtools.houses import FileHouse, parse_house
 
 from .houses import make_house
 from .scripted import ScriptedBackend
@@ -281,3 +285,61 @@ async def _say(hass: HomeAssistant, text: str, language: str) -> str:
 
 def test_grounding_of_a_lexicon_is_its_language() -> None:
     assert Grounding(load_lexicon("de")).phrases.text("and") == "und"
+
+
+GERMAN_FILE_HOUSE = [
+    {"entity_id": "light.kueche", "name": "Küchenlicht", "state": "on", "area": "Küche"},
+    {"entity_id": "light.wohnzimmer_decke", "name": "Deckenlampe Wohnzimmer", "state": "off", "area": "Wohnzimmer"},
+    {"entity_id": "cover.schlafzimmer", "name": "Rollladen Schlafzimmer", "state": "open", "area": "Schlafzimmer"},
+    {"entity_id": "fan.bad", "name": "Badlüfter", "state": "off", "area": "Bad"},
+    {"entity_id": "switch.kaffeemaschine", "name": "Kaffeemaschine", "state": "off", "area": "Küche"},
+    {"entity_id": "media_player.fernseher", "name": "Fernseher", "state": "playing", "area": "Wohnzimmer"},
+]
+# Each turn of the German conversation, and the only device it may change.
+GERMAN_TURNS = [
+    ("Schalte das Küchenlicht aus", "light.kueche"),
+    ("Mach die Deckenlampe im Wohnzimmer an", "light.wohnzimmer_decke"),
+    ("Fahr den Rollladen im Schlafzimmer runter", "cover.schlafzimmer"),
+    ("Ist das Küchenlicht an?", None),
+]
+# Words of the agent's own English sentences: none may reach a German user.
+ENGLISH_WORDS = ("Turned", "Which device", "Did you want", "I did not", "I can't", "Sorry", " is on", " is off")
+
+
+@pytest.mark.real_model
+async def test_a_german_conversation_on_the_real_model(
+    core: HomeAssistant, model_path: Path, hass_admin_user: MockUser
+) -> None:
+    """Issue 21's German conversation on the default model: every reply is German, and every device
+    that changed is the one its turn named (the small model does not always make the call)."""
+    hass = core
+    house = FileHouse(hass, parse_house(GERMAN_FILE_HOUSE, "test"))
+    await house.async_add()
+    entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="Home LLM")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    conversation_id = None
+    replies = []
+    try:
+        for text, target in GERMAN_TURNS:
+            before = {entity["entity_id"]: hass.states.get(entity["entity_id"]).state for entity in GERMAN_FILE_HOUSE}
+            result = await conversation.async_converse(
+                hass=hass,
+                text=text,
+                conversation_id=conversation_id,
+                context=Context(user_id=hass_admin_user.id),
+                language="de",
+                agent_id="conversation.home_llm",
+            )
+            conversation_id = result.conversation_id
+            speech = result.response.speech["plain"]["speech"]
+            replies.append(speech)
+            changed = {entity_id for entity_id, state in before.items() if hass.states.get(entity_id).state != state}
+            assert changed <= ({target} if target else set()), (text, speech, changed)
+            assert speech and not any(word in speech for word in ENGLISH_WORDS), (text, speech)
+    finally:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await house.async_remove()
+    # The question is answered from the house, in German, whatever the model said.
+    kitchen = "aus" if replies[0] == "Küchenlicht ausgeschaltet." else "an"
+    assert replies[3] == f"Küchenlicht ist {kitchen}.", replies
