@@ -28,6 +28,12 @@ CALL_KINDS = {"single", "args", "multi", "group", "area-pick", "named-switch", "
               "real-name", "purpose", "two-areas"}
 
 
+def _called(example: dataset.Example, call: str) -> dict:
+    """The device a call line names."""
+    entity_id = call.split("(", 1)[1].split(",", 1)[0].rstrip(")")
+    return next(d for d in example.devices if d["entity_id"] == entity_id)
+
+
 def _by_kind(examples: list[dataset.Example], per_kind: int) -> list[dataset.Example]:
     seen: Counter[str] = Counter()
     picked = []
@@ -157,8 +163,8 @@ def test_the_words_decide_the_device() -> None:
         if "toggle" not in words and "flip" not in words:
             assert not any(".toggle(" in call for call in example.calls), example.user
         if example.kind == "area-pick":
-            device = next(d for d in example.devices if d["entity_id"] in example.calls[0])
-            assert device["area"] in words, (example.user, device)
+            device = _called(example, example.calls[0])
+            assert device["area"].lower() in words, (example.user, device)
     named = [e for e in LARGE if e.kind == "named-switch"]
     assert sum(e.calls[0].startswith("switch.") for e in named) > len(named) / 2
     assert any(e.calls[0].startswith(("light.", "fan.")) for e in named)
@@ -176,7 +182,9 @@ def test_no_call_kinds_touch_nothing_and_absent_things_are_absent() -> None:
     # A to-do item is added only when the user asks to add something.
     for example in LARGE:
         if any(call.startswith("todo.add_item") for call in example.calls):
-            assert any(word in example.user.lower() for word in ("add", "put", "note")), example.user
+            assert any(word in example.user.lower() for word in ("add", "put", "note", "setz", "schreib", "füg")), (
+                example.user
+            )
 
 
 def test_todo_lists_are_present_when_the_house_cannot_do_it() -> None:
@@ -237,6 +245,12 @@ SAID_TO_SERVICE = (
     ({"purpose"}, r"^(vacuum|hoover|clean|do the)|floor needs", r"vacuum\.start"),
     ({"purpose"}, r"\bthe music\b|\bsong\b|station", r"media_player\."),
     ({"real-name"}, r"^set the [a-z ]+ to \d+(\.5)? degrees$", r"climate\.set_temperature"),
+    # German (issue 21): the brief's own sentences, in their kinds
+    ({"area-pick"}, r"^(mach|schalte?)( bitte| mal)? (das licht|die lampe) (in der|im|auf der|auf dem) .* aus$", r"light\.turn_off"),
+    ({"single", "area-pick"}, r"^fahr (bitte )?(den|das|die) .*(runter|herunter)$", r"cover\.close_cover"),
+    ({"args", "area-pick"}, r"^stelle? (die heizung|das thermostat) .*auf \d+(,5)? grad$", r"climate\.set_temperature"),
+    ({"args", "single"}, r"^(füge?|setz|schreib) (bitte )?\w+ (zur|zum|auf)", r"todo\.add_item"),
+    ({"args", "single", "area-pick"}, r"^(schalte|mach) .* stumm$", r"media_player\.volume_mute"),
 )
 
 
@@ -262,7 +276,7 @@ def test_houses_are_named_the_way_real_installations_are() -> None:
         said = example.user.lower()
         assert not any(d["entity_id"].startswith("light.") and d["area"] and dataset._area_named(said, d["area"])
                        for d in example.devices), example.user  # fmt: skip
-    called = [(e, next(d for d in e.devices if d["entity_id"] in e.calls[0])["name"]) for e in real]
+    called = [(e, _called(e, e.calls[0])["name"]) for e in real]
     numbered = [(e, name) for e, name in called if re.search(r" \d$", name)]
     assert numbered and all(name[-1] in e.user for e, name in numbered)  # the number said decides
     doors = [e for e in real if e.calls[0].startswith("lock.") and "door" in e.user]
@@ -276,3 +290,22 @@ def test_two_areas_turn_both_the_same_way() -> None:
         services = {call.split("(")[0] for call in example.calls}
         assert len(services) == 1 and len(example.calls) >= 2, example.calls
         assert services.pop().endswith("_" + ("on" if re.search(r"\bon\b", example.user) else "off"))
+
+
+def test_a_share_is_german() -> None:
+    """About 15 % in German (issue 21): German houses with ASCII ids, German requests and replies, mostly the
+    German persona; the English mix's kinds and no-call share otherwise."""
+    german = [e for e in LARGE if e.language == "de"]
+    assert 0.12 < len(german) / len(LARGE) < 0.18
+    assert {e.kind for e in german} == {"single", "args", "multi", "area-pick", "question", "chat", "absent", "cannot"}
+    assert 0.6 < sum(e.persona == dataset.GERMAN_PERSONA for e in german) / len(german) < 0.8
+    assert 0.2 < sum(e.kind in dataset.NO_CALL_KINDS for e in german) / len(german) < 0.35
+    assert german[0].messages()[0].content.startswith(german[0].persona or DEFAULT_PERSONA)
+    for example in german:
+        assert not re.search(r"\b(Turning|Setting|Sure|the|I)\b", example.reply), example.reply
+        assert all(d["entity_id"].isascii() for d in example.devices)
+        for call in example.calls:  # the reply names each device as the house writes it
+            assert _called(example, call)["name"] in example.reply, example.reply
+    ids = " ".join(d["entity_id"] for e in german for d in e.devices)
+    assert re.search(r"ue|ae|oe", ids) and any(c in d["name"] for e in german for d in e.devices for c in "äöüß")
+    assert any("=" in call for e in german for call in e.calls)  # arguments too

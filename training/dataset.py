@@ -13,6 +13,11 @@ and the policy accept exactly what the model is taught. Every example has a `kin
     real-name, purpose, two-areas                                                       (calls)
     question, chat, absent, cannot, ambiguous                                          (no call)
 
+GERMAN_SHARE of the examples are German (`language` "de"): a house named in German, the request and the
+reply in German, mostly the German persona; single, args, multi, area-pick, question, chat, absent and
+cannot, weighted as in English. Their in-context examples are prompt.py's, in English, as the agent builds
+them whatever the language.
+
     python -m training.dataset --out training/data --train 8000 --validation 400 --seed 8
 """
 
@@ -42,6 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 # still pass the limit (tests/test_training_data.py checks with llama.cpp's own tokenizer).
 MAX_TOKENS = 1024
 CHARS_PER_TOKEN = 2.8  # 2.9 let 1 in 200 of the largest houses reach 1,033 tokens
+GERMAN_CHARS_PER_TOKEN = 2.5  # German names and words split finer (2.63 at least in the largest houses)
 RESERVED_CHARS = 800
 NO_CALL_KINDS = frozenset({"question", "chat", "absent", "cannot", "ambiguous"})
 
@@ -170,6 +176,8 @@ class Example:
     # entity_id -> the state the agent's cached prompt still shows: the prompt is then the changes_last
     # layout, the card's lines as cached and an `Updated devices:` block with today's (const.py)
     stale: dict[str, str] = field(default_factory=dict)
+    language: str = "en"  # of the request and the reply
+    persona: str = ""  # the system prompt's first line; empty: const.DEFAULT_PERSONA
 
     def house(self) -> snapshot.House:
         """The House the agent would snapshot: devices with their attributes, and the services."""
@@ -190,7 +198,7 @@ class Example:
         return prompt.build_messages(
             house,
             self.user,
-            persona=const.DEFAULT_PERSONA,
+            persona=self.persona or const.DEFAULT_PERSONA,
             num_examples=count,
             layout=const.PROMPT_LAYOUT_CHANGES_LAST if baseline else const.PROMPT_LAYOUT_CARD,
             baseline=baseline,
@@ -1025,11 +1033,11 @@ def misheard(text: str, rng: random.Random) -> str:
 Made3 = tuple[str, str, list[str]]  # (user words, reply sentence, call lines)
 
 
-def _join_sentences(sentences: list[str]) -> str:
+def _join_sentences(sentences: list[str], conjunction: str = "and") -> str:
     """One sentence from several: "Turning on the a, closing the b and locking the c."."""
     later = [re.sub(r"^(Sure|Okay), ", "", s) for s in sentences[1:]]
     parts = [sentences[0].rstrip(".")] + [s[:1].lower() + s[1:].rstrip(".") for s in later]
-    return (", ".join(parts[:-1]) + " and " + parts[-1] + ".") if len(parts) > 1 else parts[0] + "."
+    return (", ".join(parts[:-1]) + f" {conjunction} " + parts[-1] + ".") if len(parts) > 1 else parts[0] + "."
 
 
 def _listing(names: list[str]) -> str:
@@ -1266,7 +1274,7 @@ def _fresh_area(builder: HouseBuilder) -> str:
     return builder.rng.choice([a for a in REAL_AREAS if a not in builder.areas])
 
 
-REAL_DOMAINS = {"light": 4, "light-switch": 4, "fan": 1, "cover": 1.5, "lock": 1.5, "media_player": 1, "climate": 1.5}
+REAL_DOMAINS = {"light": 4, "light-switch": 4, "fan": 1, "cover": 1.5, "lock": 1.5, "media_player": 1, "climate": 2}
 RIVAL_DOMAINS = {"light": {"light", "switch"}, "switch": {"light", "switch"}, "climate": {"climate", "water_heater"}}
 
 
@@ -1277,7 +1285,7 @@ def _real_said(device: dict, domain: str, word: str, place: str, rng: random.Ran
         number = device["name"][-1]
         said = rng.choice((f"{place} {word} {number}", f"{place} {word} number {number}"))
         return said.lower(), False
-    if (lightish or domain == "climate") and rng.random() < 0.35:
+    if (lightish or domain == "climate") and rng.random() < (0.7 if domain == "climate" else 0.35):
         return place, True
     kind = rng.choice(LIGHT_SAID) if lightish else "door" if domain == "lock" and rng.random() < 0.6 else word.lower()
     return rng.choice((f"{place} {kind}", f"{place} {kind}", f"{kind} in the {place}")), False
@@ -1626,6 +1634,444 @@ KIND_MAKERS: dict[str, tuple[Callable[[HouseBuilder, int, random.Random], Made3 
 }
 
 
+# ----------------------------------------------------------------------------- German (issue 21 item 3)
+
+GERMAN_SHARE = 0.15  # of the examples: a house named in German, asked and answered in German
+# The persona in German, as the anchor project prompts each language in its own; a German example keeps the
+# English one sometimes (the agent's default until the turn's language picks the persona).
+GERMAN_PERSONA = ("Du bist 'Al', ein hilfreicher KI-Assistent, der die Geräte in einem Haus steuert. "
+                  "Erledige die folgende Aufgabe wie angewiesen und nur mit den gegebenen Informationen.")  # fmt: skip
+GERMAN_PERSONA_SHARE = 0.7
+# Area -> (its stem in compounds, "in the <area>"): "Küchenlicht", "das Licht in der Küche".
+DE_AREAS = {
+    "Küche": ("Küchen", "in der Küche"), "Wohnzimmer": ("Wohnzimmer", "im Wohnzimmer"),
+    "Schlafzimmer": ("Schlafzimmer", "im Schlafzimmer"), "Flur": ("Flur", "im Flur"), "Bad": ("Bad", "im Bad"),
+    "Badezimmer": ("Badezimmer", "im Badezimmer"), "Büro": ("Büro", "im Büro"),
+    "Arbeitszimmer": ("Arbeitszimmer", "im Arbeitszimmer"), "Kinderzimmer": ("Kinderzimmer", "im Kinderzimmer"),
+    "Esszimmer": ("Esszimmer", "im Esszimmer"), "Gästezimmer": ("Gästezimmer", "im Gästezimmer"),
+    "Keller": ("Keller", "im Keller"), "Garage": ("Garagen", "in der Garage"), "Garten": ("Garten", "im Garten"),
+    "Terrasse": ("Terrassen", "auf der Terrasse"), "Balkon": ("Balkon", "auf dem Balkon"),
+    "Dachboden": ("Dachboden", "auf dem Dachboden"), "Diele": ("Dielen", "in der Diele"),
+    "Waschküche": ("Waschküchen", "in der Waschküche"), "Eingang": ("Eingangs", "im Eingang"),
+}  # fmt: skip
+# Per domain: the words for a device and their gender (m, f, n; p: plural).
+DE_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "light": (("Licht", "n"), ("Lampe", "f"), ("Deckenlampe", "f"), ("Deckenlicht", "n"), ("Stehlampe", "f"),
+              ("Leselampe", "f"), ("Spots", "p"), ("Lichterkette", "f"), ("Leuchte", "f"), ("Strahler", "m"),
+              ("Pendelleuchte", "f")),
+    "switch": (("Steckdose", "f"), ("Schalter", "m"), ("Kaffeemaschine", "f"), ("Wasserkocher", "m"),
+               ("Heizlüfter", "m"), ("Zwischenstecker", "m")),
+    "fan": (("Ventilator", "m"), ("Lüfter", "m"), ("Deckenventilator", "m"), ("Luftreiniger", "m")),
+    "cover": (("Rollladen", "m"), ("Rollo", "n"), ("Jalousie", "f"), ("Markise", "f"), ("Vorhang", "m")),
+    "lock": (("Türschloss", "n"), ("Schloss", "n"), ("Tür", "f")),
+    "media_player": (("Fernseher", "m"), ("Lautsprecher", "m"), ("Radio", "n"), ("Soundbar", "f")),
+    "climate": (("Thermostat", "n"), ("Heizung", "f"), ("Klimaanlage", "f"), ("Heizkörper", "m")),
+    "vacuum": (("Saugroboter", "m"), ("Staubsauger", "m")),
+}  # fmt: skip
+DE_STANDALONE = (("lock", "Haustür"), ("lock", "Hintertür"), ("cover", "Garagentor"), ("vacuum", "Saugroboter"),
+                 ("media_player", "Fernseher"), ("switch", "Kaffeemaschine"), ("todo", "Einkaufsliste"),
+                 ("todo", "Einkaufszettel"), ("light", "Leselampe"), ("climate", "Heizung"))  # fmt: skip
+DE_NOUNS = {word.lower(): gender for kinds in DE_KINDS.values() for word, gender in kinds} | {
+    "tor": "n", "liste": "f", "zettel": "m", "tür": "f"}  # fmt: skip
+DE_DOMAINS = list(DE_KINDS)
+DE_WEIGHTS = [KINDS[domain][2] for domain in DE_DOMAINS]
+ARTICLES = {"nom": {"m": "der", "f": "die", "n": "das", "p": "die"},
+            "acc": {"m": "den", "f": "die", "n": "das", "p": "die"},
+            "dat": {"m": "dem", "f": "der", "n": "dem", "p": "den"}}  # fmt: skip
+_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_PLAIN_ASCII = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})  # Home Assistant's own slugs drop the dots
+
+
+def _de_slug(name: str, spelled_out: bool) -> str:
+    """`kuechenlicht` (or `kuchenlicht`, as Home Assistant writes it) for Küchenlicht."""
+    return _slug(name.lower().translate(_ASCII if spelled_out else _PLAIN_ASCII))
+
+
+def _de_gender(name: str) -> str:
+    """The gender of the name's noun: its first word that ends in a known noun ("Deckenlampe Wohnzimmer": f)."""
+    for word in name.lower().split():
+        nouns = [noun for noun in DE_NOUNS if word.endswith(noun)]
+        if nouns:
+            return DE_NOUNS[max(nouns, key=len)]
+    return "n"
+
+
+def _de_forms(name: str, gender: str) -> dict[str, str]:
+    """A noun phrase in the cases a sentence needs: {a} den Rollladen, {d} dem Rollladen, {n} der Rollladen,
+    {N} Der Rollladen, {b} Rollladen; {ist}, {Ist} and {wird} agree with it."""
+    nominative = f"{ARTICLES['nom'][gender]} {name}"
+    verb = "sind" if gender == "p" else "ist"
+    return {"a": f"{ARTICLES['acc'][gender]} {name}", "d": f"{ARTICLES['dat'][gender]} {name}", "n": nominative,
+            "N": nominative[:1].upper() + nominative[1:], "b": name, "ist": verb, "Ist": verb.title(),
+            "wird": "werden" if gender == "p" else "wird"}  # fmt: skip
+
+
+def device_forms(device: dict) -> dict[str, str]:
+    """The device's own name in every case (replies name it as written)."""
+    return _de_forms(device["name"], _de_gender(device["name"]))
+
+
+class GermanHouseBuilder(HouseBuilder):
+    """A house named in German: Küchenlicht, Deckenlampe Wohnzimmer, Rollladen Schlafzimmer; ids in ASCII."""
+
+    def __init__(self, rng: random.Random, max_chars: float = math.inf) -> None:
+        super().__init__(rng, max_chars)
+        self.areas = rng.sample(list(DE_AREAS), rng.randint(2, 7))
+        self.spelled_out = rng.random() < 0.6  # kuechenlicht, else kuchenlicht
+
+    def add(
+        self, domain: str, name: str, area: str | None, states: tuple[str, ...] = (), stem: str = ""
+    ) -> dict | None:
+        """As HouseBuilder.add, the entity id spelled from the German name, the states of its domain."""
+        states = states or (KINDS[domain][1] if domain in KINDS else ())
+        return super().add(domain, name, area, states, stem or _de_slug(name, self.spelled_out))
+
+    def add_area_device(self, domain: str, area: str, word: str | None = None) -> dict | None:
+        """Küchenlicht, Licht Küche, Küche Licht or Hue Licht Küche."""
+        rng = self.rng
+        word = word or rng.choice(DE_KINDS[domain])[0]
+        style = rng.random()
+        if style < 0.35:
+            name = f"{DE_AREAS[area][0]}{word.lower()}"
+        elif style < 0.65:
+            name = f"{word} {area}"
+        elif style < 0.85 or domain not in BRANDS:
+            name = f"{area} {word}"
+        else:
+            name = f"{rng.choice(BRANDS[domain])} {word} {area}"
+        return self.add(domain, name, area)
+
+    def add_random(self) -> dict | None:
+        """A device of a German kind, or one of the few named without an area."""
+        rng = self.rng
+        if rng.random() < STANDALONE_WEIGHT / 2:
+            domain, name = rng.choice(DE_STANDALONE)
+            return self.add(domain, name, rng.choice(self.areas), ("0", "1", "3") if domain == "todo" else ())
+        return self.add_area_device(rng.choices(DE_DOMAINS, weights=DE_WEIGHTS)[0], rng.choice(self.areas))
+
+
+_DE_ON = (("Schalte {a} ein", "Schalte {a} an", "Mach {a} an", "Mach bitte {a} an", "{b} an", "{b} an bitte",
+           "Kannst du {a} einschalten?", "Bitte {a} einschalten", "Schalt {a} ein", "Mach mal {a} an",
+           "Könntest du {a} anmachen?", "{b} einschalten"),
+          ("Ich schalte {a} ein.", "{N} {wird} eingeschaltet.", "Okay, ich mache {a} an."))  # fmt: skip
+_DE_OFF = (("Schalte {a} aus", "Mach {a} aus", "Mach bitte {a} aus", "{b} aus", "{b} aus bitte",
+            "Kannst du {a} ausschalten?", "Bitte {a} ausschalten", "Schalt {a} aus", "Mach mal {a} aus",
+            "{b} ausschalten", "Dreh {a} ab"),
+           ("Ich schalte {a} aus.", "{N} {wird} ausgeschaltet.", "Okay, ich mache {a} aus."))  # fmt: skip
+_DE_ON_OFF = {"turn_on": _DE_ON, "turn_off": _DE_OFF}
+# (domain) -> service -> (what the user says, what the assistant says): {a} {d} {n} {N} {b} as _de_forms.
+DE_PLAIN: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "light": _DE_ON_OFF, "switch": _DE_ON_OFF, "climate": _DE_ON_OFF,
+    "fan": _DE_ON_OFF | {
+        "increase_speed": (("Mach {a} schneller", "Stell {a} höher", "{b} schneller"), ("Ich mache {a} schneller.",)),
+        "decrease_speed": (("Mach {a} langsamer", "Stell {a} niedriger", "{b} langsamer"),
+                           ("Ich mache {a} langsamer.",)),
+    },
+    "cover": {
+        "open_cover": (("Fahr {a} hoch", "Mach {a} auf", "Öffne {a}", "{b} hoch", "{b} auf", "Zieh {a} hoch",
+                        "Kannst du {a} öffnen?", "Fahr bitte {a} rauf"),
+                       ("Ich fahre {a} hoch.", "Ich öffne {a}.", "{N} {wird} geöffnet.")),
+        "close_cover": (("Fahr {a} runter", "Mach {a} zu", "Schließ {a}", "{b} runter", "{b} zu", "Lass {a} runter",
+                         "Kannst du {a} schließen?", "Fahr bitte {a} herunter",
+                         "Fahr {a} herunter"),
+                        ("Ich fahre {a} runter.", "Ich schließe {a}.", "{N} {wird} geschlossen.")),
+        "stop_cover": (("Stopp {a}", "Halt {a} an", "{b} stopp"), ("Ich stoppe {a}.",)),
+    },
+    "lock": {
+        "lock": (("Schließ {a} ab", "Sperr {a} ab", "Verriegle {a}", "Kannst du {a} abschließen?"),
+                 ("Ich schließe {a} ab.", "{N} {wird} verriegelt.")),
+        "unlock": (("Schließ {a} auf", "Sperr {a} auf", "Entriegle {a}"),
+                   ("Ich schließe {a} auf.", "{N} {wird} entriegelt.")),
+    },
+    "media_player": _DE_ON_OFF | {
+        "volume_up": (("Mach {a} lauter", "{b} lauter", "Dreh {a} lauter"), ("Ich mache {a} lauter.",)),
+        "volume_down": (("Mach {a} leiser", "{b} leiser", "Dreh {a} leiser"), ("Ich mache {a} leiser.",)),
+        "media_pause": (("Pausiere {a}", "Pause auf {d}", "{b} pausieren"), ("Ich pausiere {a}.",)),
+        "media_play": (("Spiel auf {d} weiter", "Setz die Wiedergabe auf {d} fort"),
+                       ("Die Wiedergabe auf {d} geht weiter.",)),
+        "media_next_track": (("Nächstes Lied auf {d}", "Überspring das Lied auf {d}", "Nächster Sender auf {d}"),
+                             ("Nächster Titel auf {d}.",)),
+        "media_previous_track": (("Vorheriges Lied auf {d}", "Einen Sender zurück auf {d}"),
+                                 ("Ich gehe auf {d} einen Titel zurück.",)),
+    },
+    "vacuum": {
+        "start": (("Starte {a}", "Schick {a} los", "Lass {a} saugen"), ("Ich starte {a}.",)),
+        "return_to_base": (("Schick {a} zurück zur Ladestation", "Schick {a} nach Hause"),
+                           ("Ich schicke {a} zurück zur Ladestation.",)),
+    },
+}  # fmt: skip
+DE_COLORS = {"rot": "red", "grün": "green", "blau": "blue", "gelb": "yellow", "orange": "orange", "lila": "purple",
+             "pink": "pink", "weiß": "white", "türkis": "turquoise", "violett": "violet"}  # fmt: skip
+DE_ITEMS = ("Milch", "Eier", "Brot", "Butter", "Kaffee", "Äpfel", "Käse", "Nudeln", "Batterien", "Klopapier",
+            "Tomaten", "Zwiebeln", "Joghurt", "Reis", "Spülmittel")  # fmt: skip
+DE_ZU = {"m": "zum", "f": "zur", "n": "zum", "p": "zu den"}
+
+
+def _de_percent(rng: random.Random, percent: int) -> str:
+    return rng.choice((f"{percent} Prozent", f"{percent} %", f"{percent}%"))
+
+
+def _de_number_maker(key: str, says: tuple[str, ...], answers: tuple[str, ...], scale: float = 1,
+                     values: tuple[int, ...] = PERCENTS) -> Callable[..., Made]:  # fmt: skip
+    """A German maker for a one-number service: {p} the percentage as said, the argument `value * scale`."""
+
+    def make(device: dict, rng: random.Random, said: dict) -> Made:
+        bounds = _domain_values(device, key)
+        fits = [v for v in values if bounds and bounds.low <= v * scale <= bounds.high]
+        if not fits:
+            return None
+        value = rng.choice(fits)
+        words = {"p": _de_percent(rng, value)}
+        number = round(value * 255 / 100) if key == "brightness" else round(value * scale, 2)
+        reply = rng.choice(answers).format(**device_forms(device), **words)
+        return rng.choice(says).format(**said, **words), reply, {key: number}
+
+    return make
+
+
+_de_brightness = _de_number_maker(
+    "brightness", ("Dimme {a} auf {p}", "Stell {a} auf {p}", "{b} auf {p}", "Mach {a} auf {p} Helligkeit"),
+    ("Ich stelle {a} auf {p}.",), scale=255 / 100)
+
+
+def _de_color(device: dict, rng: random.Random, said: dict) -> Made:
+    """A colour said in German, called with its English name."""
+    if not _domain_values(device, "color_name"):
+        return None
+    word, color = rng.choice(list(DE_COLORS.items()))
+    user = rng.choice(("Mach {a} {c}", "Färbe {a} {c}", "Stell {a} auf {c}", "{b} in {c}")).format(**said, c=word)
+    return user, "Ich mache {a} {c}.".format(**device_forms(device), c=word), {"color_name": color}
+
+
+def _de_temperature(device: dict, rng: random.Random, said: dict) -> Made:
+    """"Stell die Heizung auf 21 Grad" (a decimal comma for halves)."""
+    bounds = _domain_values(device, "temperature")
+    if not bounds:
+        return None
+    value = _temperature(rng, bounds.low, bounds.high)
+    degrees = _value_text(value).replace(".", ",")
+    user = rng.choice(("Stell {a} auf {t} Grad", "Stelle {a} auf {t} Grad", "{b} auf {t} Grad",
+                       "Heiz {a} auf {t} Grad", "Mach {a} auf {t} Grad", "Kannst du {a} auf {t} Grad stellen?"))
+    user = user.format(**said, t=degrees)
+    return user, "Ich stelle {a} auf {t} Grad.".format(**device_forms(device), t=degrees), {"temperature": value}
+
+
+def _de_mute(device: dict, rng: random.Random, said: dict) -> Made:
+    if not _domain_values(device, "is_volume_muted"):
+        return None
+    user = rng.choice(("Schalte {a} stumm", "{b} stumm", "Mach {a} stumm")).format(**said)
+    return user, "Ich schalte {a} stumm.".format(**device_forms(device)), {"is_volume_muted": True}
+
+
+def _de_todo(device: dict, rng: random.Random, said: dict) -> Made:
+    if not _domain_values(device, "item"):
+        return None
+    item = rng.choice(DE_ITEMS)
+    zu = DE_ZU[_de_gender(device["name"])]
+    user = rng.choice(("Setz {i} auf {a}", "Schreib {i} auf {a}", "Füg {i} {z} {b} hinzu",
+                       "Füge bitte {i} {z} {b} hinzu", "Setz bitte {i} auf {a}")).format(**said, i=item, z=zu)
+    return user, "Ich setze {i} auf {a}.".format(**device_forms(device), i=item), {"item": item}
+
+
+DE_ARGS: dict[tuple[str, str], Callable[..., Made]] = {
+    ("light", "turn_on"): lambda device, rng, said: (_de_color(device, rng, said) if rng.random() < 0.4 else None)
+    or _de_brightness(device, rng, said),
+    ("climate", "set_temperature"): _de_temperature,
+    ("cover", "set_cover_position"): _de_number_maker(
+        "position", ("Fahr {a} auf {p}", "Stell {a} auf {p}", "{b} auf {p}"), ("Ich fahre {a} auf {p}.",),
+        values=PERCENTS[:-1]),
+    ("media_player", "volume_set"): _de_number_maker(
+        "volume_level", ("Stell die Lautstärke von {d} auf {p}", "{b} Lautstärke {p}", "Mach {a} auf {p} Lautstärke"),
+        ("Ich stelle die Lautstärke von {d} auf {p}.",), scale=0.01),
+    ("media_player", "volume_mute"): _de_mute,
+    ("fan", "set_percentage"): _de_number_maker("percentage", ("Stell {a} auf {p}", "{b} auf {p}"),
+                                                ("Ich stelle {a} auf {p}.",)),
+    ("todo", "add_item"): _de_todo,
+}  # fmt: skip
+
+
+def _de_said(device: dict, devices: list[dict], rng: random.Random) -> dict[str, str]:
+    """How a German user names the device: its name (sometimes lower case), or its kind word alone
+    ("die Heizung") where no other device has that word."""
+    name, kind = device["name"], _de_kind(device)
+    # Compounds hold the word inside ("Flurlicht"): no other name may hold it anywhere.
+    if kind and rng.random() < 0.3 and [d for d in devices if kind[0].lower() in d["name"].lower()] == [device]:
+        return _de_forms(*kind)
+    return _de_forms(name.lower() if rng.random() < 0.15 else name, _de_gender(name))
+
+
+def _de_kind(device: dict) -> tuple[str, str] | None:
+    """The longest kind word of the device's domain that its name holds, with its gender."""
+    kinds = [(w, g) for w, g in DE_KINDS.get(domain_of(device), ()) if w.lower() in device["name"].lower()]
+    return max(kinds, key=lambda kind: len(kind[0])) if kinds else None
+
+
+def de_command(device: dict, rng: random.Random, said: dict[str, str], with_args: bool = False,
+               service: str | None = None) -> tuple[str, str, str] | None:  # fmt: skip
+    """(user words, reply sentence, call line) in German: an argument-free service, or one with arguments."""
+    domain = domain_of(device)
+    plain = [s for s in DE_PLAIN.get(domain, {}) if available(device, s)]
+    argful = [s for (d, s) in DE_ARGS if d == domain and available(device, s)]
+    choices = (argful or plain) if with_args else (plain or argful)
+    choices = [service] if service in choices else [] if service else choices
+    if not choices:
+        return None
+    service = rng.choice(choices)
+    if (domain, service) in DE_ARGS and (with_args or service not in DE_PLAIN.get(domain, {})):
+        made = DE_ARGS[(domain, service)](device, rng, said)
+        if made is None:
+            return None
+        user, answer, args = made
+        return _capital(user), answer, call_line(device, service, args)
+    says, answers = DE_PLAIN[domain][service]
+    reply = rng.choice(answers).format(**device_forms(device))
+    return _capital(rng.choice(says).format(**said)), reply, call_line(device, service)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _de_single(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """One German command on a device of the house, named or by its kind word."""
+    builder.fill(size)
+    devices = builder.house()
+    device = rng.choice(devices)
+    made = de_command(device, rng, _de_said(device, devices, rng))
+    return (made[0], made[1], [made[2]]) if made else None
+
+
+def _de_args(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """A German command with arguments, the service drawn evenly: brightness, colour, degrees, position,
+    volume, mute, fan speed, a to-do item."""
+    domain, service = rng.choice(list(DE_ARGS))
+    area = rng.choice(builder.areas)
+    device = builder.add_area_device(domain, area) if domain in DE_KINDS else builder.add("todo", "Einkaufsliste", area)
+    builder.fill(size)
+    if device is None:
+        return None
+    made = de_command(device, rng, _de_said(device, builder.house(), rng), with_args=True, service=service)
+    return (made[0], made[1], [made[2]]) if made else None
+
+
+def _de_area_pick(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """"Mach das Licht in der Küche aus": the one device of that kind whose name holds the area."""
+    domain = rng.choice(("light", "light", "light", "light", "cover", "climate", "fan", "media_player", "switch"))
+    area = rng.choice(builder.areas)
+    device = builder.add_area_device(domain, area)
+    builder.fill(size)
+    stem = DE_AREAS[area][0].lower()
+    same = [d for d in builder.devices.values() if domain_of(d) == domain
+            and (area.lower() in d["name"].lower() or stem in d["name"].lower())]  # fmt: skip
+    if device is None or same != [device]:
+        return None
+    generic = {"light": (("Licht", "n"), ("Lampe", "f")), "climate": (("Heizung", "f"),)}.get(domain, ())
+    word, gender = rng.choice(generic) if generic and rng.random() < 0.75 else _de_kind(device)
+    made = de_command(device, rng, _de_forms(f"{word} {DE_AREAS[area][1]}", gender), rng.random() < 0.3)
+    return (made[0], made[1], [made[2]]) if made else None
+
+
+def _de_multi(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """Two German commands joined by "und"."""
+    builder.fill(max(size, 4))
+    devices = builder.house()
+    parts = [de_command(d, rng, _de_said(d, devices, rng), rng.random() < 0.25) for d in rng.sample(devices, 2)]
+    if not all(parts):
+        return None
+    second = parts[1][0]
+    if second.split()[0].lower() not in {w.lower() for d in devices for w in d["name"].split()}:  # a verb starts it
+        second = second[:1].lower() + second[1:]
+    user = parts[0][0].rstrip("?") + rng.choice((" und ", ", und ", " und dann ")) + second
+    return user, _join_sentences([p[1] for p in parts], "und"), [p[2] for p in parts]
+
+
+DE_STATES = {"on": "an", "off": "aus", "open": "offen", "closed": "geschlossen", "locked": "abgeschlossen",
+             "unlocked": "aufgeschlossen"}  # fmt: skip
+DE_QUESTIONS = {
+    "light": ("{Ist} {n} an?", "{Ist} {n} aus?", "Brennt {n}?", "Hab ich {a} angelassen?"),
+    "switch": ("{Ist} {n} an?", "Läuft {n}?"),
+    "fan": ("{Ist} {n} an?", "Läuft {n}?"),
+    "cover": ("{Ist} {n} offen?", "{Ist} {n} zu?", "{Ist} {n} geschlossen?"),
+    "lock": ("{Ist} {n} abgeschlossen?", "Hab ich {a} abgeschlossen?", "{Ist} {n} zu?"),
+}
+DE_ANSWERS = ("{N} {ist} {s}.", "{N} {ist} gerade {s}.", "Im Moment {ist} {n} {s}.")
+DE_CHAT = (
+    ("Hallo", "Hallo! Wie kann ich im Haus helfen?"), ("Guten Morgen, Al", "Guten Morgen! Was kann ich für dich tun?"),
+    ("Danke", "Gern geschehen!"), ("Vielen Dank", "Gerne."),
+    ("Wer bist du?", "Ich bin Al, dein Assistent für dieses Haus. Ich steuere die Geräte hier."),
+    ("Was kannst du?", "Ich kann die Geräte in deinem Haus ein- und ausschalten, Rollläden bewegen und Fragen "
+                       "zu ihrem Zustand beantworten."),
+    ("Wie viele Geräte steuerst du?", "Ich steuere {count} Geräte in diesem Haus."),
+    ("Erzähl mir einen Witz", "Warum ging die Lampe zur Schule? Sie wollte heller werden."),
+    ("Okay, super", "Okay."), ("Hörst du mich?", "Ja, ich höre dich. Was soll ich tun?"), ("Tschüss", "Bis später!"),
+    ("Du bist toll", "Danke! Kann ich noch etwas tun?"),
+)  # fmt: skip
+DE_ABSENT = (("Sauna", "f"), ("Whirlpool", "m"), ("Spülmaschine", "f"), ("Backofen", "m"), ("Kamin", "m"),
+             ("Beamer", "m"), ("Aquarium", "n"), ("Poolheizung", "f"), ("Eismaschine", "f"), ("Laufband", "n"),
+             ("Pizzaofen", "m"), ("Weinkühlschrank", "m"), ("Trockner", "m"))  # fmt: skip
+DE_ABSENT_SAID = ("Schalte {a} ein", "Mach {a} an", "{Ist} {n} an?", "Starte {a}", "Mach {a} aus")
+DE_ABSENT_REPLIES = ("Ich finde {k} {b} in diesem Haus.", "Hier gibt es {k} {b}, {r} ich steuern kann.",
+                     "Ich sehe {k} {b} unter deinen Geräten.")  # fmt: skip
+DE_KEIN = {"m": "keinen", "f": "keine", "n": "kein", "p": "keine"}
+DE_CANNOT = ("Bestell mir eine Pizza", "Ruf meine Schwester an", "Koch das Abendessen", "Spül das Geschirr",
+             "Bring den Müll raus", "Mäh den Rasen", "Buch mir ein Taxi", "Schreib eine E-Mail an meinen Chef",
+             "Such meine Schlüssel", "Lies mir die Nachrichten vor", "Back einen Kuchen",
+             "Geh mit dem Hund raus")  # fmt: skip
+DE_CANNOT_REPLIES = ("Das kann ich leider nicht. Ich kann nur die Geräte in diesem Haus steuern.",
+                     "Tut mir leid, das geht nicht. Ich steuere nur die Geräte in deinem Haus.")  # fmt: skip
+
+
+def _de_question(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """"Ist das Küchenlicht an?", answered from the state in the prompt, in German."""
+    builder.fill(size)
+    devices = [d for d in builder.house() if domain_of(d) in DE_QUESTIONS and d["state"] in DE_STATES]
+    if not devices:
+        return None
+    device = rng.choice(devices)
+    user = rng.choice(DE_QUESTIONS[domain_of(device)]).format(**_de_said(device, builder.house(), rng))
+    return _capital(user), rng.choice(DE_ANSWERS).format(**device_forms(device), s=DE_STATES[device["state"]]), []
+
+
+def _de_chat(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """German small talk: a friendly answer, no call."""
+    builder.fill(size)
+    user, reply = rng.choice(DE_CHAT)
+    return user, reply.format(count=len(builder.devices)), []
+
+
+def _de_absent(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """A thing the house does not have ("Schalte die Sauna ein"): said so, nothing touched."""
+    builder.fill(size)
+    thing, gender = rng.choice(DE_ABSENT)
+    if _mentions(builder.house(), thing):
+        return None
+    forms = _de_forms(thing, gender)
+    reply = rng.choice(DE_ABSENT_REPLIES).format(**forms, k=DE_KEIN[gender], r=ARTICLES["acc"][gender])
+    return rng.choice(DE_ABSENT_SAID).format(**forms), reply, []
+
+
+def _de_cannot(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
+    """Something no device does, asked in German: nothing is touched, not even the shopping list."""
+    if rng.random() < 0.5:
+        builder.add("todo", "Einkaufsliste", rng.choice(builder.areas), ("0", "2"))
+    builder.fill(size)
+    return rng.choice(DE_CANNOT), rng.choice(DE_CANNOT_REPLIES), []
+
+
+# The German kinds, weighted as their English namesakes (area-pick twice: "das Licht in der Küche" is how
+# German households most often name a device).
+GERMAN_KIND_MAKERS: dict[str, tuple[Callable[[HouseBuilder, int, random.Random], Made3 | None], float]] = {
+    "single": (_de_single, KIND_MAKERS["single"][1]),
+    "args": (_de_args, KIND_MAKERS["args"][1]),
+    "multi": (_de_multi, KIND_MAKERS["multi"][1]),
+    "area-pick": (_de_area_pick, 2 * KIND_MAKERS["area-pick"][1]),
+    "question": (_de_question, KIND_MAKERS["question"][1]),
+    "chat": (_de_chat, KIND_MAKERS["chat"][1]),
+    "absent": (_de_absent, KIND_MAKERS["absent"][1]),
+    "cannot": (_de_cannot, KIND_MAKERS["cannot"][1]),
+}
+
+
 @functools.cache
 def held_out_texts() -> frozenset[str]:
     """The user texts of datasets/*.jsonl (the evaluation sets): never generated as a request."""
@@ -1648,25 +2094,32 @@ def _normal(text: str) -> str:
 def make_example(rng: random.Random, max_tokens: int = MAX_TOKENS) -> Example:
     """One example: a kind drawn by its weight, a house of 3..60 devices (fewer where the prompt would
     pass `max_tokens`; 0: no limit), the request and the reply."""
-    kinds = list(KIND_MAKERS)
-    kind = rng.choices(kinds, weights=[KIND_MAKERS[k][1] for k in kinds])[0]
-    max_chars = max_tokens * CHARS_PER_TOKEN - RESERVED_CHARS if max_tokens else math.inf
+    german = rng.random() < GERMAN_SHARE
+    makers, builder_type = (GERMAN_KIND_MAKERS, GermanHouseBuilder) if german else (KIND_MAKERS, HouseBuilder)
+    kinds = list(makers)
+    kind = rng.choices(kinds, weights=[makers[k][1] for k in kinds])[0]
+    chars_per_token = GERMAN_CHARS_PER_TOKEN if german else CHARS_PER_TOKEN
+    max_chars = max_tokens * chars_per_token - RESERVED_CHARS if max_tokens else math.inf
     for attempt in itertools.count():
         kind = kind if attempt < 8 else "single"  # a kind this stream cannot make gives way
-        builder = HouseBuilder(rng, max_chars)
-        made = KIND_MAKERS[kind][0](builder, house_size(rng), rng)
+        builder = builder_type(rng, max_chars)
+        made = makers[kind][0](builder, house_size(rng), rng)
         if made is None or _normal(made[0]) in held_out_texts():
             continue
         user, sentence, calls = made
         devices = builder.house()
         reply = "\n".join([sentence, *calls])
         example = Example(devices, _services(devices), user, reply, calls, kind, rng.choice((0, 1, 2, 3, 4, 5, 5, 5)))
+        if german:
+            example.language = "de"
+            example.persona = GERMAN_PERSONA if rng.random() < GERMAN_PERSONA_SHARE else ""
         example.stale = stale_states(devices, random.Random(user + reply), user)  # the main stream stays as it was
         if builder.chars + _block_chars(example) > max_chars:  # the block counts as house: it must fit too
             example.stale = {}
         # In-context examples give way in a house too big for all of them (measured only where it may be).
-        limit = max_tokens * CHARS_PER_TOKEN if max_tokens else math.inf
-        rough = builder.chars + len(const.DEFAULT_PERSONA) + 200 * (example.num_examples + 1) + len(reply) + len(user)
+        limit = max_tokens * chars_per_token if max_tokens else math.inf
+        rough = builder.chars + len(example.persona or const.DEFAULT_PERSONA) + 200 * (example.num_examples + 1)
+        rough += len(reply) + len(user)
         rough += _block_chars(example)
         if rough > limit:
             example.num_examples = _examples_that_fit(example, limit)
@@ -1708,7 +2161,8 @@ def _examples_that_fit(example: Example, limit: float) -> int:
     """The most in-context examples (up to the example's own count) with which the text fits `limit`;
     -1 when it does not fit even without any (a long reply: many calls in a big house)."""
     house = example.house()
-    fixed = len(prompt.system_prompt(house, const.DEFAULT_PERSONA)) + len(example.user) + len(example.reply)
+    persona = example.persona or const.DEFAULT_PERSONA
+    fixed = len(prompt.system_prompt(house, persona)) + len(example.user) + len(example.reply)
     fixed += 3 * CHATML_OVERHEAD + len(const.CHATML_STOP)  # system, user and the open assistant turn
     fixed += _block_chars(example)
     for count in range(example.num_examples, -1, -1):
@@ -1778,6 +2232,7 @@ def main() -> None:
     write_jsonl(validation_set, opts.out / "validation.jsonl")
     print(f"wrote {len(train_set)} train and {len(validation_set)} validation examples to {opts.out}")
     print("kinds:", json.dumps(kind_mix(train_set)))
+    print("languages:", json.dumps(Counter(e.language for e in train_set)))
 
 
 if __name__ == "__main__":
