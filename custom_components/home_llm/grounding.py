@@ -161,6 +161,7 @@ class Grounding:
         self.all_words = self._set(table, "all_words")
         self.object_pronouns = self._set(table, "object_pronouns")
         self.after_dummy_it = self._set(table, "after_dummy_it")
+        self.before_dummy_it = self._set(table, "before_dummy_it")
         self.ambient = self._set(table, "ambient")
         self.asking = self._set(table, "asking")
         self.asking_together = [frozenset(_split(words)) for words in table.get("asking_together") or []]
@@ -186,8 +187,8 @@ class Grounding:
 
     @staticmethod
     def _set(table: Mapping[str, Any], name: str) -> frozenset[str]:
-        """A table's words as written (lower case)."""
-        return frozenset(word.lower() for word in _split(table.get(name, "")))
+        """A table's words as the user's are read: lower case, split at apostrophes ("s'il" is "s", "il")."""
+        return frozenset(tokens(" ".join(_split(table.get(name, "")))))
 
     @staticmethod
     def _map(table: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -491,7 +492,11 @@ class Grounding:
         for index, word in enumerate(said):
             following = said[index + 1] if index + 1 < len(said) else None
             before = said[index - 1] if index else None
-            if word in self.object_pronouns and following not in self.after_dummy_it and before not in ("is", "was"):
+            if (
+                word in self.object_pronouns
+                and following not in self.after_dummy_it
+                and before not in self.before_dummy_it
+            ):
                 return word
         return None
 
