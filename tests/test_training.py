@@ -26,6 +26,7 @@ from custom_components.home_llm.backends.llama_cpp import LlamaCppBackend, Llama
 from custom_components.home_llm.const import CONF_LORA_PATH, CONF_MODEL_PATH, DOMAIN
 from custom_components.home_llm.lora import LoraMismatch, check_adapter
 from training import tokens
+from training.cpu import cpu_bf16_flags
 from training.export import write_adapter
 
 from .test_adapter import _last_logits  # one helper for llama.cpp's logits with an adapter
@@ -80,6 +81,27 @@ def test_token_file_keeps_tokens_prompt_lengths_and_args(model_path: Path, token
     # The reply (after the prompt) ends with ChatML's stop marker, as the agent's generation does.
     assert 0 < prompt_len < len(ids) <= MAX_LEN
     assert list(ids[-2:]) == tokenize("<|im_end|>\n")[-2:] or list(ids[-1:]) == tokenize("<|im_end|>")[-1:]
+
+
+def test_batches_by_tokens_fill_steps_up_to_the_limit() -> None:
+    lengths = [100, 120, 300, 310, 700, 900, 90, 95, 400, 50]
+    encoded = [(np.zeros(n, dtype=np.int32), n // 2) for n in lengths]
+    plan = tokens.batches(encoded, 8, seed=1, max_tokens=1000)
+    assert sorted(i for batch in plan for i in batch) == list(range(len(lengths)))  # each example once
+    for batch in plan:  # padded to the batch's longest: within the limit, or one example alone
+        assert len(batch) == 1 or max(lengths[i] for i in batch) * len(batch) <= 1000
+    assert len(plan) < len(lengths)  # short examples share steps
+    # Without a token limit: `size` examples a step, as before.
+    assert sorted(len(b) for b in tokens.batches(encoded, 4, seed=1)) == [2, 4, 4]
+
+
+def test_bf16_instructions_are_read_from_cpuinfo() -> None:
+    amd = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n"
+    intel = "flags\t\t: avx512f amx_bf16 amx_tile avx512_bf16\n"
+    old = "flags\t\t: fpu sse2 avx2 fma\n"
+    assert cpu_bf16_flags(amd) == ["avx512_bf16"]
+    assert cpu_bf16_flags(intel) == ["amx_bf16", "avx512_bf16"]
+    assert cpu_bf16_flags(old) == []
 
 
 def test_token_file_that_is_not_one_is_refused(tmp_path: Path) -> None:

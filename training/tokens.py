@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -111,6 +112,37 @@ def build(model: Path, train: int, validation: int, seed: int, max_len: int) -> 
         "kept": {name: len(items) for name, items in splits.items()},
     }
     return splits, meta
+
+
+def batches(encoded: list[Encoded], size: int, seed: int, max_tokens: int = 0) -> list[list[int]]:
+    """Indices per batch: shuffled, grouped by similar length (less padding), batches shuffled.
+
+    With `max_tokens`, a batch holds as many examples as fit that many padded tokens (at least one,
+    at most `size`), so short examples share a step and a step's cost stays about the same."""
+    rng = random.Random(seed)
+    order = list(range(len(encoded)))
+    rng.shuffle(order)
+    window = size * 16
+    grouped = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: len(encoded[i][0]))
+        grouped.extend(_fill_batches(chunk, encoded, size, max_tokens))
+    rng.shuffle(grouped)
+    return grouped
+
+
+def _fill_batches(chunk: list[int], encoded: list[Encoded], size: int, max_tokens: int) -> list[list[int]]:
+    """Consecutive batches of a length-sorted chunk: `size` examples, or fewer where `max_tokens` binds."""
+    if not max_tokens:
+        return [chunk[i : i + size] for i in range(0, len(chunk), size)]
+    out: list[list[int]] = [[]]
+    for index in chunk:
+        # Sorted ascending, so this example is the batch's longest: padded size = its length x count.
+        padded = len(encoded[index][0]) * (len(out[-1]) + 1)
+        if out[-1] and (len(out[-1]) >= size or padded > max_tokens):
+            out.append([])
+        out[-1].append(index)
+    return out
 
 
 def main() -> None:

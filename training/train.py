@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
+import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -30,26 +30,13 @@ from tqdm import tqdm
 
 from training import pure
 from training import tokens as token_files
+from training.cpu import cpu_bf16_flags, cpu_name
 from training.export import write_adapter
 from training.model import AdapterMismatch, Llama, load_model, load_with_adapter, read_adapter
 
 MODEL = Path("models/SmolLM2-135M-Instruct.Q4_1.gguf")
 IGNORE = -100
 Encoded = token_files.Encoded
-
-
-def batches(encoded: list[Encoded], size: int, seed: int) -> list[list[int]]:
-    """Indices per batch: shuffled, grouped by similar length (less padding), batches shuffled."""
-    rng = random.Random(seed)
-    order = list(range(len(encoded)))
-    rng.shuffle(order)
-    window = size * 16
-    grouped = []
-    for start in range(0, len(order), window):
-        chunk = sorted(order[start : start + window], key=lambda i: len(encoded[i][0]))
-        grouped.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
-    rng.shuffle(grouped)
-    return grouped
 
 
 def collate(items: list[Encoded]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,9 +70,24 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA (weights stay float32); plain float32 on the CPU, where bf16 is slower."""
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+def pick_precision(requested: str, device: torch.device) -> tuple[str, str]:
+    """(precision, why): by default bf16 autocast on CUDA and on CPUs with bf16 instructions, else float32.
+
+    Measured on 2 cores (README Training speed): bf16 autocast is faster than float32 on AMX and
+    AVX512_BF16 cores; without those instructions torch emulates bf16, which is slower."""
+    if device.type == "cuda":
+        found = "CUDA"
+    else:
+        flags = cpu_bf16_flags()
+        found = f"the CPU has {', '.join(flags)}" if flags else "the CPU has no bf16 instructions"
+    if requested != "auto":
+        return requested, f"asked for ({found})"
+    return ("bf16" if device.type == "cuda" or flags else "float32"), found
+
+
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast (weights and LoRA stay float32, so the optimizer is exact); nothing for float32."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
 
 
 def plot_losses(log_path: Path, png: Path) -> None:
@@ -130,7 +132,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.add_argument("--alpha", type=float, default=64)
     args.add_argument("--lora-layers", type=int, default=15, help="LoRA on the top N blocks only (0 = all)")
     args.add_argument("--lr", type=float, default=1e-3)
-    args.add_argument("--batch", type=int, default=1)
+    args.add_argument("--batch", type=int, default=1, help="examples a step at most")
+    args.add_argument(
+        "--batch-tokens", type=int, default=0, help="padded tokens a step at most (0 = --batch examples every step)"
+    )
     args.add_argument("--epochs", type=int, default=1)
     args.add_argument("--max-len", type=int, default=1024, help="longer examples are dropped")
     args.add_argument("--checkpoint-every", type=int, default=5)
@@ -140,11 +145,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     args.add_argument(
-        "--no-gradient-checkpointing",
-        action="store_true",
-        help="faster where memory allows (about a quarter less compute)",
+        "--gradient-checkpointing",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="recompute activations in the backward pass: less memory, about a third more compute (off: a 135M"
+        " model's activations at batch 4 x 1024 tokens take ~3 GB)",
     )
-    args.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's choice)")
+    args.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bf16"),
+        default="auto",
+        help="auto = bf16 autocast on CUDA and on CPUs with AMX or AVX512_BF16, float32 elsewhere",
+    )
+    args.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = every core this process may use)")
     args.add_argument("--adapter", type=Path, default=None, help="GGUF adapter to write (default: OUT/adapter.gguf)")
     return args.parse_args(argv)
 
@@ -188,7 +201,9 @@ def build_model(opts: argparse.Namespace) -> Llama:
     return model
 
 
-def validation_loss(model: Llama, items: list[Encoded], device: torch.device, batch: int = 8) -> float | None:
+def validation_loss(
+    model: Llama, items: list[Encoded], device: torch.device, precision: str, batch: int = 8
+) -> float | None:
     """Mean loss per reply token over all of `items` (batched by length); None when there are none."""
     if not items:
         return None
@@ -196,7 +211,7 @@ def validation_loss(model: Llama, items: list[Encoded], device: torch.device, ba
     total, count = 0.0, 0
     was_training = model.training
     model.eval()
-    with torch.no_grad(), autocast(device):
+    with torch.no_grad(), autocast(device, precision):
         for start in range(0, len(ordered), batch):
             tokens, labels = (t.to(device) for t in collate(ordered[start : start + batch]))
             total += loss_of(model, tokens, labels, reduction="sum").item()
@@ -220,6 +235,7 @@ class Trainer:
     encoded: list[Encoded]
     plan: list[list[int]]
     device: torch.device
+    precision: str
 
     def __post_init__(self) -> None:
         self.params = list(self.model.lora_state().values())
@@ -267,7 +283,7 @@ class Trainer:
     def step(self, index: int) -> float:
         """One optimizer step on batch `index` of the plan; its loss."""
         tokens, labels = collate([self.encoded[i] for i in self.plan[index]])
-        with autocast(self.device):
+        with autocast(self.device, self.precision):
             loss = loss_of(self.model, tokens.to(self.device), labels.to(self.device))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -309,28 +325,34 @@ class Trainer:
 def main(argv: list[str] | None = None) -> None:
     """Train, checkpointing as it goes; then validate, plot and export the adapter."""
     opts = parse_args(argv)
-    if opts.threads:
-        torch.set_num_threads(opts.threads)
+    # torch's default is the machine's cores, which in a container may be more than this process may use.
+    torch.set_num_threads(opts.threads or len(os.sched_getaffinity(0)))
     torch.manual_seed(opts.seed)
     opts.out.mkdir(parents=True, exist_ok=True)
     device = pick_device(opts.device)
+    precision, why = pick_precision(opts.precision, device)
 
     encoded, held, data_meta = load_data(opts)
     if not encoded:
         raise SystemExit(f"no training example fits in --max-len {opts.max_len} tokens")
-    plan = [b for epoch in range(opts.epochs) for b in batches(encoded, opts.batch, opts.seed + epoch)]
+    plan = [
+        b
+        for epoch in range(opts.epochs)
+        for b in token_files.batches(encoded, opts.batch, opts.seed + epoch, opts.batch_tokens)
+    ]
     tokens_total = sum(len(encoded[i][0]) for b in plan for i in b)
     print(f"{len(encoded)} examples, {len(held)} for validation, {len(plan)} steps, {tokens_total} tokens on {device}")
+    print(f"precision {precision} ({why}), {torch.get_num_threads()} threads")
 
     model = build_model(opts)
     biggest = max(int(t.max()) for t, _ in encoded + held)
     if biggest >= model.config.vocab:
         raise SystemExit(f"token id {biggest} is outside {opts.model.name}'s vocabulary: tokens of another model?")
     model.to(device)
-    model.gradient_checkpointing = not opts.no_gradient_checkpointing
-    trainer = Trainer(opts, model, encoded, plan, device)
+    model.gradient_checkpointing = opts.gradient_checkpointing
+    trainer = Trainer(opts, model, encoded, plan, device, precision)
     step, stopped_by, rate = trainer.run(trainer.resume())
-    val_loss = validation_loss(model, held, device)
+    val_loss = validation_loss(model, held, device, precision)
     with trainer.log_path.open("a") as log:
         log.write(json.dumps({"step": step, "val_loss": val_loss}) + "\n")
     print(f"validation loss {val_loss} on {len(held)} examples at step {step}/{len(plan)} ({stopped_by})")
@@ -343,6 +365,7 @@ def main(argv: list[str] | None = None) -> None:
         "alpha": opts.alpha,
         "lr": opts.lr,
         "batch": opts.batch,
+        "batch_tokens": opts.batch_tokens,
         "epochs": opts.epochs,
         "data": data_meta,
         "train_examples": len(encoded),
@@ -354,8 +377,11 @@ def main(argv: list[str] | None = None) -> None:
         "seed": opts.seed,
         "targets": "q,k,v,o,gate,up,down",
         "lora_layers": opts.lora_layers or "all",
-        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "precision": "float32" if device.type == "cpu" else "float32 weights, bf16 autocast",
+        "device": cpu_name() if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "threads": torch.get_num_threads() if device.type == "cpu" else None,
+        "precision": "float32" if precision == "float32" else "float32 weights, bf16 autocast",
+        "precision_why": why,
+        "gradient_checkpointing": opts.gradient_checkpointing,
         "tokens_per_second": round(rate),
         "final_val_loss": val_loss,
         "trainer": "training/train.py",
