@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from custom_components.home_llm import grounding as grounding_module
 from custom_components.home_llm import lexicon as lexicon_module
 from custom_components.home_llm.actions import Outcome, outcome_speech
-from custom_components.home_llm.const import CONF_MODEL_PATH, DOMAIN
+from custom_components.home_llm.const import CONF_MODEL_PATH, DEFAULT_PERSONA, DOMAIN
 from custom_components.home_llm.grounding import Grounding, load_grounding
 from custom_components.home_llm.lexicon import Phrases, load_lexicon, own_languages
 from custom_components.home_llm.parser import Call
@@ -259,7 +259,10 @@ async def test_a_german_turn_through_the_agent(
     german = await _say(hass, "Schalte die Kitchen Lights aus", "de")
     assert german == "Kitchen Lights ausgeschaltet."
     assert hass.states.get("light.kitchen_lights").state == "off"
+    # The default persona in the turn's language (de.yaml has one; the adapter is trained on it).
+    assert agent.requests[-1][0][0].content.startswith("Du bist 'Al', ein hilfreicher KI-Assistent")
     spanish = await _say(hass, "Apaga la Bed Light", "es")
+    assert agent.requests[-1][0][0].content.startswith(DEFAULT_PERSONA)  # es.yaml has none: English
     assert spanish.startswith("¿Querías que encendiera o abriera Bed Light?")
     assert hass.states.get("light.bed_light").state == "off"
     assert read_in and loop_thread not in read_in

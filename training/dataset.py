@@ -1639,8 +1639,7 @@ KIND_MAKERS: dict[str, tuple[Callable[[HouseBuilder, int, random.Random], Made3 
 GERMAN_SHARE = 0.15  # of the examples: a house named in German, asked and answered in German
 # The persona in German, as the anchor project prompts each language in its own; a German example keeps the
 # English one sometimes (the agent's default until the turn's language picks the persona).
-GERMAN_PERSONA = ("Du bist 'Al', ein hilfreicher KI-Assistent, der die Geräte in einem Haus steuert. "
-                  "Erledige die folgende Aufgabe wie angewiesen und nur mit den gegebenen Informationen.")  # fmt: skip
+GERMAN_PERSONA = load("lexicon").read_phrase("de", "persona")  # the agent's own, from languages/de.yaml
 GERMAN_PERSONA_SHARE = 0.7
 # Area -> (its stem in compounds, "in the <area>"): "Küchenlicht", "das Licht in der Küche".
 DE_AREAS = {

@@ -60,6 +60,7 @@ from .const import (
 from .grammar import build_grammar
 from .grounding import Grounding, cached_grounding, hold_ungrounded, load_grounding
 from .house import async_build_house
+from .lexicon import Phrases
 from .parser import parse_reply, reply_formats
 from .policy import allowed_services, check_calls, sensitive_allowed
 from .prewarm import Prewarmer
@@ -125,6 +126,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         self._title = subentry.title
         self._attr_unique_id = subentry.subentry_id
         self._persona_template: template.Template | None = None
+        self._phrases: Phrases | None = None  # the last turn's language (None: the configured one)
         self._baseline = StateBaseline()  # the states the model's cached prompt shows (changes_last layout)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, subentry.subentry_id)},
@@ -202,7 +204,8 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             if content.role in ("user", "assistant") and content.content
         ]
         try:
-            prompt_args = self._prompt_args(house)
+            self._phrases = grounding.phrases  # the prewarm builds the next turn's prefix in this language
+            prompt_args = self._prompt_args(house, grounding.phrases)
         except TemplateError as err:
             _LOGGER.error("The prompt template failed: %s", err)
             return self._error(user_input, chat_log, grounding.phrases.text("bad_prompt_template", error=err))
@@ -310,12 +313,12 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         result.outcomes = outcomes
 
     @callback
-    def _prompt_args(self, house: House) -> dict[str, Any]:
+    def _prompt_args(self, house: House, phrases: Phrases) -> dict[str, Any]:
         """Persona (the prompt template, rendered for this house), examples and attributes.
         Raises TemplateError."""
         options = self.options
         return {
-            "persona": self._render_persona(house, options.get(CONF_PROMPT, DEFAULT_PERSONA)),
+            "persona": self._render_persona(house, persona_source(options.get(CONF_PROMPT, DEFAULT_PERSONA), phrases)),
             "num_examples": int(options.get(CONF_NUM_EXAMPLES, DEFAULT_NUM_EXAMPLES)),
             "extra_attributes": tuple(options.get(CONF_EXTRA_ATTRIBUTES, DEFAULT_EXTRA_ATTRIBUTES)),
             "layout": options.get(CONF_PROMPT_LAYOUT, DEFAULT_PROMPT_LAYOUT),
@@ -350,8 +353,9 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         if self.hass.data.get(WARM_AGENTS, {}).get(self.entry.entry_id, self.subentry_id) != self.subentry_id:
             return None
         house = async_build_house(self.hass, allowed_services(self.options))
+        phrases = self._phrases or (cached_grounding(self.hass.config.language) or load_grounding("en")).phrases
         try:
-            return prefix_messages(house, **self._prompt_args(house))
+            return prefix_messages(house, **self._prompt_args(house, phrases))
         except TemplateError:
             return None
 
@@ -397,6 +401,14 @@ class _HeldSpeech(SpeechStream):
     def feed(self, piece: str) -> str:
         """Say nothing yet: the speech is decided once the whole reply is parsed."""
         return ""
+
+
+def persona_source(prompt_option: str, phrases: Phrases) -> str:
+    """The prompt option, or for the default (English) persona its translation in the turn's language,
+    as the model card's recipe prompts each language (the adapter is trained on German ones too)."""
+    if prompt_option != DEFAULT_PERSONA:
+        return prompt_option
+    return phrases.own("persona") or prompt_option
 
 
 def turn_language(hass: HomeAssistant, user_input: conversation.ConversationInput) -> str:

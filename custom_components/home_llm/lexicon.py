@@ -49,6 +49,10 @@ class Phrases:
         self._logged: set[str] = set()
         self._lock = threading.Lock()  # turns in several languages may miss phrases at once
 
+    def own(self, key: str) -> str | None:
+        """The template for `key` in this language only (no fallback), else None."""
+        return self._table.get(key)
+
     def template(self, key: str) -> str | None:
         """The template for `key` in this language, else the fallback's (logged once), else None."""
         if (found := self._table.get(key)) is not None or self._fallback is None:
@@ -262,3 +266,10 @@ def _part(text: str, index: int, rules: Mapping[str, str], depth: int) -> tuple[
 
 
 ENGLISH = load_lexicon(FALLBACK_LANGUAGE)
+
+
+def read_phrase(language: str, key: str) -> str | None:
+    """One phrase of a language's own file (for training data: no intents package, no fallback)."""
+    path = LANGUAGES_DIR / f"{language}.yaml"
+    table = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    return _flatten(table.get("phrases") or {}).get(key)
