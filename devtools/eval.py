@@ -148,10 +148,20 @@ def wrong_arguments(expect: list[dict[str, Any]], made: list[dict[str, Any]]) ->
     return wrong
 
 
+HOLD_REASON_SHAPES = (  # the grounding's reasons that name a device or a word, as one group each
+    (re.compile(r"^the request does not mention .*$"), "the request does not mention <device>"),
+    (re.compile(r"^'[^']*' is not .*$"), "'<words>' is not <device>"),
+    (re.compile(r"^.* cannot (\S+)$"), r"<device> cannot \1"),
+    (re.compile(r"'[^']*'"), "'<words>'"),
+)
+
+
 def hold_reason(reason: str, call: dict[str, Any]) -> str:
-    """A grounding reason with the device's id, the service and quoted words taken out, to group by."""
+    """A grounding reason with the device, the service and quoted words taken out, to group by."""
     reason = reason.replace(call["service"], "<service>").replace(call["entity_id"], "<device>")
-    return re.sub(r"'[^']*'", "'...'", re.sub(r"mention .*$", "mention <device>", reason))
+    for shape, group in HOLD_REASON_SHAPES:
+        reason = shape.sub(group, reason)
+    return reason
 
 
 def score_case(case: dict[str, Any], turn: Turn) -> dict[str, Any]:

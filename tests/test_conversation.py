@@ -53,6 +53,16 @@ async def test_turns_off_the_kitchen_lights(
     assert response.failed_results == []
 
 
+async def test_a_call_on_a_device_not_named_runs_on_the_one_that_is(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+    """The model turned on a light the words never named; the one device they name (a switch) is switched."""
+    assert hass.states.get("switch.decorative_lights").state == "on"
+    ScriptedBackend.replies = ["light.turn_off(light.ceiling_lights)"]
+    result = await _say(hass, "turn off the decorative lights")
+    assert hass.states.get("switch.decorative_lights").state == "off"
+    assert hass.states.get("light.ceiling_lights").state == "on"
+    assert result.response.speech["plain"]["speech"] == "Turned off the Decorative Lights."
+
+
 async def test_user_permissions_apply(
     hass: HomeAssistant, agent: ScriptedBackend, hass_read_only_user: MockUser
 ) -> None:

@@ -25,7 +25,7 @@ from custom_components.home_llm.grounding import (
 )
 from custom_components.home_llm.house import async_build_house
 from custom_components.home_llm.parser import Call
-from custom_components.home_llm.policy import Verdict
+from custom_components.home_llm.policy import Verdict, check_call
 from custom_components.home_llm.snapshot import Device
 
 from .houses import make_house
@@ -518,3 +518,52 @@ def test_each_part_of_a_request_keeps_its_own_direction() -> None:
     assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "lights out in the kitchen")
     parts = request_parts("Turn on the fan. Also dim the bed light")  # "Also" capitalised, after a full stop
     assert [part.strip() for part in parts] == ["Turn on the fan", "dim the bed light"]
+
+
+# A house named the way installations are: a light behind a relay, a brand-named kettle plug, two fans.
+INSTALLED = make_house(
+    Device("light.bedroom_1", "Bedroom 1", "off", area="Bedroom"),
+    Device("switch.deck_string_lights", "Deck String Lights", "off", area="Deck"),
+    Device("switch.meross_smart_plug", "Meross Smart Plug", "off"),
+    Device("switch.eve_energy_kettle", "Eve Energy Kettle", "off", area="Kitchen"),
+    Device("fan.office_fan", "Office Fan", "off"),
+    Device("fan.office_desk_fan", "Office Desk Fan", "off"),
+    Device("lock.front_door", "Front Door", "locked"),
+    Device("lock.shed", "Shed Lock", "locked"),
+)
+
+
+def _moved(text: str, call: Call, *, allow_sensitive: bool = False) -> tuple[list[tuple[str, str]], list[str]]:
+    """hold_ungrounded with the policy's check: (the calls that run, the reasons of those held)."""
+
+    def check(moved: Call) -> Verdict:
+        return check_call(moved, INSTALLED, allow_sensitive=allow_sensitive)
+
+    keep, held = hold_ungrounded([Verdict(call, True)], INSTALLED, text, check=check)
+    return [(v.call.service_name, v.call.entity_id) for v in keep if v.allowed], [h.reason for h in held]
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "runs"),
+    [
+        ("deck lights on", Call("light", "turn_on", "light.bedroom_1"), ("switch.turn_on", "switch.deck_string_lights")),
+        ("put the kettle on", Call("switch", "turn_on", "switch.meross_smart_plug"), ("switch.turn_on", "switch.eve_energy_kettle")),
+    ],
+)  # fmt: skip
+def test_a_call_on_a_device_not_named_runs_on_the_one_that_is(text: str, call: Call, runs: tuple[str, str]) -> None:
+    assert _moved(text, call) == ([runs], [])
+
+
+def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -> None:
+    # Two office fans: which one is a question, as before.
+    assert _moved("turn on the office fan please", Call("light", "turn_on", "light.bedroom_1"))[0] == []
+    # The shed is where the words point, but unlocking is a sensitive action: not moved, asked.
+    runs, reasons = _moved("unlock the shed", Call("lock", "unlock", "lock.front_door"))
+    assert runs == [] and reasons == ["the request does not mention Front Door"]
+    moved = _moved("unlock the shed", Call("lock", "unlock", "lock.front_door"), allow_sensitive=True)
+    assert moved == ([("lock.unlock", "lock.shed")], [])
+    # Another service than the model's is never chosen for it ("off" is not moved to a turn_on).
+    assert _moved("deck lights on", Call("light", "turn_off", "light.bedroom_1"))[0] == []
+    # Without the policy's check nothing is moved.
+    keep, held = hold_ungrounded([Verdict(Call("light", "turn_on", "light.bedroom_1"), True)], INSTALLED, "deck lights on")
+    assert keep == [] and len(held) == 1

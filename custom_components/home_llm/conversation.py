@@ -61,8 +61,8 @@ from .grammar import build_grammar
 from .grounding import Grounding, cached_grounding, hold_ungrounded, load_grounding
 from .house import async_build_house
 from .lexicon import Phrases
-from .parser import parse_reply, reply_formats
-from .policy import allowed_services, check_calls, sensitive_allowed
+from .parser import Call, parse_reply, reply_formats
+from .policy import Verdict, allowed_services, check_call, check_calls, sensitive_allowed
 from .prewarm import Prewarmer
 from .prompt import Message, StateBaseline, build_messages, clean_house, clean_persona, prefix_messages, recent_turns
 from .snapshot import House
@@ -298,10 +298,14 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             speech = ""
         if new := stream.finish(speech):
             yield {"content": new}
-        verdicts = check_calls(
-            reply.calls, house, allow_sensitive=sensitive_allowed(options), phrases=grounding.phrases
-        )
-        verdicts, held = hold_ungrounded(verdicts, house, text, previous, grounding=grounding)
+        allow_sensitive = sensitive_allowed(options)
+        verdicts = check_calls(reply.calls, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
+
+        def check(call: Call) -> Verdict:
+            """The policy's verdict on a call the grounding moved to the device the words name."""
+            return check_call(call, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
+
+        verdicts, held = hold_ungrounded(verdicts, house, text, previous, grounding=grounding, check=check)
         verdicts += [hold.verdict for hold in held]  # reported as refused, with the reason
         outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context, grounding)
         spoken = stream.released  # the model's speech as the user got it

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,7 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
+NOT_MENTIONED = "the request does not mention"  # a hold's reason when the words name another device
 _MAX_QUOTED = 3  # readings quoted in one answer; more would be a list nobody listens to
 # The states after a toggle that have a phrase of their own ("Turned on", "Opened").
 _TOGGLED_STATES = frozenset({"on", "off", "open", "opening", "closed", "closing"})
@@ -314,9 +315,17 @@ class Grounding:
         return bool(self.add & {self.normalise(word) for word in tokens(text)})
 
     def hold_ungrounded(
-        self, verdicts: Iterable[Verdict], house: House, text: str, previous: str = ""
+        self,
+        verdicts: Iterable[Verdict],
+        house: House,
+        text: str,
+        previous: str = "",
+        check: Callable[[Call], Verdict] | None = None,
     ) -> tuple[list[Verdict], list[Hold]]:
-        """Split the policy's verdicts into those to run (or report as refused) and the ones held back."""
+        """Split the policy's verdicts into those to run (or report as refused) and the ones held back.
+
+        A call held because the request does not mention its device runs instead on the one device the
+        request does point at (see `resolve`), when `check` (the call policy) allows it there."""
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
@@ -325,11 +334,37 @@ class Grounding:
             hold = None
             if verdict.allowed and device is not None:
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
+            if hold is not None and check is not None and hold.reason.startswith(NOT_MENTIONED):
+                moved = self.resolve(hold.call, parts, text, house, previous)
+                allowed = check(moved) if moved is not None else None
+                if allowed is not None and allowed.allowed:
+                    hold = None
+                    if allowed not in keep:  # two calls moved to the same one run it once
+                        keep.append(allowed)
+                    continue
             if hold is None:
                 keep.append(verdict)
             else:
                 held.append(hold)
         return keep, held
+
+    def resolve(
+        self, call: Call, parts: list[tuple[str, frozenset[str]]], text: str, house: House, previous: str = ""
+    ) -> Call | None:
+        """The call moved to the one device the request points at, when the model picked another.
+
+        The same service on a device of any domain that has it ("deck lights on": `switch.turn_on` on
+        the Deck String Lights for the model's `light.turn_on` on a bedroom light), only when exactly one
+        device passes every rule a call must pass (named by the request's words more than any other,
+        a fitting kind and verb, asked for); else None, and the user is asked as before."""
+        fitting = []
+        for device in house.devices:
+            if device.entity_id == call.entity_id or call.service not in house.services_for(device.domain):
+                continue
+            moved = Call(device.domain, call.service, device.entity_id, dict(call.arguments))
+            if self._hold(moved, device, parts, text, house, previous=previous) is None:
+                fitting.append(moved)
+        return fitting[0] if len(fitting) == 1 else None
 
     def _hold(
         self,
@@ -354,7 +389,7 @@ class Grounding:
             sentence = self.phrases.text("against_up" if call.service in _UP_SERVICES else "against_down", name=name)
             return Hold(call, f"{call.service_name} goes against the words of the request", sentence)
         if not grounded:
-            return self._which(call, text, f"the request does not mention {device.name}")
+            return self._which(call, text, f"{NOT_MENTIONED} {device.name}")
         fitting = [part for part in grounded if self.part_problem(call, device, part, house, previous) is None]
         if not fitting:
             problem = self.part_problem(call, device, grounded[0], house, previous) or ""
@@ -853,7 +888,13 @@ may_act = ENGLISH.may_act
 
 
 def hold_ungrounded(
-    verdicts: Iterable[Verdict], house: House, text: str, previous: str = "", *, grounding: Grounding = ENGLISH
+    verdicts: Iterable[Verdict],
+    house: House,
+    text: str,
+    previous: str = "",
+    *,
+    grounding: Grounding = ENGLISH,
+    check: Callable[[Call], Verdict] | None = None,
 ) -> tuple[list[Verdict], list[Hold]]:
     """Grounding.hold_ungrounded in `grounding`'s language, as a module function (devtools record its holds)."""
-    return grounding.hold_ungrounded(verdicts, house, text, previous)
+    return grounding.hold_ungrounded(verdicts, house, text, previous, check)
