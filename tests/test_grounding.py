@@ -530,6 +530,9 @@ INSTALLED = make_house(
     Device("fan.office_desk_fan", "Office Desk Fan", "off"),
     Device("lock.front_door", "Front Door", "locked"),
     Device("lock.shed", "Shed Lock", "locked"),
+    Device("media_player.kitchen_sonos", "Kitchen Sonos", "off"),
+    Device("light.hue_go_2", "Hue Go 2", "off", attributes={"supported_color_modes": ["hs"]}),
+    Device("alarm_control_panel.house", "House Alarm", "disarmed"),
 )
 
 
@@ -564,6 +567,14 @@ def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -
     assert moved == ([("lock.unlock", "lock.shed")], [])
     # Another service than the model's is never chosen for it ("off" is not moved to a turn_on).
     assert _moved("deck lights on", Call("light", "turn_off", "light.bedroom_1"))[0] == []
+    # A kind word alone ("the tv") names no device: the house's only player is not taken for a TV.
+    assert _moved("turn on the tv", Call("light", "turn_on", "light.bedroom_1"))[0] == []
+    # A call without the setting asked for is not moved ("red" would be lost); with it, it is.
+    assert _moved("make the hue go red", Call("light", "turn_on", "light.bedroom_1"))[0] == []
+    red = Call("light", "turn_on", "light.bedroom_1", {"color_name": "red"})
+    assert _moved("make the hue go red", red)[0] == [("light.turn_on", "light.hue_go_2")]
+    # A service whose direction the words cannot confirm is not moved ("alarm off" written as arm_home).
+    assert _moved("house alarm off", Call("alarm_control_panel", "alarm_arm_home", "lock.shed"))[0] == []
     # Without the policy's check nothing is moved.
     keep, held = hold_ungrounded([Verdict(Call("light", "turn_on", "light.bedroom_1"), True)], INSTALLED, "deck lights on")
     assert keep == [] and len(held) == 1

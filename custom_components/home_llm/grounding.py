@@ -356,15 +356,29 @@ class Grounding:
         The same service on a device of any domain that has it ("deck lights on": `switch.turn_on` on
         the Deck String Lights for the model's `light.turn_on` on a bedroom light), only when exactly one
         device passes every rule a call must pass (named by the request's words more than any other,
-        a fitting kind and verb, asked for); else None, and the user is asked as before."""
+        a fitting kind and verb, asked for); else None, and the user is asked as before. Only a service
+        whose direction the words can confirm (on/off, open/close, play/pause), only a device one of the
+        request's naming words names (a kind word alone, "the TV", would pick a house's only player for
+        a TV it does not have), and never a call without the setting the request asks for ("make the
+        lamp red" moved as a plain turn_on)."""
+        if call.service not in _UP_SERVICES | _DOWN_SERVICES or (not call.arguments and self._asks_setting(text)):
+            return None
         fitting = []
         for device in house.devices:
             if device.entity_id == call.entity_id or call.service not in house.services_for(device.domain):
                 continue
             moved = Call(device.domain, call.service, device.entity_id, dict(call.arguments))
-            if self._hold(moved, device, parts, text, house, previous=previous) is None:
+            named = any(
+                self.naming_words(said, moved, self.head_kind(part)) & self.device_words(device) for part, said in parts
+            )
+            if named and self._hold(moved, device, parts, text, house, previous=previous) is None:
                 fitting.append(moved)
         return fitting[0] if len(fitting) == 1 else None
+
+    def _asks_setting(self, text: str) -> bool:
+        """True when a request gives a value to set: a number or a setting word ("50", "red", "warm white")."""
+        said = set(tokens(text))
+        return any(word.isdigit() for word in said) or bool(said & self.light_settings)
 
     def _hold(
         self,
