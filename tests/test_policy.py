@@ -365,6 +365,12 @@ OPENERS_HOUSE = House(
         Device("switch.outdoor_lights", "Outdoor Lights", "off"),
         Device("switch.gateway_power", "Gateway", "off"),
         Device("switch.garage_light", "Garage Light", "off", attributes={"device_class": "switch"}),
+        Device("switch.shelly_1_garagentor", "Garagentor", "off"),
+        Device("switch.relais_hof", "Hoftor", "off"),
+        Device("switch.sonoff_4", "Haustür Summer", "off"),
+        Device("cover.portail", "Portail", "closed"),
+        Device("switch.rele_3", "Puerta del patio", "off"),
+        Device("switch.pumpe", "Poolpumpe Motor", "off"),
     ),
     services={d: ALLOWED_SERVICES[d] for d in
               ("button", "cover", "input_button", "lock", "scene", "script", "switch")},
@@ -379,6 +385,12 @@ OPENERS_HOUSE = House(
         (Call("switch", "turn_on", "switch.relay_2"), "its name says so"),  # the name says door
         (Call("cover", "open_cover", "cover.garage"), "its name says so"),
         (Call("cover", "set_cover_position", "cover.garage", {"position": 10}), "its name says so"),
+        # Names in the user's language: German compounds, French and Spanish words.
+        (Call("switch", "turn_on", "switch.shelly_1_garagentor"), "its name says so"),
+        (Call("switch", "turn_on", "switch.relais_hof"), "its name says so"),
+        (Call("switch", "turn_on", "switch.sonoff_4"), "its name says so"),
+        (Call("cover", "open_cover", "cover.portail"), "its name says so"),
+        (Call("switch", "toggle", "switch.rele_3"), "its name says so"),
         (Call("button", "press", "button.gate_release"), "allow sensitive actions in the agent's options"),
         (Call("input_button", "press", "input_button.doorbell"), "allow sensitive actions in the agent's options"),
         (Call("script", "turn_on", "script.welcome"), "allow sensitive actions in the agent's options"),
@@ -403,6 +415,7 @@ def test_what_may_open_the_house_needs_the_sensitive_option(call: Call, reason: 
         Call("switch", "turn_on", "switch.garage_light"),
         Call("switch", "turn_on", "switch.outdoor_lights"),  # words, not substrings: outdoor, gateway
         Call("switch", "turn_on", "switch.gateway_power"),
+        Call("switch", "turn_on", "switch.pumpe"),  # "Motor" is no gate (Tor): whole words and known compounds
         Call("scene", "turn_on", "scene.movie"),  # scenes run unless they set a lock, alarm or opener
         Call("scene", "turn_on", "scene.hue_relax"),
         Call("lock", "lock", "lock.front_door"),

@@ -201,7 +201,18 @@ SENSITIVE_VALVE_CLASSES: Final = frozenset({"gas"})
 OPT_IN_SERVICES: Final = frozenset({("script", "turn_on"), ("button", "press"), ("input_button", "press")})
 # A switch or cover without a device class whose name or entity id has one of these words may open
 # the house (`switch.garage_opener`): switching it on, opening or toggling it is sensitive.
-SENSITIVE_NAME_WORDS: Final = frozenset({"garage", "garages", "gate", "gates", "door", "doors"})
+# Names are in the user's language, whatever the turn's: the words of every language with a word list.
+SENSITIVE_NAME_WORDS: Final = frozenset(
+    {
+        "garage", "garages", "gate", "gates", "door", "doors",  # en
+        "tor", "tore", "tür", "türe", "türen", "pforte",  # de
+        "porte", "portes", "portail", "portails", "portillon",  # fr
+        "puerta", "puertas", "portón", "porton", "portones", "verja", "cancela", "garaje", "cochera",  # es
+    }
+)  # fmt: skip
+# Word starts (garagedoor, Garagentor, garaje) and German compound ends (Haustür, Hoftor, Gartentor).
+SENSITIVE_NAME_STARTS: Final = ("garage", "garaje")
+SENSITIVE_NAME_ENDS: Final = ("tür", "türe", "türen", "gartentor", "hoftor", "einfahrtstor", "garagentor", "pforte")
 # Members of a scene that make activating it sensitive: a scene can set a lock or an alarm panel.
 SENSITIVE_SCENE_DOMAINS: Final = frozenset({"lock", "alarm_control_panel"})
 

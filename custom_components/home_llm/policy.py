@@ -29,6 +29,8 @@ from .const import (
     FORBIDDEN_DOMAINS,
     OPT_IN_SERVICES,
     SENSITIVE_COVER_CLASSES,
+    SENSITIVE_NAME_ENDS,
+    SENSITIVE_NAME_STARTS,
     SENSITIVE_NAME_WORDS,
     SENSITIVE_SCENE_DOMAINS,
     SENSITIVE_SERVICES,
@@ -87,7 +89,10 @@ def _device_class(device: Device | None) -> object:
 def _names_an_opening(entity_id: str, device: Device | None) -> bool:
     """Whether the entity id or the name has a word like garage, gate or door (not outdoor, gateway)."""
     text = f"{entity_id.partition('.')[2]} {device.name if device else ''}".lower()
-    return any(word in SENSITIVE_NAME_WORDS or word.startswith("garage") for word in re.split(r"[^a-z0-9]+", text))
+    return any(
+        word in SENSITIVE_NAME_WORDS or word.startswith(SENSITIVE_NAME_STARTS) or word.endswith(SENSITIVE_NAME_ENDS)
+        for word in re.split(r"[\W_]+", text)
+    )
 
 
 def _may_open(entity_id: str, device: Device | None) -> bool:
