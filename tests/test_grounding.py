@@ -578,3 +578,12 @@ def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -
     # Without the policy's check nothing is moved.
     keep, held = hold_ungrounded([Verdict(Call("light", "turn_on", "light.bedroom_1"), True)], INSTALLED, "deck lights on")
     assert keep == [] and len(held) == 1
+
+
+@pytest.mark.parametrize("text", ["turn the house alarm off", "house alarm off please"])
+def test_arming_an_alarm_the_user_asked_off_goes_against_the_words(text: str) -> None:
+    arm = Call("alarm_control_panel", "alarm_arm_home", "alarm_control_panel.house")
+    keep, held = hold_ungrounded([Verdict(arm, True)], INSTALLED, text)
+    assert keep == [] and held[0].reason == "alarm_control_panel.alarm_arm_home goes against the words of the request"
+    keep, held = hold_ungrounded([Verdict(arm, True)], INSTALLED, "arm the house alarm")
+    assert held == []

@@ -42,8 +42,14 @@ from .snapshot import Device, House
 
 # Which way a call moves a device. A call that goes the other way from every direction word the
 # user said ("get the garage open" -> close_cover) is asked about.
-_UP_SERVICES = frozenset({"turn_on", "open_cover", "open_valve", "open", "unlock", "media_play"})
-_DOWN_SERVICES = frozenset({"turn_off", "close_cover", "close_valve", "lock", "media_pause", "media_stop"})
+# Arming an alarm is its "on" ("Alarmanlage aus" answered with alarm_arm_home goes against the words).
+_UP_SERVICES = frozenset(
+    {"turn_on", "open_cover", "open_valve", "open", "unlock", "media_play", "alarm_arm_home", "alarm_arm_away",
+     "alarm_arm_night"}
+)  # fmt: skip
+_DOWN_SERVICES = frozenset(
+    {"turn_off", "close_cover", "close_valve", "lock", "media_pause", "media_stop", "alarm_disarm"}
+)
 # Readings people ask about, and where a device shows them: a sensor's own state (by device
 # class) or one of these attributes.
 QUANTITIES: dict[str, tuple[str, ...]] = {
