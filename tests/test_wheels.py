@@ -12,6 +12,7 @@ import sys
 import zipfile
 from importlib.metadata import distribution
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from homeassistant import config_entries
@@ -191,6 +192,11 @@ def _cut_off(run, env_bin: Path):
     return run_cut_off
 
 
+def _only_run(run) -> SimpleNamespace:
+    """A stand-in for the wheels module's subprocess: this run, the real TimeoutExpired."""
+    return SimpleNamespace(run=run, TimeoutExpired=subprocess.TimeoutExpired)
+
+
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
     """Run a command, its output kept as text."""
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
@@ -219,7 +225,7 @@ async def test_flow_installs_the_shipped_wheel_offline(
     probe = [str(python), "-c", "import llama_cpp, diskcache; print(llama_cpp.__version__)"]
     assert (await hass.async_add_executor_job(_run, probe)).returncode != 0  # missing before
     monkeypatch.setattr(sys, "executable", str(python))  # Home Assistant's interpreter, for uv and the probe
-    monkeypatch.setattr(wheels.subprocess, "run", _cut_off(subprocess.run, python.parent))
+    monkeypatch.setattr(wheels, "subprocess", _only_run(_cut_off(subprocess.run, python.parent)))  # uv only
     monkeypatch.setattr(wheels, "install_package", _no_online_install)
     hass.config.skip_pip = False
 
@@ -252,7 +258,7 @@ async def test_flow_refuses_a_damaged_wheel(
     copy.write_bytes(data[: len(data) // 2] if damage == "truncated" else data[:-100] + b"x" * 100)
     monkeypatch.setattr(config_flow, "llama_cpp_importable", lambda: False)
     monkeypatch.setattr(config_flow, "matching_wheel", lambda: copy)
-    monkeypatch.setattr(wheels.subprocess, "run", _no_online_install)
+    monkeypatch.setattr(wheels, "subprocess", _only_run(_no_online_install))
     monkeypatch.setattr(wheels, "install_package", _no_online_install)
     hass.config.skip_pip = False
 
