@@ -326,10 +326,18 @@ def test_musl_x86_64_wheel_generates_under_the_musl_loader(tmp_path: Path, model
     assert "libggml-cpu-" in run.stderr  # the CPU level ggml chose
     assert run.stdout.strip()
 
+
+def test_musl_and_glibc_wheels_say_the_same(tmp_path: Path, model_path: Path) -> None:
+    """Same sources, same CPU level, same greedy tokens: the musl build under musl matches the glibc one."""
+    _need(os.uname().machine == "x86_64", "an x86-64 machine")
+    _need(Path("/lib/ld-musl-x86_64.so.1").exists() and shutil.which("musl-gcc") is not None,
+          "Debian's musl loader and musl-gcc (apt-get install musl musl-tools)")  # fmt: skip
+    musl = _unpack(_shipped("musllinux_1_2_x86_64"), tmp_path / "musl")
     glibc = _unpack(_shipped("manylinux_2_28_x86_64"), tmp_path / "glibc")
-    reference = subprocess.run([str(_smoke(["cc"], glibc, tmp_path / "smoke-glibc")), str(glibc / "lib"),
-                                str(model_path), SMOKE_TOKENS], capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
-    assert reference.returncode == 0, reference.stderr[-3000:]
+    args = [str(model_path), SMOKE_TOKENS]
+    run = _run(["/lib/ld-musl-x86_64.so.1", str(_smoke(["musl-gcc"], musl, tmp_path / "m")), str(musl / "lib"), *args])
+    reference = _run([str(_smoke(["cc"], glibc, tmp_path / "g")), str(glibc / "lib"), *args])
+    assert run.returncode == 0 and reference.returncode == 0, run.stderr[-2000:] + reference.stderr[-2000:]
     assert run.stdout == reference.stdout
 
 
