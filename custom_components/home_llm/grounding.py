@@ -370,16 +370,28 @@ class Grounding:
         if call.service not in _UP_SERVICES | _DOWN_SERVICES or (not call.arguments and self._asks_setting(text)):
             return None
         fitting = []
-        for device in house.devices:
-            if device.entity_id == call.entity_id or call.service not in house.services_for(device.domain):
-                continue
+        for device in self._best_named(call, parts, house):
             moved = Call(device.domain, call.service, device.entity_id, dict(call.arguments))
-            named = any(
-                self.naming_words(said, moved, self.head_kind(part)) & self.device_words(device) for part, said in parts
-            )
-            if named and self._hold(moved, device, parts, text, house, previous=previous) is None:
+            if self._hold(moved, device, parts, text, house, previous=previous) is None:
                 fitting.append(moved)
         return fitting[0] if len(fitting) == 1 else None
+
+    def _best_named(self, call: Call, parts: list[tuple[str, frozenset[str]]], house: House) -> list[Device]:
+        """The other devices with `call`'s service that share the most naming words with a part of the
+        request (more than none). Only they can pass is_grounded, so only they get the full check: that
+        one looks at every device of the house, and a 200-device house must not stall the event loop."""
+        best: dict[str, Device] = {}
+        for part, said in parts:
+            scores: list[tuple[int, Device]] = []
+            for device in house.devices:
+                if device.entity_id == call.entity_id or call.service not in house.services_for(device.domain):
+                    continue
+                moved = Call(device.domain, call.service, device.entity_id, dict(call.arguments))
+                naming = self.naming_words(said, moved, self.head_kind(part))
+                scores.append((len(naming & self.device_words(device)), device))
+            top = max((score for score, _ in scores), default=0)
+            best |= {device.entity_id: device for score, device in scores if score == top > 0}
+        return list(best.values())
 
     def _asks_setting(self, text: str) -> bool:
         """True when a request gives a value to set: a number or a setting word ("50", "red", "warm white")."""
