@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import string
 import threading
 from pathlib import Path
@@ -14,9 +15,11 @@ from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from custom_components.home_llm import arguments as arguments_module
 from custom_components.home_llm import grounding as grounding_module
 from custom_components.home_llm import lexicon as lexicon_module
 from custom_components.home_llm.actions import Outcome, outcome_speech
+from custom_components.home_llm.arguments import ArgumentError, check_arguments
 from custom_components.home_llm.const import CONF_MODEL_PATH, DEFAULT_PERSONA, DOMAIN
 from custom_components.home_llm.grounding import Grounding, load_grounding
 from custom_components.home_llm.lexicon import Phrases, load_lexicon, own_languages
@@ -177,6 +180,8 @@ def test_confirmations_and_answers_keep_the_name_as_written() -> None:
     assert german.confirmation(done) == "Küchenlicht und Deckenlampe Wohnzimmer ausgeschaltet."
     brightness = Call("light", "turn_on", "light.kueche", {"brightness": 128})
     assert german.confirmation([(brightness, "Küchenlicht", "on")]) == "Küchenlicht eingeschaltet (Helligkeit 50%)."
+    step = Call("fan", "increase_speed", "fan.bad", {"percentage_step": 25})  # its `arguments:` word, as reasons use
+    assert german.confirmation([(step, "Badlüfter", "on")]) == "Badlüfter schneller gestellt (Schrittweite 25)."
     # The model answers in English (its training); the house's own state is said in German.
     assert (
         german.check_answer("Ist das Küchenlicht an?", "The küchenlicht is off.", GERMAN_HOUSE) == "Küchenlicht ist an."
@@ -209,6 +214,124 @@ def test_refusal_reasons_in_the_turns_language() -> None:
     assert verdict.reason == "lock.unlock für Haustür ist eine sensible Aktion, die ausgeschaltet ist"
     [verdict] = check_calls([call], house)
     assert verdict.reason == "lock.unlock on Haustür is a sensitive action that is turned off"  # English unchanged
+
+
+# A dimmable light and a thermostat, named in German, for the reasons an argument is refused.
+ARGUMENT_HOUSE = make_house(
+    Device("light.kueche", "Küchenlicht", "on", area="Küche", attributes={"supported_color_modes": ["hs"]}),
+    Device("light.flur", "Flurlicht", "on", attributes={"supported_color_modes": ["onoff"]}),
+    Device(
+        "climate.bad",
+        "Heizung Bad",
+        "heat",
+        attributes={"supported_features": 1, "min_temp": 7, "max_temp": 35, "hvac_modes": ["heat", "off"]},
+    ),
+)
+TOO_BRIGHT = Call("light", "turn_on", "light.kueche", {"brightness": 300})
+NOT_TAKEN = Call("light", "turn_on", "light.kueche", {"area_id": "kueche"})
+
+
+def _argument_reasons(language: str, *calls: Call) -> list[str | None]:
+    """Why each call was refused, in `language`."""
+    return [v.reason for v in check_calls(calls, ARGUMENT_HOUSE, phrases=load_grounding(language).phrases)]
+
+
+@pytest.mark.parametrize(
+    ("language", "too_bright", "not_taken"),
+    [
+        (
+            "de",
+            "Helligkeit muss zwischen 0 und 255 liegen, nicht 300",
+            "light.turn_on nimmt kein Argument 'area_id' an",
+        ),
+        (
+            "fr",
+            "le réglage « luminosité » doit être entre 0 et 255, pas 300",
+            "light.turn_on ne prend pas d'argument 'area_id'",
+        ),
+        (
+            "es",
+            "el ajuste «brillo» debe estar entre 0 y 255, no 300",
+            "light.turn_on no admite el argumento 'area_id'",
+        ),
+        # English as it always read; Dutch has no file: English, its names as the service takes them.
+        ("en", "brightness must be between 0 and 255, not 300", "light.turn_on does not take an argument 'area_id'"),
+        ("en-GB", "brightness must be between 0 and 255, not 300", "light.turn_on does not take an argument 'area_id'"),
+        ("nl", "brightness must be between 0 and 255, not 300", "light.turn_on does not take an argument 'area_id'"),
+    ],
+)
+def test_argument_refusals_in_the_turns_language(language: str, too_bright: str, not_taken: str) -> None:
+    assert _argument_reasons(language, TOO_BRIGHT, NOT_TAKEN) == [too_bright, not_taken]
+
+
+def test_argument_refusals_name_arguments_in_the_language() -> None:
+    """Argument names by the language's `arguments:` words; the device's name as written."""
+    calls = (
+        Call("light", "turn_on", "light.flur", {"brightness": 10}),
+        Call("climate", "set_temperature", "climate.bad", {"temperature": 90}),
+        Call("climate", "set_temperature", "climate.bad", {}),
+        Call("climate", "set_hvac_mode", "climate.bad", {"hvac_mode": "cool"}),
+        # rgb_color and color_name are both "Farbe": the choice is said by the service's names.
+        Call("light", "turn_on", "light.kueche", {"rgb_color": [255, 0, 0], "color_name": "red"}),
+    )
+    assert _argument_reasons("de", *calls) == [
+        "Flurlicht unterstützt Helligkeit nicht",
+        "Temperatur muss zwischen 7 und 35 liegen, nicht 90",
+        "climate.set_temperature braucht Temperatur oder untere Zieltemperatur und obere Zieltemperatur",
+        "Betriebsart muss einer der Werte heat, off sein, nicht 'cool'",
+        "light.turn_on nimmt nur eines davon: rgb_color oder color_name",
+    ]
+    assert _argument_reasons("fr", *calls[:2]) == [
+        "Flurlicht ne prend pas en charge le réglage « luminosité »",
+        "le réglage « température » doit être entre 7 et 35, pas 90",
+    ]
+    assert _argument_reasons("en", *calls) == [
+        "Flurlicht does not support brightness",
+        "temperature must be between 7 and 35, not 90",
+        "climate.set_temperature needs temperature or target_temp_low and target_temp_high",
+        "hvac_mode must be one of heat, off, not 'cool'",
+        "light.turn_on takes only one of rgb_color or color_name",
+    ]
+
+
+def test_an_argument_error_is_english_text_with_its_phrase_key() -> None:
+    """str() of the error is the English reason (logs, callers); every reason raised has its phrase."""
+    with pytest.raises(ArgumentError) as caught:
+        check_arguments("light", "turn_on", ARGUMENT_HOUSE.device("light.kueche"), {"brightness": 300})
+    assert str(caught.value) == "brightness must be between 0 and 255, not 300"
+    assert caught.value.key == "argument_errors.out_of_range"
+    assert caught.value.reason(load_grounding("de").phrases) == "Helligkeit muss zwischen 0 und 255 liegen, nicht 300"
+    source = Path(arguments_module.__file__).read_text(encoding="utf-8")
+    raised = {f"argument_errors.{key}" for key in re.findall(r'ArgumentError\(\s*"(\w+)"', source)}
+    english = load_lexicon("en").phrases
+    assert len(raised) >= 10
+    assert raised == {key for key in english._table if key.startswith("argument_errors.")}
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "de",
+            "light.turn_on für Kitchen Lights habe ich nicht ausgeführt: "
+            "Helligkeit muss zwischen 0 und 255 liegen, nicht 300.",
+        ),
+        (
+            "fr",
+            "Je n'ai pas exécuté light.turn_on sur Kitchen Lights : "
+            "le réglage « luminosité » doit être entre 0 et 255, pas 300.",
+        ),
+        ("en", "I did not run light.turn_on on Kitchen Lights: brightness must be between 0 and 255, not 300."),
+    ],
+)
+async def test_an_argument_refusal_through_the_agent(
+    hass: HomeAssistant, agent: ScriptedBackend, language: str, said: str
+) -> None:
+    """A turn's refusal of an argument is said in the turn's language, nothing changed."""
+    before = hass.states.get("light.kitchen_lights").attributes.get("brightness")
+    ScriptedBackend.replies = ["light.turn_on(light.kitchen_lights, brightness=300)"]
+    assert await _say(hass, "Kitchen Lights", language) == said
+    assert hass.states.get("light.kitchen_lights").attributes.get("brightness") == before
 
 
 def test_a_missing_phrase_is_said_in_english_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,7 +4,8 @@ For each service: which arguments it takes (in slots: one choice per slot, some 
 and for each argument the values this entity allows, read from its snapshot attributes (supported
 features, min/max temperature, its own hvac/fan/preset modes, colour modes, a player's sources...).
 The policy reads values through `check_arguments`; the grammar writes only values from the same
-`value_domain`.
+`value_domain`. A refusal is an ArgumentError: a phrase of languages/*.yaml and its values, said in
+the turn's language by the policy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .lexicon import ENGLISH, FALLBACK_LANGUAGE, Phrases, base_language
 from .snapshot import Device
 
 
@@ -131,8 +133,56 @@ SERVICE_FEATURES: dict[tuple[str, str], int] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Argument names, said in the user's language: groups joined by "or", names in a group by "and"."""
+
+    groups: tuple[tuple[str, ...], ...]
+
+
+def _names(*names: str) -> Names:
+    """One group of argument names: "brightness", or "target_temp_low and target_temp_high"."""
+    return Names((names,))
+
+
 class ArgumentError(ValueError):
-    """An argument the policy refuses; the message is said to the user."""
+    """An argument the policy refuses: a phrase key (`argument_errors.*` in languages/*.yaml) and the
+    values it says; str() is the English sentence, for logs and callers that do not translate."""
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        """`values`: plain text, or Names for argument names (said by the language's own words)."""
+        super().__init__(key)
+        self.key = f"argument_errors.{key}"
+        self.values = values
+
+    def __str__(self) -> str:
+        """The reason in English."""
+        return self.reason(ENGLISH.phrases)
+
+    def reason(self, phrases: Phrases) -> str:
+        """The reason in the language of `phrases`, with the values put in."""
+        said = {key: _say_names(v, phrases) if isinstance(v, Names) else str(v) for key, v in self.values.items()}
+        return phrases.text(self.key, **said)
+
+
+def _say_names(names: Names, phrases: Phrases) -> str:
+    """Names as `phrases` writes them, joined by its "and" and "or"; the names the service takes when
+    that would say two choices the same ("Farbe oder Farbe": rgb_color and color_name are both colours)."""
+    groups = [tuple(_argument_name(name, phrases) for name in group) for group in names.groups]
+    if len(set(groups)) < len(groups):
+        groups = list(names.groups)
+    return f" {phrases.text('or')} ".join(f" {phrases.text('and')} ".join(group) for group in groups)
+
+
+def _argument_name(name: str, phrases: Phrases) -> str:
+    """An argument's name in the language's own `arguments:` words, else as the service takes it.
+
+    English keeps the service's names (its reasons read as they always did; its `arguments:` words are
+    for the brackets of confirmations), and so does a language without a file of its own.
+    """
+    if base_language(phrases.language) == FALLBACK_LANGUAGE:
+        return name
+    return phrases.own(f"arguments.{name}") or name
 
 
 def _features(device: Device) -> int:
@@ -271,33 +321,29 @@ def service_signature(domain: str, service: str) -> str:
 def check_arguments(domain: str, service: str, device: Device, arguments: Mapping[str, object]) -> dict[str, object]:
     """The arguments as Home Assistant takes them, or ArgumentError saying what is wrong."""
     if not _has_service_feature(domain, service, device):
-        raise ArgumentError(f"{device.name} does not support {domain}.{service}")
+        raise ArgumentError("service_unsupported", name=device.name, service=f"{domain}.{service}")
     slots = SERVICE_SLOTS.get((domain, service), ())
     known = [name for slot in slots for group in slot.choices for name in group]
     normalized: dict[str, object] = {}
     for key, value in arguments.items():
         if key not in known:
-            raise ArgumentError(f"{domain}.{service} does not take an argument {_shown(key)}")
+            raise ArgumentError("not_taken", service=f"{domain}.{service}", argument=_shown(key))
         value_range = value_domain(domain, key, device)
         if value_range is None:
-            raise ArgumentError(f"{device.name} does not support {key}")
+            raise ArgumentError("argument_unsupported", name=device.name, argument=_names(key))
         normalized[key] = normalize(key, value_range, value)
     for slot in slots:
         used = [group for group in slot.choices if any(name in normalized for name in group)]
         if len(used) > 1:
-            raise ArgumentError(f"{domain}.{service} takes only one of {_groups(used)}")
+            raise ArgumentError("only_one", service=f"{domain}.{service}", arguments=Names(tuple(used)))
         if used and (missing := [name for name in used[0] if name not in normalized]):
-            raise ArgumentError(f"{domain}.{service} needs {' and '.join(missing)} too")
+            raise ArgumentError("needs_too", service=f"{domain}.{service}", arguments=_names(*missing))
         if slot.required and not used:
-            raise ArgumentError(f"{domain}.{service} needs {_groups(slot.choices)}")
+            raise ArgumentError("needs", service=f"{domain}.{service}", arguments=Names(slot.choices))
     low, high = normalized.get("target_temp_low"), normalized.get("target_temp_high")
     if isinstance(low, float) and isinstance(high, float) and low > high:
-        raise ArgumentError("target_temp_low is above target_temp_high")
+        raise ArgumentError("low_above_high", low=_names("target_temp_low"), high=_names("target_temp_high"))
     return normalized
-
-
-def _groups(groups: list[tuple[str, ...]] | tuple[tuple[str, ...], ...]) -> str:
-    return " or ".join(" and ".join(group) for group in groups)
 
 
 def _shown(value: object) -> str:
@@ -316,7 +362,7 @@ def normalize(name: str, value_range: ValueDomain, value: object) -> object:
                 for option in options:
                     if option.casefold() == wanted:
                         return option
-            raise ArgumentError(f"{name} must be one of {', '.join(options)}, not {_shown(value)}")
+            raise ArgumentError("not_one_of", argument=_names(name), options=", ".join(options), value=_shown(value))
         case Rgb():
             return _normalize_rgb(value)
         case Flag():
@@ -325,14 +371,14 @@ def normalize(name: str, value_range: ValueDomain, value: object) -> object:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 value = str(value)
             if not isinstance(value, str) or not _is_plain_text(value.strip()) or len(value.strip()) > max_length:
-                raise ArgumentError(f"{name} must be plain text of at most {max_length} characters")
+                raise ArgumentError("not_text", argument=_names(name), max_length=max_length)
             return value.strip()
         case Duration(max_seconds):
             seconds = _seconds(value)
             if seconds is None or not 0 <= seconds <= max_seconds:
-                raise ArgumentError(f"{name} must be a time like 0:05:00, up to {max_seconds // 3600} hours")
+                raise ArgumentError("not_duration", argument=_names(name), hours=max_seconds // 3600)
             return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    raise ArgumentError(f"{name} is not supported")  # pragma: no cover - every domain is matched
+    raise ArgumentError("unsupported", argument=_names(name))  # pragma: no cover - every domain is matched
 
 
 def _to_float(value: object) -> float | None:
@@ -357,13 +403,13 @@ def _normalize_number(name: str, value_range: Range, value: object) -> int | flo
         number = value * 255  # a fraction, as the JSON formats write it
     else:
         number = _to_float(value)
-    bounds = f"{_plain(value_range.low)} and {_plain(value_range.high)}"
+    bounds = {"low": _plain(value_range.low), "high": _plain(value_range.high)}
     if number is None:
-        raise ArgumentError(f"{name} must be a number between {bounds}")
+        raise ArgumentError("not_a_number", argument=_names(name), **bounds)
     if value_range.integer:
         number = round(number)
     if not value_range.low <= number <= value_range.high:
-        raise ArgumentError(f"{name} must be between {bounds}, not {_plain(number)}")
+        raise ArgumentError("out_of_range", argument=_names(name), **bounds, value=_plain(number))
     return int(number) if value_range.integer else round(float(number), 2)
 
 
@@ -378,7 +424,7 @@ def _normalize_rgb(value: object) -> tuple[int, int, int]:
         value = [part for part in re.split(r"[\s,()\[\]]+", value) if part]
     parts = [_to_float(part) for part in value] if isinstance(value, list | tuple) else []
     if len(parts) != 3 or any(p is None or not p.is_integer() or not 0 <= p <= 255 for p in parts):
-        raise ArgumentError("rgb_color must be three numbers from 0 to 255, like (255, 0, 0)")
+        raise ArgumentError("not_rgb", argument=_names("rgb_color"))
     red, green, blue = (int(p) for p in parts if p is not None)
     return (red, green, blue)
 
@@ -389,7 +435,7 @@ def _normalize_flag(name: str, value: object) -> bool:
         return value
     if isinstance(value, str) and value.strip().casefold() in ("true", "false"):
         return value.strip().casefold() == "true"
-    raise ArgumentError(f"{name} must be true or false, not {_shown(value)}")
+    raise ArgumentError("not_flag", argument=_names(name), value=_shown(value))
 
 
 def _seconds(value: object) -> int | None:

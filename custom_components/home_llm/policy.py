@@ -150,7 +150,7 @@ def check_call(
     try:
         arguments = check_arguments(call.domain, call.service, device, call.arguments)
     except ArgumentError as err:
-        return Verdict(call, False, str(err))
+        return Verdict(call, False, err.reason(phrases))  # str(err) is English: the reason is said to the user
     accepted = replace(call, arguments=arguments)
     if not allow_sensitive and is_sensitive(accepted, house):
         return Verdict(call, False, _sensitive_refusal(accepted, device, house, phrases))
