@@ -344,6 +344,7 @@ def test_musl_and_glibc_wheels_say_the_same(tmp_path: Path, model_path: Path) ->
 # --- Under qemu (scripts/try-wheels-qemu; not in CI): older x86-64 CPUs and aarch64 ---
 
 QEMU_SYSROOT = os.environ.get("HOME_LLM_AARCH64_SYSROOT", "")  # Debian's musl for arm64, unpacked
+QEMU_GLIBC_SYSROOT = os.environ.get("HOME_LLM_AARCH64_GLIBC_SYSROOT", "")  # Debian's libc6 for arm64, unpacked
 ZIG_PYTHON = Path(os.environ.get("HOME_LLM_CACHE", Path.home() / ".cache/home_llm")) / "build-wheels/tools/bin/python"
 
 
@@ -389,6 +390,22 @@ def test_musl_aarch64_wheel_under_qemu(tmp_path: Path, model_path: Path, cpu: st
             SMOKE_TOKENS,
         ]
     )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"libggml-cpu-{level}.so" in run.stderr
+    assert run.stdout.strip()
+    print(cpu, level, repr(run.stdout))
+
+
+@pytest.mark.parametrize(("cpu", "level"), [("cortex-a72", "armv8.0_1"), ("max", "armv8.2_2")])
+def test_manylinux_aarch64_wheel_under_qemu(tmp_path: Path, model_path: Path, cpu: str, level: str) -> None:
+    """The aarch64 manylinux wheel (Raspberry Pi OS, Core) generates text under qemu with Debian's glibc."""
+    _qemu_ready("qemu-aarch64-static")
+    assert Path(QEMU_GLIBC_SYSROOT, "lib/ld-linux-aarch64.so.1").exists(), "HOME_LLM_AARCH64_GLIBC_SYSROOT: libc6 arm64"
+    package = _unpack(_shipped("manylinux_2_28_aarch64"), tmp_path / "glibc")
+    zig = [str(ZIG_PYTHON), "-m", "ziglang", "cc", "-target", "aarch64-linux-gnu.2.28"]
+    smoke = _smoke(zig, package, tmp_path / "smoke")
+    command = [str(smoke), str(package / "lib"), str(model_path), SMOKE_TOKENS]
+    run = _run(["qemu-aarch64-static", "-cpu", cpu, "-L", QEMU_GLIBC_SYSROOT, *command])
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"libggml-cpu-{level}.so" in run.stderr
     assert run.stdout.strip()
