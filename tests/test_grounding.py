@@ -16,6 +16,7 @@ from custom_components.home_llm.grounding import (
     head_kind,
     hold_ungrounded,
     is_grounded,
+    load_grounding,
     may_act,
     normalise,
     object_phrase,
@@ -587,3 +588,69 @@ def test_arming_an_alarm_the_user_asked_off_goes_against_the_words(text: str) ->
     assert keep == [] and held[0].reason == "alarm_control_panel.alarm_arm_home goes against the words of the request"
     keep, held = hold_ungrounded([Verdict(arm, True)], INSTALLED, "arm the house alarm")
     assert held == []
+
+
+VALUED = make_house(
+    Device("light.porch", "Porch Light", "off", attributes={"supported_color_modes": ["hs"]}),
+    Device("light.hall_downlights", "Hall Downlights", "off", attributes={"supported_color_modes": ["color_temp"]}),
+    Device("switch.shelly_bathroom_fan", "Shelly Bathroom Fan", "off"),
+    Device("fan.ceiling_2", "Ceiling 2", "off", attributes={"supported_features": 1}),
+    Device("climate.hallway", "Hallway", "off", attributes={"supported_features": 1, "min_temp": 7, "max_temp": 30}),
+)
+
+
+def _valued(text: str, call: Call, language: str = "en") -> tuple[list[Call], list[str]]:
+    """hold_ungrounded on VALUED with the policy's check: (the calls that run, the sentences of those held)."""
+    grounding = load_grounding(language)
+
+    def check(completed: Call) -> Verdict:
+        return check_call(completed, VALUED, phrases=grounding.phrases)
+
+    keep, held = hold_ungrounded([Verdict(call, True)], VALUED, text, grounding=grounding, check=check)
+    return [v.call for v in keep if v.allowed], [h.sentence for h in held]
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "runs"),
+    [
+        ("set the porch light to 50%", Call("light", "turn_on", "light.porch"), Call("light", "turn_on", "light.porch", {"brightness": 128})),
+        ("make the porch light blue", Call("light", "turn_on", "light.porch"), Call("light", "turn_on", "light.porch", {"color_name": "blue"})),
+        ("ceiling 2 to 40 percent", Call("fan", "turn_on", "fan.ceiling_2"), Call("fan", "set_percentage", "fan.ceiling_2", {"percentage": 40})),
+        ("set the hallway to 21", Call("climate", "turn_on", "climate.hallway"), Call("climate", "set_temperature", "climate.hallway", {"temperature": 21.0})),
+    ],
+)  # fmt: skip
+def test_a_value_the_model_left_out_is_set_from_the_request(text: str, call: Call, runs: Call) -> None:
+    assert _valued(text, call) == ([runs], [])
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "language", "sentence"),
+    [
+        # A relay cannot dim: switched on as written it would not do what was asked.
+        ("set the shelly bathroom fan to 50%", Call("switch", "turn_on", "switch.shelly_bathroom_fan"), "en",
+         "Did you want the Shelly Bathroom Fan set to 50%? I could not do that, so I did not change anything."),
+        # A white-only light asked for a colour; a colour temperature said in words the agent does not set.
+        ("make the hall downlights red", Call("light", "turn_on", "light.hall_downlights"), "en",
+         "Did you want the Hall Downlights set to red? I could not do that, so I did not change anything."),
+        ("set the porch light to warm white", Call("light", "turn_on", "light.porch"), "en",
+         "Did you want the Porch Light set to warm white? I could not do that, so I did not change anything."),
+        # Out of the thermostat's range.
+        ("set the hallway to 85", Call("climate", "turn_on", "climate.hallway"), "en",
+         "Did you want the Hallway set to 85? I could not do that, so I did not change anything."),
+        ("Mach die Hall Downlights blau", Call("light", "turn_on", "light.hall_downlights"), "de",
+         "Soll ich Hall Downlights auf blau stellen? Das konnte ich nicht, daher habe ich nichts geändert."),
+    ],
+)  # fmt: skip
+def test_a_value_the_call_cannot_set_holds_it(text: str, call: Call, language: str, sentence: str) -> None:
+    assert _valued(text, call, language) == ([], [sentence])
+
+
+def test_a_number_in_the_name_or_another_part_is_no_value() -> None:
+    on = Call("fan", "turn_on", "fan.ceiling_2")
+    assert _valued("turn on ceiling 2", on) == ([on], [])
+    # Two parts: the percentage is the other call's, not this one's.
+    porch = Call("light", "turn_on", "light.porch")
+    assert _valued("turn on the porch light and set ceiling 2 to 40%", porch) == ([porch], [])
+    assert _valued("turn on the porch light", porch) == ([porch], [])
+    # German colour words come from Home Assistant's own lists ("blau" -> blue).
+    assert _valued("Mach das Porch Light blau", porch, "de")[0] == [Call("light", "turn_on", "light.porch", {"color_name": "blue"})]

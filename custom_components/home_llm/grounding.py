@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .arguments import COLOR_NAMES
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
 from .parser import Call
@@ -50,6 +51,23 @@ _UP_SERVICES = frozenset(
 _DOWN_SERVICES = frozenset(
     {"turn_off", "close_cover", "close_valve", "lock", "media_pause", "media_stop", "alarm_disarm"}
 )
+# Calls the model writes without the value the request gives ("the porch light to 50%" as light.turn_on),
+# and the call that sets it: (domain, service as written, kind of value) -> (service, argument).
+_VALUE_CALLS: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("light", "turn_on", "percent"): ("turn_on", "brightness"),
+    ("light", "turn_on", "color"): ("turn_on", "color_name"),
+    ("fan", "turn_on", "percent"): ("set_percentage", "percentage"),
+    ("cover", "open_cover", "percent"): ("set_cover_position", "position"),
+    ("cover", "close_cover", "percent"): ("set_cover_position", "position"),
+    ("humidifier", "turn_on", "percent"): ("set_humidity", "humidity"),
+    ("climate", "turn_on", "number"): ("set_temperature", "temperature"),
+    ("media_player", "volume_up", "percent"): ("volume_set", "volume_level"),
+    ("media_player", "volume_down", "percent"): ("volume_set", "volume_level"),
+}
+# Where a request's colour or light setting is meant for a light: lights and the relays that power them.
+_LIGHT_DOMAINS = frozenset({"light", "switch"})
+# Services that carry no value, written for a request that gives one: completed from the table above or held.
+_VALUE_LESS_SERVICES = frozenset({"turn_on", "open_cover", "close_cover", "volume_up", "volume_down"})
 # Readings people ask about, and where a device shows them: a sensor's own state (by device
 # class) or one of these attributes.
 QUANTITIES: dict[str, tuple[str, ...]] = {
@@ -176,6 +194,11 @@ class Grounding:
         self.wants_a_complement = self._set(table, "wants_a_complement")
         self.polite = self._set(table, "polite")
         self.light_settings = self._set(table, "light_settings")
+        self.color_names = {word.lower(): str(name) for word, name in self._map(table, "color_names").items()}
+        self.color_names |= {name: name for name in COLOR_NAMES}
+        self.setting_nouns = self._set(table, "setting_nouns")
+        percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
+        self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*(?:%|(?:{percent})\b)" if percent else r"(\d{1,3})\s*%", re.I)
         self.state_words = {word: frozenset(_split(states)) for word, states in self._map(table, "state_words").items()}
         self.plural_name = re.compile(table["plural_name"]) if table.get("plural_name") else None
         self.action = frozenset(self.normalise(word) for word in self.action_words)
@@ -340,6 +363,8 @@ class Grounding:
             hold = None
             if verdict.allowed and device is not None:
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
+                if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
+                    verdict, hold = self.with_asked_value(verdict, device, text, check)
             if hold is not None and check is not None and hold.reason.startswith(NOT_MENTIONED):
                 moved = self.resolve(hold.call, parts, text, house, previous)
                 allowed = check(moved) if moved is not None else None
@@ -353,6 +378,44 @@ class Grounding:
             else:
                 held.append(hold)
         return keep, held
+
+    def with_asked_value(
+        self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]
+    ) -> tuple[Verdict, Hold | None]:
+        """The call with the value the request gives and the model left out ("the porch light to 50%"
+        written as a plain light.turn_on), when the device takes it; else a hold: run as written, the call
+        would do something other than what was asked (a relay switched on for "dim it to 50%")."""
+        call = verdict.call
+        asked = self.asked_value(call, device, text) if call.service in _VALUE_LESS_SERVICES and not call.arguments else None
+        if asked is None:
+            return verdict, None
+        kind, value, said = asked
+        target = _VALUE_CALLS.get((call.domain, call.service, kind))
+        if target is not None:
+            service, argument = target
+            completed = check(Call(call.domain, service, call.entity_id, {argument: _argument_value(argument, value)}))
+            if completed.allowed:
+                return completed, None
+        sentence = self.phrases.text("no_value", name=self.the(device.name), value=said)
+        return verdict, Hold(call, f"the request gives {said}, which {call.service_name} does not set", sentence)
+
+    def asked_value(self, call: Call, device: Device, text: str) -> tuple[str, object, str] | None:
+        """The value a request gives that is not part of the device's name, as (kind, value, the words):
+        a percentage ("50 %"), a colour ("blau" -> blue), or for a thermostat a plain number; None if none."""
+        named = set(tokens(f"{device.name} {device.entity_id.replace('_', ' ')}"))
+        if match := self.percent_pattern.search(text):
+            if match.group(1) not in named:
+                return "percent", int(match.group(1)), match.group(0)
+        said = [word for word in tokens(text) if word not in named]
+        if call.domain == "climate":
+            numbers = [word for word in said if word.isdigit()]
+            return ("number", int(numbers[0]), numbers[0]) if numbers else None
+        if call.domain not in _LIGHT_DOMAINS:
+            return None
+        settings = [word for word in said if word in self.light_settings and word not in self.setting_nouns]
+        if any(word not in self.color_names for word in settings):  # "warm white": a colour temperature
+            return "setting", settings[0], " ".join(settings)
+        return ("color", self.color_names[settings[0]], settings[0]) if settings else None
 
     def resolve(
         self, call: Call, parts: list[tuple[str, frozenset[str]]], text: str, house: House, previous: str = ""
@@ -778,6 +841,15 @@ class Grounding:
         for device in house.devices:
             known |= self.device_words(device) | self.domain_words(device.domain)
         return bool({word for word in said & known if not word.isdigit()})  # "12 times 4" is not about vacuum 4
+
+
+def _argument_value(argument: str, value: object) -> object:
+    """A value as the argument takes it: percentages of full brightness and volume on their own scales."""
+    if argument == "brightness" and isinstance(value, int):
+        return round(min(value, 100) * 255 / 100)
+    if argument == "volume_level" and isinstance(value, int):
+        return value / 100
+    return value
 
 
 def _spoken_value(key: str, value: object) -> str:

@@ -28,7 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 LANGUAGES_DIR = Path(__file__).parent / "languages"
 FALLBACK_LANGUAGE = "en"
 # Tables read from Home Assistant's intents data when a language's file lists them under `intents`.
-INTENTS_TABLES = ("skip_words", "state_words", "up_words", "down_words", "light_settings")
+INTENTS_TABLES = ("skip_words", "state_words", "up_words", "down_words", "light_settings", "color_names")
 # Home Assistant's state lists whose values say a direction: a word for "on" or "open" asks for up.
 _UP_STATES = frozenset({"on", "open"})
 _DOWN_STATES = frozenset({"off", "closed"})
@@ -196,6 +196,7 @@ def _intents_words(language: str, wanted: Iterable[str]) -> dict[str, Any]:
         "up_words": " ".join(word for word, found in states.items() if found & _UP_STATES),
         "down_words": " ".join(word for word, found in states.items() if found & _DOWN_STATES),
         "light_settings": " ".join(_list_words((data.get("lists") or {}).get("color"), rules)),
+        "color_names": _list_outs((data.get("lists") or {}).get("color"), rules),
     }
     return {table: value for table, value in tables.items() if table in wanted and value}
 
@@ -215,6 +216,16 @@ def _list_words(slot_list: object, rules: Mapping[str, str]) -> list[str]:
     """The one-word forms a list's values are said with ("weiß", "weiss")."""
     forms = [word for value in _list_values(slot_list) for word in _expand(str(value.get("in", "")), rules)]
     return [word for word in forms if " " not in word]
+
+
+def _list_outs(slot_list: object, rules: Mapping[str, str]) -> dict[str, str]:
+    """Each one-word form of a list's values with the value it stands for ("blau" -> "blue")."""
+    return {
+        word: str(value.get("out"))
+        for value in _list_values(slot_list)
+        for word in _expand(str(value.get("in", "")), rules)
+        if " " not in word
+    }
 
 
 def _list_values(slot_list: object) -> list[Mapping[str, Any]]:
