@@ -80,7 +80,8 @@ def main() -> None:
         "command": f"python -m training.soup {opts.a} {opts.b} --weight {opts.weight} --out {opts.out}",
     }
     write_adapter(mixed, alpha, opts.out, recipe)
-    print(f"wrote {opts.out} ({opts.out.stat().st_size / 1e6:.1f} MB); the rank cut drops at most {worst:.2%} of a layer")
+    size = opts.out.stat().st_size / 1e6
+    print(f"wrote {opts.out} ({size:.1f} MB); the rank cut drops at most {worst:.2%} of a layer")
 
 
 if __name__ == "__main__":

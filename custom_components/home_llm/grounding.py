@@ -198,7 +198,8 @@ class Grounding:
         self.color_names |= {name: name for name in COLOR_NAMES}
         self.setting_nouns = self._set(table, "setting_nouns")
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
-        self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*(?:%|(?:{percent})\b)" if percent else r"(\d{1,3})\s*%", re.I)
+        percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
+        self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
         self.state_words = {word: frozenset(_split(states)) for word, states in self._map(table, "state_words").items()}
         self.plural_name = re.compile(table["plural_name"]) if table.get("plural_name") else None
         self.action = frozenset(self.normalise(word) for word in self.action_words)
@@ -358,7 +359,8 @@ class Grounding:
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
-        for verdict in verdicts:
+        for given in verdicts:
+            verdict = given
             device = house.device(verdict.call.entity_id)
             hold = None
             if verdict.allowed and device is not None:
@@ -386,7 +388,8 @@ class Grounding:
         written as a plain light.turn_on), when the device takes it; else a hold: run as written, the call
         would do something other than what was asked (a relay switched on for "dim it to 50%")."""
         call = verdict.call
-        asked = self.asked_value(call, device, text) if call.service in _VALUE_LESS_SERVICES and not call.arguments else None
+        value_less = call.service in _VALUE_LESS_SERVICES and not call.arguments
+        asked = self.asked_value(call, device, text) if value_less else None
         if asked is None:
             return verdict, None
         kind, value, said = asked
@@ -403,9 +406,8 @@ class Grounding:
         """The value a request gives that is not part of the device's name, as (kind, value, the words):
         a percentage ("50 %"), a colour ("blau" -> blue), or for a thermostat a plain number; None if none."""
         named = set(tokens(f"{device.name} {device.entity_id.replace('_', ' ')}"))
-        if match := self.percent_pattern.search(text):
-            if match.group(1) not in named:
-                return "percent", int(match.group(1)), match.group(0)
+        if (match := self.percent_pattern.search(text)) and match.group(1) not in named:
+            return "percent", int(match.group(1)), match.group(0)
         said = [word for word in tokens(text) if word not in named]
         if call.domain == "climate":
             numbers = [word for word in said if word.isdigit()]
