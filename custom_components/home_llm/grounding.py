@@ -400,7 +400,7 @@ class Grounding:
             if completed.allowed:
                 return completed, None
         sentence = self.phrases.text("no_value", name=self.the(device.name), value=said)
-        return verdict, Hold(call, f"the request gives {said}, which {call.service_name} does not set", sentence)
+        return verdict, Hold(call, f"{call.service_name} does not set the value the request gives", sentence)
 
     def asked_value(self, call: Call, device: Device, text: str) -> tuple[str, object, str] | None:
         """The value a request gives that is not part of the device's name, as (kind, value, the words):
