@@ -570,10 +570,20 @@ def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -
     assert _moved("deck lights on", Call("light", "turn_off", "light.bedroom_1"))[0] == []
     # A kind word alone ("the tv") names no device: the house's only player is not taken for a TV.
     assert _moved("turn on the tv", Call("light", "turn_on", "light.bedroom_1"))[0] == []
-    # A call without the setting asked for is not moved ("red" would be lost); with it, it is.
-    assert _moved("make the hue go red", Call("light", "turn_on", "light.bedroom_1"))[0] == []
+    # A call without the setting asked for is moved with it put in ("red" is not lost), or not at all.
+    keep, held = hold_ungrounded(
+        [Verdict(Call("light", "turn_on", "light.bedroom_1"), True)],
+        INSTALLED,
+        "make the hue go red",
+        check=lambda moved: check_call(moved, INSTALLED),
+    )
+    assert [v.call for v in keep] == [Call("light", "turn_on", "light.hue_go_2", {"color_name": "red"})]
+    assert _moved("make the hue go 3000 kelvin", Call("light", "turn_on", "light.bedroom_1"))[0] == []
     red = Call("light", "turn_on", "light.bedroom_1", {"color_name": "red"})
     assert _moved("make the hue go red", red)[0] == [("light.turn_on", "light.hue_go_2")]
+    # A call that carries a value moves only where the words point at one device.
+    speed = Call("fan", "set_percentage", "fan.office_desk_fan", {"percentage": 40})
+    assert _moved("ceiling fan to 40%", speed)[0] == []  # no ceiling fan: asked
     # A service whose direction the words cannot confirm is not moved ("alarm off" written as arm_home).
     assert _moved("house alarm off", Call("alarm_control_panel", "alarm_arm_home", "lock.shed"))[0] == []
     # Without the policy's check nothing is moved.
@@ -596,6 +606,7 @@ VALUED = make_house(
     Device("switch.shelly_bathroom_fan", "Shelly Bathroom Fan", "off"),
     Device("fan.ceiling_2", "Ceiling 2", "off", attributes={"supported_features": 1}),
     Device("climate.hallway", "Hallway", "off", attributes={"supported_features": 1, "min_temp": 7, "max_temp": 30}),
+    Device("climate.office_ac", "Office AC", "off", attributes={"supported_features": 1, "min_temp": 16, "max_temp": 30}),
 )
 
 
@@ -654,3 +665,14 @@ def test_a_number_in_the_name_or_another_part_is_no_value() -> None:
     assert _valued("turn on the porch light", porch) == ([porch], [])
     # German colour words come from Home Assistant's own lists ("blau" -> blue).
     assert _valued("Mach das Porch Light blau", porch, "de")[0] == [Call("light", "turn_on", "light.porch", {"color_name": "blue"})]
+
+
+def test_a_call_with_its_value_moves_to_the_device_the_words_name() -> None:
+    other = Call("climate", "set_temperature", "climate.hallway", {"temperature": 22})
+    assert _valued("office AC to 22", other) == ([Call("climate", "set_temperature", "climate.office_ac", {"temperature": 22.0})], [])
+    # Moved, the value must still fit the device it lands on: 12 is below the office AC's 16.
+    calls, held = _valued("office AC to 12", Call("climate", "set_temperature", "climate.hallway", {"temperature": 12}))
+    assert calls == [] and held == ["Which device do you mean by 'office AC to 12'?"]
+    # Written without the value on the wrong device: moved and the value put in.
+    plain = Call("climate", "turn_on", "climate.hallway")
+    assert _valued("office AC to 22", plain)[0] == [Call("climate", "set_temperature", "climate.office_ac", {"temperature": 22.0})]

@@ -64,6 +64,8 @@ _VALUE_CALLS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("media_player", "volume_up", "percent"): ("volume_set", "volume_level"),
     ("media_player", "volume_down", "percent"): ("volume_set", "volume_level"),
 }
+# Services that set a value: a call that carries one may be moved to the device the words name.
+_VALUE_SERVICES = frozenset({service for service, _ in _VALUE_CALLS.values()} | {"volume_set"})
 # Where a request's colour or light setting is meant for a light: lights and the relays that power them.
 _LIGHT_DOMAINS = frozenset({"light", "switch"})
 # Services that carry no value, written for a request that gives one: completed from the table above or held.
@@ -368,12 +370,10 @@ class Grounding:
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict, hold = self.with_asked_value(verdict, device, text, check)
             if hold is not None and check is not None and hold.reason.startswith(NOT_MENTIONED):
-                moved = self.resolve(hold.call, parts, text, house, previous)
-                allowed = check(moved) if moved is not None else None
-                if allowed is not None and allowed.allowed:
-                    hold = None
-                    if allowed not in keep:  # two calls moved to the same one run it once
-                        keep.append(allowed)
+                moved = self._moved(hold.call, parts, text, house, previous=previous, check=check)
+                if moved is not None:
+                    if moved not in keep:  # two calls moved to the same one run it once
+                        keep.append(moved)
                     continue
             if hold is None:
                 keep.append(verdict)
@@ -419,6 +419,30 @@ class Grounding:
             return "setting", settings[0], " ".join(settings)
         return ("color", self.color_names[settings[0]], settings[0]) if settings else None
 
+    def _moved(
+        self,
+        call: Call,
+        parts: list[tuple[str, frozenset[str]]],
+        text: str,
+        house: House,
+        *,
+        previous: str,
+        check: Callable[[Call], Verdict],
+    ) -> Verdict | None:
+        """The call moved where the words point (`resolve`) as the policy allows it, carrying the value the
+        request gives ("make the hue go red" written as a plain turn_on on another lamp); None to ask."""
+        moved = self.resolve(call, parts, text, house, previous)
+        allowed = check(moved) if moved is not None else None
+        if allowed is None or not allowed.allowed:
+            return None
+        if allowed.call.arguments or not self._asks_setting(text):
+            return allowed
+        device = house.device(allowed.call.entity_id)
+        if len(parts) > 1 or device is None:
+            return None
+        completed, hold = self.with_asked_value(allowed, device, text, check)
+        return completed if hold is None and completed.call.arguments else None  # a setting never lost
+
     def resolve(
         self, call: Call, parts: list[tuple[str, frozenset[str]]], text: str, house: House, previous: str = ""
     ) -> Call | None:
@@ -428,11 +452,12 @@ class Grounding:
         the Deck String Lights for the model's `light.turn_on` on a bedroom light), only when exactly one
         device passes every rule a call must pass (named by the request's words more than any other,
         a fitting kind and verb, asked for); else None, and the user is asked as before. Only a service
-        whose direction the words can confirm (on/off, open/close, play/pause), only a device one of the
-        request's naming words names (a kind word alone, "the TV", would pick a house's only player for
-        a TV it does not have), and never a call without the setting the request asks for ("make the
-        lamp red" moved as a plain turn_on)."""
-        if call.service not in _UP_SERVICES | _DOWN_SERVICES or (not call.arguments and self._asks_setting(text)):
+        whose direction the words can confirm (on/off, open/close, play/pause) or one that carries the
+        value it sets ("office AC to 68" as set_temperature on another thermostat), and only a device one
+        of the request's naming words names (a kind word alone, "the TV", would pick a house's only player
+        for a TV it does not have). `_moved` then puts in a value the request gives and the call lacks."""
+        with_value = bool(call.arguments) and call.service in _VALUE_SERVICES
+        if call.service not in _UP_SERVICES | _DOWN_SERVICES and not with_value:
             return None
         fitting = []
         for device in self._best_named(call, parts, house):
