@@ -607,6 +607,9 @@ VALUED = make_house(
     Device("fan.ceiling_2", "Ceiling 2", "off", attributes={"supported_features": 1}),
     Device("climate.hallway", "Hallway", "off", attributes={"supported_features": 1, "min_temp": 7, "max_temp": 30}),
     Device("climate.office_ac", "Office AC", "off", attributes={"supported_features": 1, "min_temp": 16, "max_temp": 30}),
+    Device("humidifier.nursery", "Nursery Humidifier", "on", attributes={"min_humidity": 30, "max_humidity": 80}),
+    Device("media_player.beam", "Beam", "playing", attributes={"supported_features": 4}),
+    Device("water_heater.boiler", "Boiler", "eco", attributes={"supported_features": 1, "min_temp": 40, "max_temp": 65}),
 )
 
 
@@ -628,6 +631,12 @@ def _valued(text: str, call: Call, language: str = "en") -> tuple[list[Call], li
         ("make the porch light blue", Call("light", "turn_on", "light.porch"), Call("light", "turn_on", "light.porch", {"color_name": "blue"})),
         ("ceiling 2 to 40 percent", Call("fan", "turn_on", "fan.ceiling_2"), Call("fan", "set_percentage", "fan.ceiling_2", {"percentage": 40})),
         ("set the hallway to 21", Call("climate", "turn_on", "climate.hallway"), Call("climate", "set_temperature", "climate.hallway", {"temperature": 21.0})),
+        # "Dim" written as turn_off: the percentage says it stays on.
+        ("dim the porch light to 40%", Call("light", "turn_off", "light.porch"), Call("light", "turn_on", "light.porch", {"brightness": 102})),
+        # A plain number where every value is a percentage or a temperature.
+        ("nursery humidifier to 55", Call("humidifier", "turn_on", "humidifier.nursery"), Call("humidifier", "set_humidity", "humidifier.nursery", {"humidity": 55})),
+        ("beam volume 60", Call("media_player", "volume_up", "media_player.beam"), Call("media_player", "volume_set", "media_player.beam", {"volume_level": 0.6})),
+        ("boiler to 55", Call("water_heater", "turn_on", "water_heater.boiler"), Call("water_heater", "set_temperature", "water_heater.boiler", {"temperature": 55.0})),
     ],
 )  # fmt: skip
 def test_a_value_the_model_left_out_is_set_from_the_request(text: str, call: Call, runs: Call) -> None:
@@ -659,6 +668,9 @@ def test_a_value_the_call_cannot_set_holds_it(text: str, call: Call, language: s
 def test_a_number_in_the_name_or_another_part_is_no_value() -> None:
     on = Call("fan", "turn_on", "fan.ceiling_2")
     assert _valued("turn on ceiling 2", on) == ([on], [])
+    assert _valued("ceiling 2 to 3", on) == ([on], [])  # a fan's plain number may be a speed step: not read
+    off = Call("light", "turn_off", "light.porch")
+    assert _valued("turn off the porch light", off) == ([off], [])
     # Two parts: the percentage is the other call's, not this one's.
     porch = Call("light", "turn_on", "light.porch")
     assert _valued("turn on the porch light and set ceiling 2 to 40%", porch) == ([porch], [])

@@ -55,15 +55,22 @@ _DOWN_SERVICES = frozenset(
 # and the call that sets it: (domain, service as written, kind of value) -> (service, argument).
 _VALUE_CALLS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("light", "turn_on", "percent"): ("turn_on", "brightness"),
+    ("light", "turn_off", "percent"): ("turn_on", "brightness"),  # "dim it to 40%" written as turn_off
     ("light", "turn_on", "color"): ("turn_on", "color_name"),
     ("fan", "turn_on", "percent"): ("set_percentage", "percentage"),
     ("cover", "open_cover", "percent"): ("set_cover_position", "position"),
     ("cover", "close_cover", "percent"): ("set_cover_position", "position"),
     ("humidifier", "turn_on", "percent"): ("set_humidity", "humidity"),
     ("climate", "turn_on", "number"): ("set_temperature", "temperature"),
+    ("water_heater", "turn_on", "number"): ("set_temperature", "temperature"),
     ("media_player", "volume_up", "percent"): ("volume_set", "volume_level"),
     ("media_player", "volume_down", "percent"): ("volume_set", "volume_level"),
 }
+# Where a plain number is the value too ("the nursery humidifier to 55", "speaker volume 60"): a
+# percentage for these, whose values are all percentages (a fan's "3" may be a speed step: not read).
+_PERCENT_DOMAINS = frozenset({"humidifier", "cover", "media_player"})
+# Where a plain number is a temperature.
+_TEMPERATURE_DOMAINS = frozenset({"climate", "water_heater"})
 # Services that set a value: a call that carries one may be moved to the device the words name.
 _VALUE_SERVICES = frozenset({service for service, _ in _VALUE_CALLS.values()} | {"volume_set"})
 # Where a request's colour or light setting is meant for a light: lights and the relays that power them.
@@ -388,7 +395,8 @@ class Grounding:
         written as a plain light.turn_on), when the device takes it; else a hold: run as written, the call
         would do something other than what was asked (a relay switched on for "dim it to 50%")."""
         call = verdict.call
-        value_less = call.service in _VALUE_LESS_SERVICES and not call.arguments
+        value_less = call.service in _VALUE_LESS_SERVICES or (call.domain, call.service) == ("light", "turn_off")
+        value_less = value_less and not call.arguments
         asked = self.asked_value(call, device, text) if value_less else None
         if asked is None:
             return verdict, None
@@ -409,10 +417,11 @@ class Grounding:
         if (match := self.percent_pattern.search(text)) and match.group(1) not in named:
             return "percent", int(match.group(1)), match.group(0)
         said = [word for word in tokens(text) if word not in named]
-        if call.domain == "climate":
-            numbers = [word for word in said if word.isdigit()]
-            return ("number", int(numbers[0]), numbers[0]) if numbers else None
-        if call.domain not in _LIGHT_DOMAINS:
+        numbers = [word for word in said if word.isdigit()]
+        if call.domain in _TEMPERATURE_DOMAINS | _PERCENT_DOMAINS:
+            kind = "number" if call.domain in _TEMPERATURE_DOMAINS else "percent"
+            return (kind, int(numbers[0]), numbers[0]) if numbers else None
+        if call.domain not in _LIGHT_DOMAINS or call.service == "turn_off":  # a light turned off: only a percentage
             return None
         settings = [word for word in said if word in self.light_settings and word not in self.setting_nouns]
         if any(word not in self.color_names for word in settings):  # "warm white": a colour temperature
