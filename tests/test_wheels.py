@@ -369,44 +369,25 @@ def test_musl_x86_64_wheel_on_older_cpus(tmp_path: Path, model_path: Path, cpu: 
     print(cpu, level, repr(run.stdout), "native:", repr(reference.stdout))
 
 
-@pytest.mark.parametrize(("cpu", "level"), [("cortex-a72", "armv8.0_1"), ("max", "armv8.2_2")])
-def test_musl_aarch64_wheel_under_qemu(tmp_path: Path, model_path: Path, cpu: str, level: str) -> None:
-    """The aarch64 musl wheel generates text under qemu: a Raspberry Pi 4's core (armv8.0) and a newer one."""
-    _qemu_ready("qemu-aarch64-static")
-    assert Path(QEMU_SYSROOT, "lib/ld-musl-aarch64.so.1").exists(), "HOME_LLM_AARCH64_SYSROOT: Debian's musl arm64"
-    package = _unpack(_shipped("musllinux_1_2_aarch64"), tmp_path / "musl")
-    zig = [str(ZIG_PYTHON), "-m", "ziglang", "cc", "-target", "aarch64-linux-musl"]
-    smoke = _smoke(zig, package, tmp_path / "smoke")
-    run = _run(
-        [
-            "qemu-aarch64-static",
-            "-cpu",
-            cpu,
-            "-L",
-            QEMU_SYSROOT,
-            str(smoke),
-            str(package / "lib"),
-            str(model_path),
-            SMOKE_TOKENS,
-        ]
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert f"libggml-cpu-{level}.so" in run.stderr
-    assert run.stdout.strip()
-    print(cpu, level, repr(run.stdout))
+AARCH64_CPUS = [("cortex-a72", "armv8.0_1"), ("max", "armv8.2_2")]  # a Raspberry Pi 4's core and a newer one
+AARCH64_WHEELS = {  # tag: (zig target of the smoke program, the sysroot qemu runs it in, its loader)
+    "musllinux_1_2_aarch64": ("aarch64-linux-musl", QEMU_SYSROOT, "lib/ld-musl-aarch64.so.1"),
+    "manylinux_2_28_aarch64": ("aarch64-linux-gnu.2.28", QEMU_GLIBC_SYSROOT, "lib/ld-linux-aarch64.so.1"),
+}
 
 
-@pytest.mark.parametrize(("cpu", "level"), [("cortex-a72", "armv8.0_1"), ("max", "armv8.2_2")])
-def test_manylinux_aarch64_wheel_under_qemu(tmp_path: Path, model_path: Path, cpu: str, level: str) -> None:
-    """The aarch64 manylinux wheel (Raspberry Pi OS, Core) generates text under qemu with Debian's glibc."""
+@pytest.mark.parametrize("tag", AARCH64_WHEELS)
+@pytest.mark.parametrize(("cpu", "level"), AARCH64_CPUS)
+def test_aarch64_wheel_under_qemu(tmp_path: Path, model_path: Path, tag: str, cpu: str, level: str) -> None:
+    """Each aarch64 wheel (musl: OS and Container; glibc: Raspberry Pi OS, Core) generates text under qemu."""
     _qemu_ready("qemu-aarch64-static")
-    assert Path(QEMU_GLIBC_SYSROOT, "lib/ld-linux-aarch64.so.1").exists(), "HOME_LLM_AARCH64_GLIBC_SYSROOT: libc6 arm64"
-    package = _unpack(_shipped("manylinux_2_28_aarch64"), tmp_path / "glibc")
-    zig = [str(ZIG_PYTHON), "-m", "ziglang", "cc", "-target", "aarch64-linux-gnu.2.28"]
-    smoke = _smoke(zig, package, tmp_path / "smoke")
+    target, sysroot, loader = AARCH64_WHEELS[tag]
+    assert Path(sysroot, loader).exists(), f"scripts/try-wheels-qemu's Debian arm64 libc ({loader})"
+    package = _unpack(_shipped(tag), tmp_path / "wheel")
+    smoke = _smoke([str(ZIG_PYTHON), "-m", "ziglang", "cc", "-target", target], package, tmp_path / "smoke")
     command = [str(smoke), str(package / "lib"), str(model_path), SMOKE_TOKENS]
-    run = _run(["qemu-aarch64-static", "-cpu", cpu, "-L", QEMU_GLIBC_SYSROOT, *command])
+    run = _run(["qemu-aarch64-static", "-cpu", cpu, "-L", sysroot, *command])
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"libggml-cpu-{level}.so" in run.stderr
     assert run.stdout.strip()
-    print(cpu, level, repr(run.stdout))
+    print(tag, cpu, level, repr(run.stdout))

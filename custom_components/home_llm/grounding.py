@@ -75,7 +75,8 @@ _TEMPERATURE_DOMAINS = frozenset({"climate", "water_heater"})
 _VALUE_SERVICES = frozenset({service for service, _ in _VALUE_CALLS.values()} | {"volume_set"})
 # Where a request's colour or light setting is meant for a light: lights and the relays that power them.
 _LIGHT_DOMAINS = frozenset({"light", "switch"})
-# Services that carry no value, written for a request that gives one: completed from the table above or held.
+# Services that carry no value, written for a request that gives one: completed from the table above or held
+# (on any domain: a relay switched on for "dim it to 50%" is held). The table's written calls count too.
 _VALUE_LESS_SERVICES = frozenset({"turn_on", "open_cover", "close_cover", "volume_up", "volume_down"})
 # Readings people ask about, and where a device shows them: a sensor's own state (by device
 # class) or one of these attributes.
@@ -395,8 +396,8 @@ class Grounding:
         written as a plain light.turn_on), when the device takes it; else a hold: run as written, the call
         would do something other than what was asked (a relay switched on for "dim it to 50%")."""
         call = verdict.call
-        value_less = call.service in _VALUE_LESS_SERVICES or (call.domain, call.service) == ("light", "turn_off")
-        value_less = value_less and not call.arguments
+        written = (call.domain, call.service, "percent")  # light.turn_off for "dim it to 40%" among them
+        value_less = not call.arguments and (call.service in _VALUE_LESS_SERVICES or written in _VALUE_CALLS)
         asked = self.asked_value(call, device, text) if value_less else None
         if asked is None:
             return verdict, None
@@ -494,6 +495,8 @@ class Grounding:
 
     def _asks_setting(self, text: str) -> bool:
         """True when a request gives a value to set: a number or a setting word ("50", "red", "warm white")."""
+        # Broader than asked_value on purpose: it knows no device, so "the fan to 3" (a speed step no
+        # table reads) still keeps a moved call from running without its setting.
         said = set(tokens(text))
         return any(word.isdigit() for word in said) or bool(said & self.light_settings)
 
