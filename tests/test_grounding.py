@@ -566,8 +566,11 @@ def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -
     assert runs == [] and reasons == ["the request does not mention Front Door"]
     moved = _moved("unlock the shed", Call("lock", "unlock", "lock.front_door"), allow_sensitive=True)
     assert moved == ([("lock.unlock", "lock.shed")], [])
-    # Another service than the model's is never chosen for it ("off" is not moved to a turn_on).
-    assert _moved("deck lights on", Call("light", "turn_off", "light.bedroom_1"))[0] == []
+    # Written the other way from words that say one way alone: turned, then moved (see _turned).
+    assert _moved("deck lights on", Call("light", "turn_off", "light.bedroom_1"))[0] == [
+        ("switch.turn_on", "switch.deck_string_lights")
+    ]
+    assert _moved("deck lights on and off", Call("light", "turn_off", "light.bedroom_1"))[0] == []
     # A kind word alone ("the tv") names no device: the house's only player is not taken for a TV.
     assert _moved("turn on the tv", Call("light", "turn_on", "light.bedroom_1"))[0] == []
     # A call without the setting asked for is moved with it put in ("red" is not lost), or not at all.
@@ -587,7 +590,9 @@ def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -
     # A service whose direction the words cannot confirm is not moved ("alarm off" written as arm_home).
     assert _moved("house alarm off", Call("alarm_control_panel", "alarm_arm_home", "lock.shed"))[0] == []
     # Without the policy's check nothing is moved.
-    keep, held = hold_ungrounded([Verdict(Call("light", "turn_on", "light.bedroom_1"), True)], INSTALLED, "deck lights on")
+    keep, held = hold_ungrounded(
+        [Verdict(Call("light", "turn_on", "light.bedroom_1"), True)], INSTALLED, "deck lights on"
+    )
     assert keep == [] and len(held) == 1
 
 
@@ -602,14 +607,28 @@ def test_arming_an_alarm_the_user_asked_off_goes_against_the_words(text: str) ->
 
 VALUED = make_house(
     Device("light.porch", "Porch Light", "off", attributes={"supported_color_modes": ["hs"]}),
-    Device("light.hall_downlights", "Hall Downlights", "off", attributes={"supported_color_modes": ["color_temp"]}),
+    Device(
+        "light.hall_downlights",
+        "Hall Downlights",
+        "off",
+        attributes={
+            "supported_color_modes": ["color_temp"],
+            "min_color_temp_kelvin": 2200,
+            "max_color_temp_kelvin": 6500,
+        },
+    ),
     Device("switch.shelly_bathroom_fan", "Shelly Bathroom Fan", "off"),
     Device("fan.ceiling_2", "Ceiling 2", "off", attributes={"supported_features": 1}),
     Device("climate.hallway", "Hallway", "off", attributes={"supported_features": 1, "min_temp": 7, "max_temp": 30}),
-    Device("climate.office_ac", "Office AC", "off", attributes={"supported_features": 1, "min_temp": 16, "max_temp": 30}),
+    Device(
+        "climate.office_ac", "Office AC", "off", attributes={"supported_features": 1, "min_temp": 16, "max_temp": 30}
+    ),
     Device("humidifier.nursery", "Nursery Humidifier", "on", attributes={"min_humidity": 30, "max_humidity": 80}),
     Device("media_player.beam", "Beam", "playing", attributes={"supported_features": 4}),
-    Device("water_heater.boiler", "Boiler", "eco", attributes={"supported_features": 1, "min_temp": 40, "max_temp": 65}),
+    Device(
+        "water_heater.boiler", "Boiler", "eco", attributes={"supported_features": 1, "min_temp": 40, "max_temp": 65}
+    ),
+    Device("cover.loft_blind", "Loft Blind", "open", attributes={"supported_features": 4}),
 )
 
 
@@ -637,6 +656,11 @@ def _valued(text: str, call: Call, language: str = "en") -> tuple[list[Call], li
         ("nursery humidifier to 55", Call("humidifier", "turn_on", "humidifier.nursery"), Call("humidifier", "set_humidity", "humidifier.nursery", {"humidity": 55})),
         ("beam volume 60", Call("media_player", "volume_up", "media_player.beam"), Call("media_player", "volume_set", "media_player.beam", {"volume_level": 0.6})),
         ("boiler to 55", Call("water_heater", "turn_on", "water_heater.boiler"), Call("water_heater", "set_temperature", "water_heater.boiler", {"temperature": 55.0})),
+        # A colour temperature in kelvin; "halfway" is 50 %.
+        ("hall downlights to 3000 kelvin", Call("light", "turn_on", "light.hall_downlights"), Call("light", "turn_on", "light.hall_downlights", {"color_temp_kelvin": 3000})),
+        ("loft blind halfway", Call("cover", "close_cover", "cover.loft_blind"), Call("cover", "set_cover_position", "cover.loft_blind", {"position": 50})),
+        # A light "turned off" for a colour the words ask, with no word for off: it stays on, in that colour.
+        ("make the porch light blue", Call("light", "turn_off", "light.porch"), Call("light", "turn_on", "light.porch", {"color_name": "blue"})),
     ],
 )  # fmt: skip
 def test_a_value_the_model_left_out_is_set_from_the_request(text: str, call: Call, runs: Call) -> None:
@@ -653,6 +677,8 @@ def test_a_value_the_model_left_out_is_set_from_the_request(text: str, call: Cal
         ("make the hall downlights red", Call("light", "turn_on", "light.hall_downlights"), "en",
          "Did you want the Hall Downlights set to red? I could not do that, so I did not change anything."),
         ("set the porch light to warm white", Call("light", "turn_on", "light.porch"), "en",
+         "Did you want the Porch Light set to warm white? I could not do that, so I did not change anything."),
+        ("set the porch light to warm white", Call("light", "turn_off", "light.porch"), "en",
          "Did you want the Porch Light set to warm white? I could not do that, so I did not change anything."),
         # Out of the thermostat's range.
         ("set the hallway to 85", Call("climate", "turn_on", "climate.hallway"), "en",
@@ -671,20 +697,114 @@ def test_a_number_in_the_name_or_another_part_is_no_value() -> None:
     assert _valued("ceiling 2 to 3", on) == ([on], [])  # a fan's plain number may be a speed step: not read
     off = Call("light", "turn_off", "light.porch")
     assert _valued("turn off the porch light", off) == ([off], [])
+    assert _valued("turn the blue porch light off", off) == ([off], [])  # the words say off: no colour set
     # Two parts: the percentage is the other call's, not this one's.
     porch = Call("light", "turn_on", "light.porch")
     assert _valued("turn on the porch light and set ceiling 2 to 40%", porch) == ([porch], [])
     assert _valued("turn on the porch light", porch) == ([porch], [])
     # German colour words come from Home Assistant's own lists ("blau" -> blue).
-    assert _valued("Mach das Porch Light blau", porch, "de")[0] == [Call("light", "turn_on", "light.porch", {"color_name": "blue"})]
+    assert _valued("Mach das Porch Light blau", porch, "de")[0] == [
+        Call("light", "turn_on", "light.porch", {"color_name": "blue"})
+    ]
 
 
 def test_a_call_with_its_value_moves_to_the_device_the_words_name() -> None:
     other = Call("climate", "set_temperature", "climate.hallway", {"temperature": 22})
-    assert _valued("office AC to 22", other) == ([Call("climate", "set_temperature", "climate.office_ac", {"temperature": 22.0})], [])
+    assert _valued("office AC to 22", other) == (
+        [Call("climate", "set_temperature", "climate.office_ac", {"temperature": 22.0})],
+        [],
+    )
     # Moved, the value must still fit the device it lands on: 12 is below the office AC's 16.
     calls, held = _valued("office AC to 12", Call("climate", "set_temperature", "climate.hallway", {"temperature": 12}))
     assert calls == [] and held == ["Which device do you mean by 'office AC to 12'?"]
     # Written without the value on the wrong device: moved and the value put in.
     plain = Call("climate", "turn_on", "climate.hallway")
-    assert _valued("office AC to 22", plain)[0] == [Call("climate", "set_temperature", "climate.office_ac", {"temperature": 22.0})]
+    assert _valued("office AC to 22", plain)[0] == [
+        Call("climate", "set_temperature", "climate.office_ac", {"temperature": 22.0})
+    ]
+
+
+MOVES = make_house(
+    Device("light.babyzimmer", "Babyzimmer", "off", area="Babyzimmer"),
+    Device("cover.rollladen_kinderzimmer", "Rollladen Kinderzimmer", "closed", area="Kinderzimmer"),
+    Device("cover.rollladen_kueche", "Rollladen Küche", "open", area="Küche"),
+    Device(
+        "humidifier.luftbefeuchter",
+        "Luftbefeuchter Babyzimmer",
+        "on",
+        attributes={"min_humidity": 30, "max_humidity": 80},
+    ),
+    Device("media_player.fernseher", "Fernseher", "on"),
+    Device("valve.gas_shutoff", "Gas Shutoff", "open"),
+    Device("switch.rain_barrel_pump", "Rain Barrel Pump", "off"),
+    Device("cover.rollladen_babyzimmer", "Rollladen Babyzimmer", "open", area="Babyzimmer"),
+    Device("lock.front_door", "Front Door", "locked"),
+)
+
+
+def _moves(text: str, call: Call, language: str) -> list[Call]:
+    """The calls that run when `call` is held on MOVES (moved where the words point, or none)."""
+    grounding = load_grounding(language)
+
+    def check(moved: Call) -> Verdict:
+        return check_call(moved, MOVES, phrases=grounding.phrases)
+
+    keep, _held = hold_ungrounded([Verdict(call, True)], MOVES, text, grounding=grounding, check=check)
+    return [v.call for v in keep if v.allowed]
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "language", "runs"),
+    [
+        # The same move on the device the words name, with its own service, where the words say the way.
+        ("Fahr den Rollladen im Kinderzimmer hoch", Call("light", "turn_on", "light.babyzimmer"), "de",
+         Call("cover", "open_cover", "cover.rollladen_kinderzimmer")),
+        ("Mach den Rollladen im Kinderzimmer auf", Call("light", "turn_on", "light.babyzimmer"), "de",
+         Call("cover", "open_cover", "cover.rollladen_kinderzimmer")),
+        ("shut off the gas", Call("switch", "turn_off", "switch.rain_barrel_pump"), "en",
+         Call("valve", "close_valve", "valve.gas_shutoff")),
+        # Named only by a kind word that is in the device's own name: the move said, or the value given.
+        ("Schalte den Fernseher aus", Call("light", "turn_off", "light.babyzimmer"), "de",
+         Call("media_player", "turn_off", "media_player.fernseher")),
+        ("Luftbefeuchter auf 55 Prozent", Call("light", "turn_on", "light.babyzimmer"), "de",
+         Call("humidifier", "set_humidity", "humidifier.luftbefeuchter", {"humidity": 55})),
+        # Written the other way from the words: turned, on its device or the one the words name.
+        ("Mach den Rollladen im Kinderzimmer runter", Call("cover", "open_cover", "cover.rollladen_kinderzimmer"), "de",
+         Call("cover", "close_cover", "cover.rollladen_kinderzimmer")),
+        ("Fahr den Rollladen im Kinderzimmer runter", Call("light", "turn_on", "light.babyzimmer"), "de",
+         Call("cover", "close_cover", "cover.rollladen_kinderzimmer")),
+        ("Mach den Luftbefeuchter aus", Call("light", "turn_on", "light.babyzimmer"), "de",
+         Call("humidifier", "turn_off", "humidifier.luftbefeuchter")),
+    ],
+)  # fmt: skip
+def test_a_call_moves_with_the_same_move_to_the_device_named(text: str, call: Call, language: str, runs: Call) -> None:
+    assert _moves(text, call, language) == [runs]
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "language"),
+    [
+        # "auf" before more words is a preposition, not "open"; "die Hälfte" is a setting not read.
+        ("Fahr den Rollladen in der Küche auf die Hälfte", Call("light", "turn_on", "light.babyzimmer"), "de"),
+        # A kind word in the name, but no move said and no value: muting is not switching on.
+        ("Fernseher stumm", Call("switch", "turn_on", "switch.rain_barrel_pump"), "de"),
+        # Turned the way the words say, but they point at no one device: three shutters, or rooms with
+        # other kinds of device than the shutters asked for.
+        ("Mach den Rollladen runter", Call("cover", "open_cover", "cover.rollladen_kueche"), "de"),
+        ("Fahr die Rollläden im Kinderzimmer und im Babyzimmer runter", Call("light", "turn_on", "light.babyzimmer"), "de"),
+        # Locks are never turned: unlocking is never a guess.
+        ("unlock the front door", Call("lock", "lock", "lock.front_door"), "en"),
+    ],
+)  # fmt: skip
+def test_a_call_does_not_move_where_the_words_do_not_say_the_move(text: str, call: Call, language: str) -> None:
+    assert _moves(text, call, language) == []
+
+
+def test_a_thermostat_among_several_is_asked_about() -> None:
+    """A temperature for "the thermostat" in a house with two is not set on the one the model guessed."""
+    guess = Call("climate", "set_temperature", "climate.hallway", {"temperature": 22})
+    calls, held = _valued("set the thermostat to 22", guess)
+    assert calls == [] and held == ["Which thermostat do you mean: the Hallway or the Office AC?"]
+    assert _valued("set the hallway thermostat to 22", guess)[0] == [
+        Call("climate", "set_temperature", "climate.hallway", {"temperature": 22})
+    ]

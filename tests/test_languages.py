@@ -384,9 +384,11 @@ async def test_a_german_turn_through_the_agent(
     assert hass.states.get("light.kitchen_lights").state == "off"
     # The default persona in the turn's language (de.yaml has one; the adapter is trained on it).
     assert agent.requests[-1][0][0].content.startswith("Du bist 'Al', ein hilfreicher KI-Assistent")
+    await hass.services.async_call("light", "turn_on", {"entity_id": "light.bed_light"}, blocking=True)
     spanish = await _say(hass, "Apaga la Bed Light", "es")
     assert agent.requests[-1][0][0].content.startswith(DEFAULT_PERSONA)  # es.yaml has none: English
-    assert spanish.startswith("¿Querías que encendiera o abriera Bed Light?")
+    # The model wrote turn_on for "apaga": the words say off alone, so it is turned (es.yaml's words).
+    assert spanish == "He apagado Bed Light."
     assert hass.states.get("light.bed_light").state == "off"
     assert read_in and loop_thread not in read_in
     hass.config.language = "fr"

@@ -51,12 +51,22 @@ _UP_SERVICES = frozenset(
 _DOWN_SERVICES = frozenset(
     {"turn_off", "close_cover", "close_valve", "lock", "media_pause", "media_stop", "alarm_disarm"}
 )
+# The same move on devices of other kinds, by direction: a call moved to a device without its service
+# ("Rollladen hoch" written as light.turn_on on a lamp) takes the first of these its domain has, when the
+# words say that direction. Locks are left out: unlocking is never a guess.
+_SAME_MOVE = {
+    "up": ("turn_on", "open_cover", "open_valve"),
+    "down": ("turn_off", "close_cover", "close_valve"),
+}
 # Calls the model writes without the value the request gives ("the porch light to 50%" as light.turn_on),
 # and the call that sets it: (domain, service as written, kind of value) -> (service, argument).
 _VALUE_CALLS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("light", "turn_on", "percent"): ("turn_on", "brightness"),
     ("light", "turn_off", "percent"): ("turn_on", "brightness"),  # "dim it to 40%" written as turn_off
     ("light", "turn_on", "color"): ("turn_on", "color_name"),
+    ("light", "turn_off", "color"): ("turn_on", "color_name"),  # "make it red" written as turn_off
+    ("light", "turn_on", "kelvin"): ("turn_on", "color_temp_kelvin"),
+    ("light", "turn_off", "kelvin"): ("turn_on", "color_temp_kelvin"),
     ("fan", "turn_on", "percent"): ("set_percentage", "percentage"),
     ("cover", "open_cover", "percent"): ("set_cover_position", "position"),
     ("cover", "close_cover", "percent"): ("set_cover_position", "position"),
@@ -87,8 +97,13 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 # Letters and digits of any script: "Küchenlicht" is one word.
 _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
+_KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
 NOT_MENTIONED = "the request does not mention"  # a hold's reason when the words name another device
+AGAINST = "goes against the words of the request"  # a hold's reason when the words say the other way
+# A move and its opposite ("Spiegelschrank aus" written as turn_on is run as turn_off).
+_OPPOSITE = {up: down for up, down in zip(*_SAME_MOVE.values(), strict=True)}
+_OPPOSITE |= {down: up for up, down in _OPPOSITE.items()}
 _MAX_QUOTED = 3  # readings quoted in one answer; more would be a list nobody listens to
 # The states after a toggle that have a phrase of their own ("Turned on", "Opened").
 _TOGGLED_STATES = frozenset({"on", "off", "open", "opening", "closed", "closing"})
@@ -207,6 +222,7 @@ class Grounding:
         self.color_names = {word.lower(): str(name) for word, name in self._map(table, "color_names").items()}
         self.color_names |= {name: name for name in COLOR_NAMES}
         self.setting_nouns = self._set(table, "setting_nouns")
+        self.half_words = self._set(table, "half_words")
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
         percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
@@ -218,6 +234,8 @@ class Grounding:
         self.generic = frozenset(
             {self.normalise(w) for w in self.action_words | self.other_verbs | self.setting_words | self.need_only}
         ).union(*self.domain_table.values())
+        # Words for kinds of device ("Luftbefeuchter", "lamp"): they name a device whose own name has them.
+        self.kind_words = frozenset(self.kind_of).union(*self.domain_table.values())
         # The domains each noun can name. Nouns that are also verbs ("lock up the garage", "vacuum the
         # hall") are left out; a place's noun ("garage") names the domains its file gives.
         self.noun_domains = {
@@ -377,6 +395,12 @@ class Grounding:
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict, hold = self.with_asked_value(verdict, device, text, check)
+            if hold is not None and check is not None and hold.reason.endswith(AGAINST):
+                turned = self._turned(hold.call, parts, text, house, previous=previous, check=check)
+                if turned is not None:
+                    if turned not in keep:
+                        keep.append(turned)
+                    continue
             if hold is not None and check is not None and hold.reason.startswith(NOT_MENTIONED):
                 moved = self._moved(hold.call, parts, text, house, previous=previous, check=check)
                 if moved is not None:
@@ -417,17 +441,52 @@ class Grounding:
         named = set(tokens(f"{device.name} {device.entity_id.replace('_', ' ')}"))
         if (match := self.percent_pattern.search(text)) and match.group(1) not in named:
             return "percent", int(match.group(1)), match.group(0)
+        if call.domain in _LIGHT_DOMAINS and (match := _KELVIN.search(text)) and match.group(1) not in named:
+            return "kelvin", int(match.group(1)), match.group(0)
         said = [word for word in tokens(text) if word not in named]
         numbers = [word for word in said if word.isdigit()]
-        if call.domain in _TEMPERATURE_DOMAINS | _PERCENT_DOMAINS:
+        if call.domain in _TEMPERATURE_DOMAINS | _PERCENT_DOMAINS and numbers:
             kind = "number" if call.domain in _TEMPERATURE_DOMAINS else "percent"
-            return (kind, int(numbers[0]), numbers[0]) if numbers else None
-        if call.domain not in _LIGHT_DOMAINS or call.service == "turn_off":  # a light turned off: only a percentage
+            return kind, int(numbers[0]), numbers[0]
+        half = next((word for word in said if word in self.half_words), None)
+        if half is not None and call.domain in _PERCENT_DOMAINS | _LIGHT_DOMAINS:
+            return "percent", 50, half
+        # A light turned off: only when the words do not say off ("make it cold white" as turn_off).
+        if call.domain not in _LIGHT_DOMAINS or (call.service == "turn_off" and self.says_direction("down", text)):
             return None
         settings = [word for word in said if word in self.light_settings and word not in self.setting_nouns]
         if any(word not in self.color_names for word in settings):  # "warm white": a colour temperature
             return "setting", settings[0], " ".join(settings)
         return ("color", self.color_names[settings[0]], settings[0]) if settings else None
+
+    def _turned(
+        self,
+        call: Call,
+        parts: list[tuple[str, frozenset[str]]],
+        text: str,
+        house: House,
+        *,
+        previous: str,
+        check: Callable[[Call], Verdict],
+    ) -> Verdict | None:
+        """The opposite move the words ask for ("Spiegelschrank aus" written as turn_on: turn_off), on the
+        call's device or, if the words name another, moved there; None to ask. Only the plain moves of
+        `_SAME_MOVE` (never locks or alarms), and only where the words say that way alone."""
+        opposite = _OPPOSITE.get(call.service)
+        direction = "up" if opposite in _SAME_MOVE["up"] else "down"
+        if opposite is None or self._asks_setting(text):
+            return None
+        if not self.says_direction(direction, text, particles_last=True):
+            return None
+        # Turned, it must pass what a moved call passes: the words point at exactly one device (its own
+        # included: "den Rollladen runter" among three shutters is asked about) of the kind they name.
+        turned = self.resolve(Call(call.domain, opposite, call.entity_id, {}), parts, text, house, previous, own=True)
+        device = house.device(turned.entity_id) if turned is not None else None
+        kind = self.head_kind(text)
+        if turned is None or device is None or (kind is not None and not self.kind_fits(kind, device, turned.service)):
+            return None
+        allowed = check(turned)
+        return allowed if allowed.allowed else None
 
     def _moved(
         self,
@@ -454,7 +513,14 @@ class Grounding:
         return completed if hold is None and completed.call.arguments else None  # a setting never lost
 
     def resolve(
-        self, call: Call, parts: list[tuple[str, frozenset[str]]], text: str, house: House, previous: str = ""
+        self,
+        call: Call,
+        parts: list[tuple[str, frozenset[str]]],
+        text: str,
+        house: House,
+        previous: str = "",
+        *,
+        own: bool = False,
     ) -> Call | None:
         """The call moved to the one device the request points at, when the model picked another.
 
@@ -465,33 +531,59 @@ class Grounding:
         whose direction the words can confirm (on/off, open/close, play/pause) or one that carries the
         value it sets ("office AC to 68" as set_temperature on another thermostat), and only a device one
         of the request's naming words names (a kind word alone, "the TV", would pick a house's only player
-        for a TV it does not have). `_moved` then puts in a value the request gives and the call lacks."""
+        for a TV it does not have). `_moved` then puts in a value the request gives and the call lacks.
+        `own`: the call's own device may be the one (a call turned the way the words say)."""
         with_value = bool(call.arguments) and call.service in _VALUE_SERVICES
         if call.service not in _UP_SERVICES | _DOWN_SERVICES and not with_value:
             return None
         fitting = []
-        for device in self._best_named(call, parts, house):
-            moved = Call(device.domain, call.service, device.entity_id, dict(call.arguments))
-            if self._hold(moved, device, parts, text, house, previous=previous) is None:
+        for moved in self._best_named(call, parts, text, house, own=own):
+            device = house.device(moved.entity_id)
+            if device is not None and self._hold(moved, device, parts, text, house, previous=previous) is None:
                 fitting.append(moved)
         return fitting[0] if len(fitting) == 1 else None
 
-    def _best_named(self, call: Call, parts: list[tuple[str, frozenset[str]]], house: House) -> list[Device]:
-        """The other devices with `call`'s service that share the most naming words with a part of the
-        request (more than none). Only they can pass is_grounded, so only they get the full check: that
-        one looks at every device of the house, and a 200-device house must not stall the event loop."""
-        best: dict[str, Device] = {}
+    def _best_named(
+        self, call: Call, parts: list[tuple[str, frozenset[str]]], text: str, house: House, *, own: bool = False
+    ) -> list[Call]:
+        """The call on each other device that can make its move and shares the most naming words with a
+        part of the request (more than none); where no naming word fits any, the devices whose own name
+        has a kind word the user said ("Luftbefeuchter" for the Luftbefeuchter Babyzimmer). Only they
+        can pass is_grounded, so only they get the full check: that one looks at every device of the
+        house, and a 200-device house must not stall the event loop."""
+        best: dict[str, Call] = {}
         for part, said in parts:
-            scores: list[tuple[int, Device]] = []
+            scores: list[tuple[int, int, Call]] = []
             for device in house.devices:
-                if device.entity_id == call.entity_id or call.service not in house.services_for(device.domain):
+                moved = self._same_move(call, device, house, text)
+                if (device.entity_id == call.entity_id and not own) or moved is None:
                     continue
-                moved = Call(device.domain, call.service, device.entity_id, dict(call.arguments))
+                named = self.device_words(device)
                 naming = self.naming_words(said, moved, self.head_kind(part))
-                scores.append((len(naming & self.device_words(device)), device))
-            top = max((score for score, _ in scores), default=0)
-            best |= {device.entity_id: device for score, device in scores if score == top > 0}
+                scores.append((len(naming & named), len(said & self.kind_words & named), moved))
+            top = max((named for named, _, _ in scores), default=0)
+            if top > 0:
+                best |= {moved.entity_id: moved for named, _, moved in scores if named == top}
+                continue
+            # No naming word fits: a kind word in the device's own name, for a call whose move the words
+            # say ("Fernseher aus") or that a value the request gives completes ("Luftbefeuchter auf 55").
+            top = max((kind for _, kind, _ in scores), default=0)
+            for _, kind, moved in scores:
+                if kind == top > 0 and (self._asks_setting(text) or self.says_move(moved.service, text)):
+                    best[moved.entity_id] = moved
         return list(best.values())
+
+    def _same_move(self, call: Call, device: Device, house: House, text: str) -> Call | None:
+        """`call` on `device`: with its own service where the device has it, else with the device's
+        service for the same move when the words say that direction (`_SAME_MOVE`); None if neither."""
+        services = house.services_for(device.domain)
+        if call.service in services:
+            return Call(device.domain, call.service, device.entity_id, dict(call.arguments))
+        for direction, moves in _SAME_MOVE.items():
+            if call.service in moves and self.says_direction(direction, text, particles_last=True):
+                service = next((move for move in moves if move in services), None)
+                return Call(device.domain, service, device.entity_id, {}) if service else None
+        return None
 
     def _asks_setting(self, text: str) -> bool:
         """True when a request gives a value to set: a number or a setting word ("50", "red", "warm white")."""
@@ -521,7 +613,7 @@ class Grounding:
         grounded = [part for part, said in parts if self.is_grounded(call, device, said, house, self.head_kind(part))]
         if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
             sentence = self.phrases.text("against_up" if call.service in _UP_SERVICES else "against_down", name=name)
-            return Hold(call, f"{call.service_name} goes against the words of the request", sentence)
+            return Hold(call, f"{call.service_name} {AGAINST}", sentence)
         if not grounded:
             return self._which(call, text, f"{NOT_MENTIONED} {device.name}")
         fitting = [part for part in grounded if self.part_problem(call, device, part, house, previous) is None]
@@ -562,27 +654,45 @@ class Grounding:
         if kind == "pronoun":
             return Hold(call, f"'{word}' points at no device named before", self.phrases.text("which_device"))
         if kind == "several":
-            names = [self.the(d.name) for d in house.devices if word in self.device_words(d)][:_MAX_QUOTED]
+            names = [self.the(d.name) for d in self.called(word, house)][:_MAX_QUOTED]
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
             return Hold(call, f"several devices are called '{word}'", sentence)
         return self._which(call, part, f"'{word}' is not {device.name}")
 
     def goes_against(self, call: Call, text: str) -> bool:
         """True when the call moves its device one way and the user only asked for the other way."""
+        if call.service in _UP_SERVICES:
+            return self.says_direction("down", text)
+        if call.service in _DOWN_SERVICES:
+            return self.says_direction("up", text)
+        return False
+
+    def says_move(self, service: str, text: str) -> bool:
+        """True when the words ask for the way this service moves a device (on/off, open/close...)."""
+        if service in _UP_SERVICES:
+            return self.says_direction("up", text)
+        return service in _DOWN_SERVICES and self.says_direction("down", text)
+
+    def says_direction(self, direction: str, text: str, *, particles_last: bool = False) -> bool:
+        """True when the words ask for only this way ("up": on, open, raise; "down": off, close, lower).
+        `particles_last`: a direction word that is also a place word ("auf", "on") counts only as the
+        request's last word, where it is a verb's particle ("mach den Rollladen auf", not "auf 50")."""
+        up, down = self._directions(text, particles_last)
+        return (up and not down) if direction == "up" else (down and not up)
+
+    def _directions(self, text: str, particles_last: bool = False) -> tuple[bool, bool]:
+        """Whether the words say up (on, open...) and whether they say down (off, close...)."""
         raw = tokens(text)
         # "the kids room lock" names the device; only "lock the door" asks to lock.
         said = {
             word
             for index, word in enumerate(raw)
-            if word not in self.verb_only_directions or not index or raw[index - 1] in self.before_verb
+            if (word not in self.verb_only_directions or not index or raw[index - 1] in self.before_verb)
+            and not (particles_last and word in self.place_words and index < len(raw) - 1)
         }
         up = bool(said & self.up_words)
         down = bool(said & self.down_words) or bool(self.down_pattern and self.down_pattern.search(text.lower()))
-        if call.service in _UP_SERVICES:
-            return down and not up
-        if call.service in _DOWN_SERVICES:
-            return up and not down
-        return False
+        return up, down
 
     def kind_nouns(self, text: str) -> list[str]:
         """The kinds of device a text names, in order: "the garage light" -> ["door", "light"]."""
@@ -693,12 +803,19 @@ class Grounding:
         noun = self.head_noun(text)
         if noun is None or self.normalise(noun) != noun or set(tokens(text)) & self.all_words:
             return None
-        if self.words(text) - self.action - self.verbs - {noun}:
+        numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
+        if self.words(text) - self.action - self.verbs - numbers - {noun}:
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {noun} for device in house.devices):
             return None
-        named = [device for device in house.devices if noun in self.device_words(device)]
-        return noun if len(named) > 1 else None
+        return noun if len(self.called(noun, house)) > 1 else None
+
+    def called(self, noun: str, house: House) -> list[Device]:
+        """The devices a word for one device can mean: those with it in their words, and for "thermostat"
+        ("the AC", "the heating") every thermostat, as they rarely carry the word ("Ecobee Main Floor")
+        and a temperature set on a guess is a wrong action."""
+        heating = self.kind_of.get(noun) == "heating"
+        return [d for d in house.devices if noun in self.device_words(d) or (heating and d.domain == "climate")]
 
     def _argument_words(self, call: Call) -> frozenset[str]:
         """The words of a call's argument values ("sleep" for preset_mode="sleep")."""
