@@ -808,3 +808,46 @@ def test_a_thermostat_among_several_is_asked_about() -> None:
     assert _valued("set the hallway thermostat to 22", guess)[0] == [
         Call("climate", "set_temperature", "climate.hallway", {"temperature": 22})
     ]
+
+
+TWINS = make_house(
+    Device("fan.bedroom_1_fan", "Bedroom 1 Fan", "on"),
+    Device("fan.bedroom_2_fan", "Bedroom 2 Fan", "on"),
+    Device("light.bedroom", "Bedroom Light", "on"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        # One fan asked for, two named as well: which one is a question, not the model's guess.
+        ("turn off the bedroom fan", "Which fan do you mean: the Bedroom 1 Fan or the Bedroom 2 Fan?"),
+        ("turn off bedroom fan two", "Which fan do you mean: the Bedroom 1 Fan or the Bedroom 2 Fan?"),
+        # Its number, "both" or a plural tell: it runs.
+        ("turn off the bedroom 1 fan", None),
+        ("turn off bedroom fan one", None),
+        ("turn off both bedroom fans", None),
+        ("turn off the bedroom fans", None),
+    ],
+)
+def test_one_device_asked_for_where_several_fit_equally_is_asked_about(text: str, sentence: str | None) -> None:
+    off = Call("fan", "turn_off", "fan.bedroom_1_fan")
+    keep, held = hold_ungrounded([Verdict(off, True)], TWINS, text)
+    assert [h.sentence for h in held] == ([sentence] if sentence else [])
+    assert [v.call for v in keep] == ([] if sentence else [off])
+
+
+def test_a_request_for_several_reaches_each_one_the_model_left_out() -> None:
+    """"Both", "all" or a plural: the same call on each other device the words name as well."""
+
+    def ran(text: str, call: Call) -> list[str]:
+        keep, _held = hold_ungrounded([Verdict(call, True)], TWINS, text, check=lambda c: check_call(c, TWINS))
+        return [v.call.entity_id for v in keep if v.allowed]
+
+    off = Call("fan", "turn_off", "fan.bedroom_1_fan")
+    assert ran("turn off both bedroom fans", off) == ["fan.bedroom_1_fan", "fan.bedroom_2_fan"]
+    assert ran("turn off all the fans", off) == ["fan.bedroom_1_fan", "fan.bedroom_2_fan"]
+    # One asked for, or another kind: nothing added (the bedroom light is no fan).
+    assert ran("turn off the bedroom 1 fan", off) == ["fan.bedroom_1_fan"]
+    light = Call("light", "turn_off", "light.bedroom")
+    assert ran("turn off the bedroom lights", light) == ["light.bedroom"]

@@ -223,6 +223,7 @@ class Grounding:
         self.color_names |= {name: name for name in COLOR_NAMES}
         self.setting_nouns = self._set(table, "setting_nouns")
         self.half_words = self._set(table, "half_words")
+        self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
         percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
@@ -411,7 +412,47 @@ class Grounding:
                 keep.append(verdict)
             else:
                 held.append(hold)
+        if check is not None and len(parts) == 1:
+            extra = self._the_others(keep, text, house, previous=previous, check=check)
+            added = {verdict.call.entity_id for verdict in extra}
+            keep += extra
+            held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
+
+    def _the_others(
+        self, keep: list[Verdict], text: str, house: House, *, previous: str, check: Callable[[Call], Verdict]
+    ) -> list[Verdict]:
+        """For a request for several ("turn on both key lights", "close all the curtains", "the kitchen
+        lights off") where the model called only some: the same call on each other device of that domain
+        and kind its words name as well (with no naming word, those whose own name has the noun: "all the
+        curtains" is not the office shade), each passing the policy and the grounding as any call does."""
+        noun = self.head_noun(text)
+        if noun is None or (self.normalise(noun) == noun and not set(tokens(text)) & self.all_words):
+            return []
+        kind = self.head_kind(text)
+        said = self.said_words(text, previous) - self.kind_words
+        parts = [(text, self.said_words(text, previous))]
+        done = {verdict.call.entity_id for verdict in keep}
+        extra: list[Verdict] = []
+        for verdict in [v for v in keep if v.allowed]:
+            call = verdict.call
+            device = house.device(call.entity_id)
+            if device is None or call.domain == "todo":
+                continue
+            score = len(said & self.device_words(device))
+            for other in house.devices:
+                named = self.device_words(other)
+                if other.entity_id in done or other.domain != device.domain:
+                    continue
+                if score == 0 and not {self.normalise(noun)} & named & self.device_words(device):
+                    continue
+                if len(said & named) != score or (kind is not None and not self.kind_fits(kind, other, call.service)):
+                    continue
+                added = check(Call(other.domain, call.service, other.entity_id, dict(call.arguments)))
+                if added.allowed and self._hold(added.call, other, parts, text, house, previous=previous) is None:
+                    extra.append(added)
+                    done.add(other.entity_id)
+        return extra
 
     def with_asked_value(
         self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]
@@ -657,6 +698,10 @@ class Grounding:
             names = [self.the(d.name) for d in self.called(word, house)][:_MAX_QUOTED]
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
             return Hold(call, f"several devices are called '{word}'", sentence)
+        if kind == "tied":
+            names = [self.the(d.name) for d in self.tied(call, device, part, house)][:_MAX_QUOTED]
+            sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
+            return Hold(call, f"several devices fit '{self.object_phrase(part)}'", sentence)
         return self._which(call, part, f"'{word}' is not {device.name}")
 
     def goes_against(self, call: Call, text: str) -> bool:
@@ -794,7 +839,37 @@ class Grounding:
             return f"pronoun:{pronoun}"
         if house is not None and not naming and (noun := self.several_called(part, house)):
             return f"several:{noun}"
+        if house is not None and naming and self.tied(call, device, part, house, previous):
+            return f"tied:{self.head_noun(part)}"
         return None
+
+    def tied(self, call: Call, device: Device, part: str, house: House, previous: str = "") -> list[Device]:
+        """The devices of the target's domain its words name as well as the target (or better), when a request for
+        one of a kind ("turn off the bedroom fan", no "all" or "both") fits several ("Bedroom 1 Fan",
+        "Bedroom 2 Fan"): the model's pick would be a guess. Every word said but kind words counts here,
+        numbers and setting words too ("the bedroom 1 fan", "the percentage limited fan")."""
+        noun = self.head_noun(part)
+        if noun is None or self.normalise(noun) != noun or set(tokens(part)) & self.all_words:
+            return []
+        said = self.said_words(part, previous) - self.kind_words
+        spoken = set(tokens(part))  # "one" is a filler word elsewhere ("the one by the door")
+        said |= {str(number) for word, number in self.number_words.items() if word in spoken}  # "bedroom one"
+        noun = self.normalise(noun)
+
+        def score(named: frozenset[str]) -> tuple[int, bool]:
+            """Words said that name it, then whether its name has the noun ("the loft blind", not skylight)."""
+            return len(said & named), noun in named
+
+        top = score(self.device_words(device))
+        kind = self.head_kind(part)
+        tied = [
+            other
+            for other in house.devices
+            if other.domain == device.domain
+            and score(self.device_words(other)) >= top  # one named better: the model's pick is not it
+            and (kind is None or self.kind_fits(kind, other, call.service))
+        ]
+        return tied if top[0] and len(tied) > 1 else []
 
     def several_called(self, text: str, house: House) -> str | None:
         """The word of a request for one device ("turn on *the fan*") that names several in the house,
