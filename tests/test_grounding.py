@@ -851,3 +851,28 @@ def test_a_request_for_several_reaches_each_one_the_model_left_out() -> None:
     assert ran("turn off the bedroom 1 fan", off) == ["fan.bedroom_1_fan"]
     light = Call("light", "turn_off", "light.bedroom")
     assert ran("turn off the bedroom lights", light) == ["light.bedroom"]
+
+
+PLAYERS = make_house(Device("media_player.bedroom_tv", "Bedroom TV", "playing", attributes={"supported_features": 1 | 8 | 32}))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "call", "runs"),
+    [
+        ("mute the bedroom tv", "en", Call("media_player", "volume_up", "media_player.bedroom_tv"),
+         Call("media_player", "volume_mute", "media_player.bedroom_tv", {"is_volume_muted": True})),
+        ("Pausiere den Bedroom TV", "de", Call("media_player", "turn_off", "media_player.bedroom_tv"),
+         Call("media_player", "media_pause", "media_player.bedroom_tv")),
+        # No verb for one service, or the device cannot: as written.
+        ("turn off the bedroom tv", "en", Call("media_player", "turn_off", "media_player.bedroom_tv"),
+         Call("media_player", "turn_off", "media_player.bedroom_tv")),
+        ("skip the song on the bedroom tv", "en", Call("media_player", "turn_on", "media_player.bedroom_tv"),
+         Call("media_player", "media_next_track", "media_player.bedroom_tv")),
+    ],
+)  # fmt: skip
+def test_a_verb_for_one_service_picks_it(text: str, language: str, call: Call, runs: Call) -> None:
+    """"Mute the tv" written as volume_up runs volume_mute, where the device can."""
+    grounding = load_grounding(language)
+    check = lambda made: check_call(made, PLAYERS, phrases=grounding.phrases)  # noqa: E731
+    keep, held = hold_ungrounded([check(call)], PLAYERS, text, grounding=grounding, check=check)
+    assert [v.call for v in keep if v.allowed] == [runs] and held == []

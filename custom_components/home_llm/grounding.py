@@ -224,6 +224,8 @@ class Grounding:
         self.setting_nouns = self._set(table, "setting_nouns")
         self.half_words = self._set(table, "half_words")
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
+        verb_services = self._map(table, "verb_services")
+        self.verb_services = {service: frozenset(tokens(str(words))) for service, words in verb_services.items()}
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
         percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
@@ -395,6 +397,7 @@ class Grounding:
             if verdict.allowed and device is not None:
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
+                    verdict = self.with_said_service(verdict, text, house, check)
                     verdict, hold = self.with_asked_value(verdict, device, text, check)
             if hold is not None and check is not None and hold.reason.endswith(AGAINST):
                 turned = self._turned(hold.call, parts, text, house, previous=previous, check=check)
@@ -453,6 +456,23 @@ class Grounding:
                     extra.append(added)
                     done.add(other.entity_id)
         return extra
+
+    def with_said_service(
+        self, verdict: Verdict, text: str, house: House, check: Callable[[Call], Verdict]
+    ) -> Verdict:
+        """The call with the service a verb of the request asks for ("mute the bedroom tv" written as
+        volume_up: volume_mute), where its device has it and the call sets no value; else as written."""
+        call = verdict.call
+        said = set(tokens(text))
+        asked = [service for service, words in self.verb_services.items() if said & words]
+        if len(asked) != 1 or call.arguments:  # a call that carries a value keeps its service
+            return verdict
+        service = asked[0]
+        if service == call.service or service not in house.services_for(call.domain):
+            return verdict
+        arguments = {"is_volume_muted": True} if service == "volume_mute" else {}
+        changed = check(Call(call.domain, service, call.entity_id, arguments))
+        return changed if changed.allowed else verdict
 
     def with_asked_value(
         self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]
