@@ -849,6 +849,7 @@ def test_a_request_for_several_reaches_each_one_the_model_left_out() -> None:
     assert ran("turn off all the fans", off) == ["fan.bedroom_1_fan", "fan.bedroom_2_fan"]
     # One asked for, or another kind: nothing added (the bedroom light is no fan).
     assert ran("turn off the bedroom 1 fan", off) == ["fan.bedroom_1_fan"]
+    assert ran("fans off", off) == ["fan.bedroom_1_fan"]  # a plural naming nothing is not every fan
     light = Call("light", "turn_off", "light.bedroom")
     assert ran("turn off the bedroom lights", light) == ["light.bedroom"]
 

@@ -427,8 +427,9 @@ class Grounding:
     ) -> list[Verdict]:
         """For a request for several ("turn on both key lights", "close all the curtains", "the kitchen
         lights off") where the model called only some: the same call on each other device of that domain
-        and kind its words name as well (with no naming word, those whose own name has the noun: "all the
-        curtains" is not the office shade), each passing the policy and the grounding as any call does."""
+        and kind its words name as well (with no naming word, only for "all" or "both", those whose own
+        name has the noun: "all the curtains" is not the office shade), each passing the policy and the
+        grounding as any call does."""
         noun = self.head_noun(text)
         if noun is None or (self.normalise(noun) == noun and not set(tokens(text)) & self.all_words):
             return []
@@ -447,7 +448,9 @@ class Grounding:
                 named = self.device_words(other)
                 if other.entity_id in done or other.domain != device.domain:
                     continue
-                if score == 0 and not {self.normalise(noun)} & named & self.device_words(device):
+                # No naming word: only "all"/"both" reaches further ("lights off" is not every light).
+                noun_in_both = {self.normalise(noun)} & named & self.device_words(device)
+                if score == 0 and not (set(tokens(text)) & self.all_words and noun_in_both):
                     continue
                 if len(said & named) != score or (kind is not None and not self.kind_fits(kind, other, call.service)):
                     continue
