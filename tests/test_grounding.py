@@ -877,3 +877,65 @@ def test_a_verb_for_one_service_picks_it(text: str, language: str, call: Call, r
     check = lambda made: check_call(made, PLAYERS, phrases=grounding.phrases)  # noqa: E731
     keep, held = hold_ungrounded([check(call)], PLAYERS, text, grounding=grounding, check=check)
     assert [v.call for v in keep if v.allowed] == [runs] and held == []
+
+
+_ADDS = {"supported_features": 1}  # TodoListEntityFeature.CREATE_TODO_ITEM
+LISTS = make_house(
+    Device("todo.albert_heijn", "Albert Heijn", "3", attributes=_ADDS),
+    Device("todo.johnnys_seeds", "Johnny's Seeds", "0", attributes=_ADDS),
+    Device("todo.restock", "Restock", "2", attributes=_ADDS),
+    Device("todo.zuhause", "Zuhause", "1", aliases=("Einkaufsliste",), attributes=_ADDS),
+    Device("todo.garden_seeds", "Garden Seeds", "0", attributes=_ADDS),
+    Device("todo.garden_tools", "Garden Tools", "0", attributes=_ADDS),
+    Device("light.restock_shelf", "Shelf Light", "off"),
+)
+
+
+def _added(text: str, calls: list[Call], language: str = "en") -> list[Call]:
+    """The calls that run on LISTS when the model wrote `calls` for `text`."""
+    grounding = load_grounding(language)
+
+    def check(call: Call) -> Verdict:
+        return check_call(call, LISTS, phrases=grounding.phrases)
+
+    verdicts = [check(call) for call in calls]
+    keep, _held = hold_ungrounded(verdicts, LISTS, text, grounding=grounding, check=check)
+    return [verdict.call for verdict in keep if verdict.allowed]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "language", "runs"),
+    [
+        # Lists named after a shop, a purpose or a name: Home Assistant's own sentences read list and item.
+        ("add stroopwafels to albert heijn", Call("todo", "add_item", "todo.restock", {"item": "stroopwafels"}), "en",
+         Call("todo", "add_item", "todo.albert_heijn", {"item": "stroopwafels"})),
+        ("add sungold tomato seeds to johnny's", Call("light", "turn_on", "light.restock_shelf"), "en",
+         Call("todo", "add_item", "todo.johnnys_seeds", {"item": "sungold tomato seeds"})),
+        ("add paper towels to the restock list", Call("light", "turn_on", "light.restock_shelf"), "en",
+         Call("todo", "add_item", "todo.restock", {"item": "paper towels"})),
+        ("put eggs on the albert heijn list", Call("todo", "add_item", "todo.albert_heijn", {"item": "egg"}), "en",
+         Call("todo", "add_item", "todo.albert_heijn", {"item": "eggs"})),
+        # By an alias, and German's verb is not part of the item.
+        ("Setz Kaffee auf die Einkaufsliste", Call("todo", "add_item", "todo.restock", {"item": "Setz Kaffee"}), "de",
+         Call("todo", "add_item", "todo.zuhause", {"item": "Kaffee"})),
+    ],
+)  # fmt: skip
+def test_an_item_is_added_to_the_list_home_assistants_sentences_read(
+    text: str, written: Call, language: str, runs: Call
+) -> None:
+    assert _added(text, [written], language) == [runs]
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        # "garden" begins two lists' names: the model's call stays as the grounding judges it.
+        ("add a rake to garden", [Call("todo", "add_item", "todo.garden_tools", {"item": "a rake"})]),
+        # Not a sentence for adding to a list: nothing changes.
+        ("turn on the shelf light", [Call("light", "turn_on", "light.restock_shelf")]),
+        # The model answered in words: no call is made up after the fact.
+        ("add stroopwafels to albert heijn", []),
+    ],
+)
+def test_no_list_is_guessed_where_the_sentences_read_none_or_several(text: str, written: list[Call]) -> None:
+    assert _added(text, written) == written

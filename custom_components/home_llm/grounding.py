@@ -32,11 +32,13 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .arguments import COLOR_NAMES
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
+from .list_sentences import add_item_sentences, asked_addition
 from .parser import Call
 from .policy import Verdict
 from .snapshot import Device, House
@@ -386,7 +388,11 @@ class Grounding:
         """Split the policy's verdicts into those to run (or report as refused) and the ones held back.
 
         A call held because the request does not mention its device runs instead on the one device the
-        request does point at (see `resolve`), when `check` (the call policy) allows it there."""
+        request does point at (see `resolve`), when `check` (the call policy) allows it there.
+        A request Home Assistant's own sentences read as adding an item to one list runs as that."""
+        verdicts = list(verdicts)
+        if check is not None and (added := self._asked_addition(verdicts, house, text, check)) is not None:
+            return [added], []
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
@@ -421,6 +427,27 @@ class Grounding:
             keep += extra
             held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
+
+    @cached_property
+    def add_item_sentences(self) -> Any | None:
+        """Home Assistant's add-to-list sentences in this language (parsed on first use), or None."""
+        return add_item_sentences(self.lexicon.intents_data)
+
+    def _asked_addition(
+        self, verdicts: list[Verdict], house: House, text: str, check: Callable[[Call], Verdict]
+    ) -> Verdict | None:
+        """The to-do call in place of the model's calls when Home Assistant's sentences read the request
+        as adding one item to one list ("add stroopwafels to albert heijn", the model having written the
+        shopping list or a light) and the policy allows it; None otherwise. A reply with no call is
+        left as the model wrote it: its words would not fit what ran."""
+        lists = [device for device in house.devices if device.domain == "todo"]
+        if not verdicts or not lists:
+            return None
+        found = asked_addition(self.add_item_sentences, text, lists)
+        if found is None:
+            return None
+        verdict = check(Call("todo", "add_item", found[0], {"item": found[1]}))
+        return verdict if verdict.allowed else None
 
     def _the_others(
         self, keep: list[Verdict], text: str, house: House, *, previous: str, check: Callable[[Call], Verdict]

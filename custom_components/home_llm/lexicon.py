@@ -93,6 +93,8 @@ class Lexicon:
     phrases: Phrases
     own_words: bool  # a file of ours gave the tables (else only Home Assistant's data, if any)
     intents_tables: frozenset[str] = field(default_factory=frozenset)  # tables that came from the package
+    # Home Assistant's intents data for the language (its sentences, lists and rules), or None.
+    intents_data: Mapping[str, Any] | None = None
 
 
 def base_language(language: str) -> str:
@@ -116,14 +118,17 @@ def load_lexicon(language: str) -> Lexicon:
     own = _read_own(base_language(language))
     words: dict[str, Any] = dict(own.get("words") or {})
     wanted = INTENTS_TABLES if not own else tuple(_split(words.pop("intents", "")))
-    package = _intents_words(language, wanted) if wanted else {}
+    intents_data = _intents_data(language)
+    package = _intents_words(intents_data, wanted) if wanted else {}
     for table, value in package.items():
         words[table] = _merged(words.get(table), value)
     fallback = None if language == FALLBACK_LANGUAGE else load_lexicon(FALLBACK_LANGUAGE).phrases
     phrases = Phrases(language, _flatten(own.get("phrases") or {}), fallback)
     if not own:
         _LOGGER.info("No word list or phrases for language %r: language-free rules, English sentences", language)
-    lexicon = Lexicon(language, words, phrases, own_words=bool(own), intents_tables=frozenset(package))
+    lexicon = Lexicon(
+        language, words, phrases, own_words=bool(own), intents_tables=frozenset(package), intents_data=intents_data
+    )
     with _CACHE_LOCK:
         return _CACHE.setdefault(language, lexicon)
 
@@ -183,9 +188,8 @@ def _intents_data(language: str) -> Mapping[str, Any] | None:
     return None
 
 
-def _intents_words(language: str, wanted: Iterable[str]) -> dict[str, Any]:
-    """The tables `wanted` as Home Assistant's intents data gives them for a language."""
-    data = _intents_data(language)
+def _intents_words(data: Mapping[str, Any] | None, wanted: Iterable[str]) -> dict[str, Any]:
+    """The tables `wanted` as Home Assistant's intents data of a language gives them."""
     if not data:
         return {}
     rules = data.get("expansion_rules") or {}
