@@ -191,7 +191,7 @@ async def test_follow_up_acts_on_the_device_named_before(hass: HomeAssistant, ag
     assert second.response.speech["plain"]["speech"] == "Turned off the Bed Light."
 
 
-async def test_area_command_runs_for_the_area_and_asks_about_the_rest(
+async def test_area_command_runs_for_the_area_and_not_the_models_extra_call(
     hass: HomeAssistant, agent: ScriptedBackend
 ) -> None:
     kitchen = ar.async_get(hass).async_create("Kitchen")
@@ -200,14 +200,12 @@ async def test_area_command_runs_for_the_area_and_asks_about_the_rest(
     ScriptedBackend.replies = [
         "Done.\nlight.turn_off(light.kitchen_lights)\nlight.turn_off(light.ceiling_lights)\nfan.turn_on(fan.ceiling_fan)"
     ]
+    # Home Assistant's own sentences read the request as the kitchen's lights: the fan is not touched.
     result = await _say(hass, "turn off the lights in the kitchen")
     assert hass.states.get("light.kitchen_lights").state == "off"
     assert hass.states.get("light.ceiling_lights").state == "off"
     assert hass.states.get("fan.ceiling_fan").state == "off"
-    assert result.response.speech["plain"]["speech"] == (
-        "Turned off the Kitchen Lights and the Ceiling Lights. Did you want me to turn on or open the Ceiling Fan? "
-        "That is not what I heard, so I did not do it."
-    )
+    assert result.response.speech["plain"]["speech"] == "Turned off the Ceiling Lights and the Kitchen Lights."
 
 
 async def test_todo_item_is_added_only_when_asked(hass: HomeAssistant, agent: ScriptedBackend) -> None:

@@ -560,7 +560,11 @@ def test_a_call_on_a_device_not_named_runs_on_the_one_that_is(text: str, call: C
 
 def test_a_call_is_not_moved_where_several_devices_fit_or_the_policy_refuses() -> None:
     # Two office fans: which one is a question, as before.
-    assert _moved("turn on the office fan please", Call("light", "turn_on", "light.bedroom_1"))[0] == []
+    assert _moved("switch on an office fan please", Call("light", "turn_on", "light.bedroom_1"))[0] == []
+    # Unless the words are one's whole name, as Home Assistant's own sentences read them.
+    assert _moved("turn on the office fan please", Call("light", "turn_on", "light.bedroom_1"))[0] == [
+        ("fan.turn_on", "fan.office_fan")
+    ]
     # The shed is where the words point, but unlocking is a sensitive action: not moved, asked.
     runs, reasons = _moved("unlock the shed", Call("lock", "unlock", "lock.front_door"))
     assert runs == [] and reasons == ["the request does not mention Front Door"]
@@ -926,6 +930,13 @@ def test_an_item_is_added_to_the_list_home_assistants_sentences_read(
     assert _added(text, [written], language) == [runs]
 
 
+def test_a_reading_runs_where_the_model_wrote_no_call() -> None:
+    # The model answered in words ("I can't find that list"); the conversation then says only what ran.
+    assert _added("add stroopwafels to albert heijn", []) == [
+        Call("todo", "add_item", "todo.albert_heijn", {"item": "stroopwafels"})
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "written"),
     [
@@ -933,8 +944,6 @@ def test_an_item_is_added_to_the_list_home_assistants_sentences_read(
         ("add a rake to garden", [Call("todo", "add_item", "todo.garden_tools", {"item": "a rake"})]),
         # Not a sentence for adding to a list: nothing changes.
         ("turn on the shelf light", [Call("light", "turn_on", "light.restock_shelf")]),
-        # The model answered in words: no call is made up after the fact.
-        ("add stroopwafels to albert heijn", []),
     ],
 )
 def test_no_list_is_guessed_where_the_sentences_read_none_or_several(text: str, written: list[Call]) -> None:

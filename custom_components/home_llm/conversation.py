@@ -291,13 +291,6 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         _LOGGER.debug("Model reply: %r", generation.text)
         reply = parse_reply(generation.text, formats)
         text = user_input.text.strip()
-        speech = reply.speech
-        if not reply.calls:  # an answer: a reading it states must be one the house shows
-            speech = grounding.check_answer(text, speech, house)
-        elif hold:  # a command: only what its calls really did is said, not the model's claim
-            speech = ""
-        if new := stream.finish(speech):
-            yield {"content": new}
         allow_sensitive = sensitive_allowed(options)
         verdicts = check_calls(reply.calls, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
 
@@ -306,6 +299,13 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             return check_call(call, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
 
         verdicts, held = hold_ungrounded(verdicts, house, text, previous, grounding=grounding, check=check)
+        speech = reply.speech
+        if not reply.calls and not verdicts:  # an answer: a reading it states must be one the house shows
+            speech = grounding.check_answer(text, speech, house)
+        elif hold:  # a command: only what its calls really did is said, not the model's claim
+            speech = ""
+        if new := stream.finish(speech):
+            yield {"content": new}
         verdicts += [hold.verdict for hold in held]  # reported as refused, with the reason
         outcomes = await async_run_calls(self.hass, verdicts, house, user_input.context, grounding)
         spoken = stream.released  # the model's speech as the user got it

@@ -36,9 +36,9 @@ from functools import cached_property
 from typing import Any
 
 from .arguments import COLOR_NAMES
+from .intent_sentences import command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
-from .list_sentences import add_item_sentences, asked_addition
 from .parser import Call
 from .policy import Verdict
 from .snapshot import Device, House
@@ -389,10 +389,9 @@ class Grounding:
 
         A call held because the request does not mention its device runs instead on the one device the
         request does point at (see `resolve`), when `check` (the call policy) allows it there.
-        A request Home Assistant's own sentences read as adding an item to one list runs as that."""
-        verdicts = list(verdicts)
-        if check is not None and (added := self._asked_addition(verdicts, house, text, check)) is not None:
-            return [added], []
+        A request Home Assistant's own sentences read one way only runs as they read it."""
+        if check is not None and (read := self._home_assistant_reading(house, text, check)) is not None:
+            return read, []
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
@@ -429,25 +428,27 @@ class Grounding:
         return keep, held
 
     @cached_property
-    def add_item_sentences(self) -> Any | None:
-        """Home Assistant's add-to-list sentences in this language (parsed on first use), or None."""
-        return add_item_sentences(self.lexicon.intents_data)
+    def command_sentences(self) -> Any | None:
+        """Home Assistant's command sentences in this language (parsed on first use), or None."""
+        return command_sentences(self.lexicon.intents_data)
 
-    def _asked_addition(
-        self, verdicts: list[Verdict], house: House, text: str, check: Callable[[Call], Verdict]
-    ) -> Verdict | None:
-        """The to-do call in place of the model's calls when Home Assistant's sentences read the request
-        as adding one item to one list ("add stroopwafels to albert heijn", the model having written the
-        shopping list or a light) and the policy allows it; None otherwise. A reply with no call is
-        left as the model wrote it: its words would not fit what ran."""
-        lists = [device for device in house.devices if device.domain == "todo"]
-        if not verdicts or not lists:
+    def read_by_home_assistant(self, text: str, house: House) -> list[Call] | None:
+        """The calls Home Assistant's own sentences read the whole request as, or None (see intent_sentences)."""
+        return read_command(self.command_sentences, text, house)
+
+    def _home_assistant_reading(
+        self, house: House, text: str, check: Callable[[Call], Verdict]
+    ) -> list[Verdict] | None:
+        """The calls Home Assistant's sentences read the request as, in place of the model's ("add
+        stroopwafels to albert heijn" written on the shopping list), when the policy allows each of
+        them; None otherwise (a refused reading, "unlock the front door", is left to the usual rules)."""
+        calls = self.read_by_home_assistant(text, house)
+        if not calls:
             return None
-        found = asked_addition(self.add_item_sentences, text, lists)
-        if found is None:
-            return None
-        verdict = check(Call("todo", "add_item", found[0], {"item": found[1]}))
-        return verdict if verdict.allowed else None
+        if any("percentage" in call.arguments for call in calls) and not self.percent_pattern.search(text):
+            return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
+        read = [check(call) for call in calls]
+        return read if all(verdict.allowed for verdict in read) else None
 
     def _the_others(
         self, keep: list[Verdict], text: str, house: House, *, previous: str, check: Callable[[Call], Verdict]

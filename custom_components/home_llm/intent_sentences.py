@@ -1,0 +1,196 @@
+"""Pure: commands read with Home Assistant's own sentences ("add milk to the shopping list").
+
+Home Assistant's intents package holds, per language, the sentences its built-in agent understands
+(turn on, set brightness, open a cover to a position, pause, add to a list...), and hassil, its
+sentence matcher, reads the device, area and values from a request that is one of them. Where a whole
+request reads as exactly one set of calls on this house, that reading is surer than the small model's:
+lists named after a shop ("Albert Heijn") or devices whose name the model misreads. The grounding runs
+those calls in place of the model's (each through the call policy). Both packages are installed with
+Home Assistant; without them nothing is read and the grounding works as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .arguments import COLOR_NAMES
+from .parser import Call
+from .snapshot import Device, House
+
+try:
+    from hassil import Intents, recognize_all
+    from hassil.intents import TextSlotList
+except ImportError:  # outside Home Assistant (the training environment): nothing is read
+    Intents = None  # type: ignore[assignment,misc]
+
+# A turned-on or -off device: its service by domain (the off service None where there is none).
+_TURN: dict[str, tuple[str, str | None]] = {
+    "light": ("turn_on", "turn_off"),
+    "switch": ("turn_on", "turn_off"),
+    "fan": ("turn_on", "turn_off"),
+    "media_player": ("turn_on", "turn_off"),
+    "input_boolean": ("turn_on", "turn_off"),
+    "humidifier": ("turn_on", "turn_off"),
+    "siren": ("turn_on", "turn_off"),
+    "cover": ("open_cover", "close_cover"),
+    "valve": ("open_valve", "close_valve"),
+    "lock": ("lock", "unlock"),
+    "scene": ("turn_on", None),
+    "script": ("turn_on", "turn_off"),
+}
+_MEDIA = {
+    "HassMediaPause": "media_pause",
+    "HassMediaUnpause": "media_play",
+    "HassMediaNext": "media_next_track",
+    "HassMediaPrevious": "media_previous_track",
+}
+# The intents whose calls this module builds; Home Assistant's others (timers, weather, states) are
+# not commands on a device of the house, or not ones the model's format has.
+INTENTS = (
+    "HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature", "HassSetPosition",
+    "HassSetVolume", "HassMediaPlayerMute", "HassMediaPlayerUnmute", "HassFanSetSpeed", "HassVacuumStart",
+    "HassVacuumReturnToBase", "HassListAddItem", *_MEDIA,
+)  # fmt: skip
+_NO_PLACE = TextSlotList.from_tuples([("\x00", "\x00")]) if Intents is not None else None  # no area or floor
+
+
+def command_sentences(data: Mapping[str, Any] | None) -> Any | None:
+    """Home Assistant's command sentences of one language as hassil intents, or None."""
+    if Intents is None or not data or not data.get("intents"):
+        return None
+    wanted = {name: intent for name, intent in data["intents"].items() if name in INTENTS}
+    try:
+        return Intents.from_dict({**data, "intents": wanted}) if wanted else None
+    except (KeyError, TypeError, ValueError):  # a package version whose format this hassil does not read
+        return None
+
+
+def read_command(sentences: Any | None, text: str, house: House) -> list[Call] | None:
+    """The calls the whole request asks for when Home Assistant's sentences read it one way only,
+    else None (not one of its sentences, a name two devices share, a device the intent cannot move)."""
+    if sentences is None or not text.strip() or not house.devices:
+        return None
+    readings: set[str] = set()
+    added: dict[str, list[Call]] = {}
+    for result in recognize_all(text, sentences, slot_lists=_slot_lists(house.devices)):
+        calls = _calls(result, house)
+        if calls:
+            key = json.dumps([(c.service_name, c.entity_id, c.arguments) for c in calls], sort_keys=True, default=str)
+            readings.add(key)
+            added[key] = calls
+    if len(readings) > 1 and _one_list(added.values()):
+        # German sentences also read the verb into the item ("Setz Kaffee"): the shortest item is meant.
+        readings = {min(readings, key=len)}
+    return added[readings.pop()] if len(readings) == 1 else None
+
+
+def _one_list(readings: Iterable[list[Call]]) -> bool:
+    """True when every reading adds one item to the same list (they differ only in the item)."""
+    lists = {calls[0].entity_id if len(calls) == 1 and calls[0].service == "add_item" else "" for calls in readings}
+    return len(lists) == 1 and "" not in lists
+
+
+def _slot_lists(devices: Iterable[Device]) -> dict[str, Any]:
+    """The house's names (each with its entity id and context) and areas as hassil slot lists."""
+    names: list[tuple[str, str, dict[str, str]]] = []
+    areas: set[str] = set()
+    for device in devices:
+        context = {"domain": device.domain}
+        if isinstance(device_class := device.attributes.get("device_class"), str):
+            context["device_class"] = device_class
+        if device.area:
+            areas.add(device.area)
+        names += [(name, device.entity_id, context) for name in _spoken_names(device)]
+    return {
+        "name": TextSlotList.from_tuples(names),
+        "area": TextSlotList.from_tuples([(area, area) for area in sorted(areas)]) if areas else _NO_PLACE,
+        "floor": _NO_PLACE,
+    }
+
+
+def _spoken_names(device: Device) -> list[str]:
+    """A device's name and aliases; a list also by the leading words of its name ("Johnny's" for
+    "Johnny's Seeds"), as people shorten a shop's name."""
+    spoken = {device.name, *device.aliases}
+    if device.domain == "todo":
+        words = device.name.split()
+        spoken |= {" ".join(words[:count]) for count in range(1, len(words))}
+    return sorted(name for name in spoken if name.strip())
+
+
+def _calls(result: Any, house: House) -> list[Call]:
+    """The calls one hassil reading asks for on its targets ([] when it names none or cannot be a call)."""
+    slots: dict[str, Any] = dict(getattr(result.intent_data, "slots", None) or {})
+    slots |= {name: entity.value for name, entity in result.entities.items()}
+    targets = _targets(slots, house)
+    calls = [_call(result.intent.name, slots, device) for device in targets]
+    return calls if calls and all(calls) else []  # type: ignore[return-value]
+
+
+def _targets(slots: Mapping[str, Any], house: House) -> list[Device]:
+    """The devices a reading names: by name (in the area it says, if any), or those of its domain and
+    class in the area it says. A reading with neither names nothing here ("turn on the lights")."""
+    area = slots.get("area")
+    if (name := slots.get("name")) is not None:
+        device = house.device(str(name))
+        return [device] if device is not None and (area is None or device.area in (None, area)) else []
+    if area is None or "domain" not in slots:
+        return []
+    domains = set(slots["domain"] if isinstance(slots["domain"], list) else [slots["domain"]])
+    device_class = slots.get("device_class")
+    return [
+        device
+        for device in house.devices
+        if device.area == area
+        and device.domain in domains
+        and (device_class is None or device.attributes.get("device_class") == device_class)
+    ]
+
+
+def _call(intent: str, slots: Mapping[str, Any], device: Device) -> Call | None:
+    """The call `intent` with `slots` makes on `device`, or None where it has none."""
+    domain = device.domain
+    service: str | None = None
+    arguments: dict[str, object] = {}
+    if intent in ("HassTurnOn", "HassTurnOff"):
+        turn = _TURN.get(domain)
+        service = None if turn is None else turn[0] if intent == "HassTurnOn" else turn[1]
+    elif intent == "HassLightSet" and domain == "light":
+        service, arguments = "turn_on", _light_values(slots)
+        if not arguments:
+            return None
+    elif intent == "HassClimateSetTemperature" and domain == "climate" and "temperature" in slots:
+        service, arguments = "set_temperature", {"temperature": _number(slots["temperature"])}
+    elif intent == "HassSetPosition" and domain == "cover" and "position" in slots:
+        service, arguments = "set_cover_position", {"position": _number(slots["position"])}
+    elif intent == "HassFanSetSpeed" and domain == "fan" and "percentage" in slots:
+        service, arguments = "set_percentage", {"percentage": _number(slots["percentage"])}
+    elif intent == "HassSetVolume" and domain == "media_player" and "volume_level" in slots:
+        service, arguments = "volume_set", {"volume_level": round(float(slots["volume_level"]) / 100, 2)}
+    elif intent in ("HassMediaPlayerMute", "HassMediaPlayerUnmute") and domain == "media_player":
+        service, arguments = "volume_mute", {"is_volume_muted": intent == "HassMediaPlayerMute"}
+    elif intent in _MEDIA and domain == "media_player":
+        service = _MEDIA[intent]
+    elif intent in ("HassVacuumStart", "HassVacuumReturnToBase") and domain == "vacuum":
+        service = "start" if intent == "HassVacuumStart" else "return_to_base"
+    elif intent == "HassListAddItem" and domain == "todo" and str(slots.get("item", "")).strip():
+        service, arguments = "add_item", {"item": str(slots["item"]).strip()}
+    return Call(domain, service, device.entity_id, arguments) if service else None
+
+
+def _light_values(slots: Mapping[str, Any]) -> dict[str, object]:
+    """A light's brightness (0-255, the model's format) and colour from HassLightSet's slots."""
+    values: dict[str, object] = {}
+    if "brightness" in slots:
+        values["brightness"] = round(float(slots["brightness"]) * 255 / 100)
+    if str(slots.get("color", "")).lower() in COLOR_NAMES:
+        values["color_name"] = str(slots["color"]).lower()
+    return values
+
+
+def _number(value: object) -> int | float:
+    """A slot's number as the model writes it: 21, not 21.0."""
+    number = float(value)  # type: ignore[arg-type]
+    return int(number) if number.is_integer() else number
