@@ -948,3 +948,34 @@ def test_a_reading_runs_where_the_model_wrote_no_call() -> None:
 )
 def test_no_list_is_guessed_where_the_sentences_read_none_or_several(text: str, written: list[Call]) -> None:
     assert _added(text, written) == written
+
+
+ROOMS = make_house(
+    Device("climate.schlafzimmer", "Thermostat", "heat", area="Schlafzimmer", attributes={"supported_features": 1}),
+    Device("climate.kueche", "Thermostat Küche", "heat", area="Küche", attributes={"supported_features": 1}),
+    Device("light.schlafzimmer", "Deckenlampe", "off", area="Schlafzimmer", attributes={"supported_color_modes": ["hs"]}),
+    Device("light.nachttisch", "Nachttisch", "off", area="Schlafzimmer", attributes={"supported_color_modes": ["onoff"]}),
+)
+
+
+def _read(text: str, language: str) -> list[Call] | None:
+    """What Home Assistant's sentences read `text` as on ROOMS."""
+    return load_grounding(language).read_by_home_assistant(text, ROOMS)
+
+
+def test_an_area_with_the_intents_own_domain_names_its_devices() -> None:
+    # The sentence names a room and a temperature: the room's climate device, as Home Assistant does.
+    assert _read("Stell die Heizung im Schlafzimmer auf 18 Grad", "de") == [
+        Call("climate", "set_temperature", "climate.schlafzimmer", {"temperature": 18})
+    ]
+    assert _read("turn off the lights in the Schlafzimmer", "en") == [
+        Call("light", "turn_off", "light.nachttisch"),
+        Call("light", "turn_off", "light.schlafzimmer"),
+    ]
+    # Brightness in the model's 0-255 and a colour by name.
+    assert _read("set Deckenlampe brightness to 50%", "en") == [
+        Call("light", "turn_on", "light.schlafzimmer", {"brightness": 128})
+    ]
+    # Not one of Home Assistant's sentences, or a device the intent has no service for: nothing is read.
+    assert _read("it is cold in here", "en") is None
+    assert _read("turn on the thermostat", "en") is None

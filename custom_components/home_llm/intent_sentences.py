@@ -46,6 +46,19 @@ _MEDIA = {
     "HassMediaNext": "media_next_track",
     "HassMediaPrevious": "media_previous_track",
 }
+# The domains an intent acts on when its sentence names an area and no domain ("Heizung im
+# Schlafzimmer auf 18 Grad": the climate devices of that room).
+_INTENT_DOMAINS = {
+    "HassLightSet": "light",
+    "HassClimateSetTemperature": "climate",
+    "HassSetPosition": "cover",
+    "HassFanSetSpeed": "fan",
+    "HassSetVolume": "media_player",
+    "HassMediaPlayerMute": "media_player",
+    "HassMediaPlayerUnmute": "media_player",
+    "HassVacuumStart": "vacuum",
+    "HassVacuumReturnToBase": "vacuum",
+} | dict.fromkeys(_MEDIA, "media_player")
 # The intents whose calls this module builds; Home Assistant's others (timers, weather, states) are
 # not commands on a device of the house, or not ones the model's format has.
 INTENTS = (
@@ -124,6 +137,8 @@ def _calls(result: Any, house: House) -> list[Call]:
     """The calls one hassil reading asks for on its targets ([] when it names none or cannot be a call)."""
     slots: dict[str, Any] = dict(getattr(result.intent_data, "slots", None) or {})
     slots |= {name: entity.value for name, entity in result.entities.items()}
+    if "domain" not in slots and result.intent.name in _INTENT_DOMAINS:
+        slots["domain"] = _INTENT_DOMAINS[result.intent.name]
     targets = _targets(slots, house)
     calls = [_call(result.intent.name, slots, device) for device in targets]
     return calls if calls and all(calls) else []  # type: ignore[return-value]
