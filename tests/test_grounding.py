@@ -980,3 +980,37 @@ def test_an_area_with_the_intents_own_domain_names_its_devices() -> None:
     # Not one of Home Assistant's sentences, or a device the intent has no service for: nothing is read.
     assert _read("it is cold in here", "en") is None
     assert _read("turn on the thermostat", "en") is None
+
+
+DIMMING = make_house(
+    Device("switch.grow_lights_rack_1", "Grow Lights Rack 1", "on"),
+    Device("light.hot_tub", "Hot Tub Light", "on", attributes={"supported_color_modes": ["onoff"]}),
+    Device("light.esstisch", "Esstisch", "on", attributes={"supported_color_modes": ["brightness"]}),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "language", "held"),
+    [
+        # "dim" asks for brightness: a relay or an on/off bulb has none, whatever the model wrote.
+        ("dim the grow lights on rack 1", Call("switch", "turn_on", "switch.grow_lights_rack_1"), "en",
+         "I cannot dim or brighten the Grow Lights Rack 1, so I did not change it."),
+        ("dim the hot tub light", Call("light", "turn_off", "light.hot_tub"), "en",
+         "I cannot dim or brighten the Hot Tub Light, so I did not change it."),
+        ("Dimm die Grow Lights Rack 1 auf 50 Prozent", Call("switch", "turn_on", "switch.grow_lights_rack_1"), "de",
+         "Grow Lights Rack 1 lässt sich nicht dimmen, deshalb habe ich nichts geändert."),
+        # A light that dims runs.
+        ("Dimm den Esstisch auf 40 Prozent", Call("light", "turn_on", "light.esstisch", {"brightness": 102}), "de", None),
+    ],
+)  # fmt: skip
+def test_a_verb_for_a_setting_the_device_lacks_holds_the_call(
+    text: str, call: Call, language: str, held: str | None
+) -> None:
+    grounding = load_grounding(language)
+
+    def check(checked: Call) -> Verdict:
+        return check_call(checked, DIMMING, phrases=grounding.phrases)
+
+    keep, holds = hold_ungrounded([check(call)], DIMMING, text, grounding=grounding, check=check)
+    assert [hold.sentence for hold in holds] == ([held] if held else [])
+    assert [verdict.call for verdict in keep if verdict.allowed] == ([] if held else [call])

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .arguments import COLOR_NAMES
+from .arguments import COLOR_NAMES, value_domain
 from .intent_sentences import command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
@@ -228,6 +228,7 @@ class Grounding:
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
         verb_services = self._map(table, "verb_services")
         self.verb_services = {service: frozenset(tokens(str(words))) for service, words in verb_services.items()}
+        self.setting_verbs = {arg: frozenset(tokens(str(words))) for arg, words in self._map(table, "setting_verbs").items()}
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
         percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
@@ -702,6 +703,8 @@ class Grounding:
             return Hold(call, "the user did not ask to add anything", sentence)
         if self.asks_about_state(text):
             return Hold(call, "the user asked a question", self.state_sentence(device))
+        if (setting := self.missing_setting(device, text)) is not None:
+            return Hold(call, f"{device.name} has no {setting}", self.phrases.text("cannot_set", name=name))
         grounded = [part for part, said in parts if self.is_grounded(call, device, said, house, self.head_kind(part))]
         if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
             sentence = self.phrases.text("against_up" if call.service in _UP_SERVICES else "against_down", name=name)
@@ -714,6 +717,17 @@ class Grounding:
             return self._part_hold(call, device, grounded[0], problem, house)
         if not self.asks_for_action(call, text, previous):
             return Hold(call, "the request asks for no action", self.phrases.text("no_action", name=name))
+        return None
+
+    def missing_setting(self, device: Device, text: str) -> str | None:
+        """The setting a verb of the request asks for ("dim": brightness) that the device does not have
+        (a switch, an on/off bulb), or None."""
+        said = set(tokens(text))
+        if device.domain == "light" and "supported_color_modes" not in device.attributes:
+            return None  # its modes are not known: not a reason to refuse
+        for setting, verbs in self.setting_verbs.items():
+            if said & verbs and value_domain(device.domain, setting, device) is None:
+                return setting
         return None
 
     def asks_about_state(self, text: str) -> bool:
