@@ -228,7 +228,8 @@ class Grounding:
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
         verb_services = self._map(table, "verb_services")
         self.verb_services = {service: frozenset(tokens(str(words))) for service, words in verb_services.items()}
-        self.setting_verbs = {arg: frozenset(tokens(str(words))) for arg, words in self._map(table, "setting_verbs").items()}
+        setting_verbs = self._map(table, "setting_verbs")
+        self.setting_verbs = {setting: frozenset(tokens(str(words))) for setting, words in setting_verbs.items()}
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
         percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
