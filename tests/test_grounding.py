@@ -1014,3 +1014,36 @@ def test_a_verb_for_a_setting_the_device_lacks_holds_the_call(
     keep, holds = hold_ungrounded([check(call)], DIMMING, text, grounding=grounding, check=check)
     assert [hold.sentence for hold in holds] == ([held] if held else [])
     assert [verdict.call for verdict in keep if verdict.allowed] == ([] if held else [call])
+
+
+SOURCES = make_house(
+    Device("media_player.living_room_tv", "Living Room TV", "on",
+           attributes={"source_list": ["HDMI 1", "HDMI 2", "Twitch", "Netflix"], "supported_features": 2048}),
+    Device("media_player.bedroom_tv", "Bedroom TV", "on",
+           attributes={"source_list": ["Netflix", "YouTube"], "supported_features": 2048}),
+    Device("media_player.kuechenradio", "Küchenradio", "on",
+           attributes={"source_list": ["NDR 2", "TV", "Bedroom TV"], "supported_features": 2048}),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "runs"),
+    [
+        ("tv to twitch", "en", ("media_player.living_room_tv", "Twitch")),
+        ("switch the living room tv to hdmi2", "en", ("media_player.living_room_tv", "HDMI 2")),  # spaced or not
+        ("switch the living room tv to hdmi 2", "en", ("media_player.living_room_tv", "HDMI 2")),
+        ("put netflix on in the bedroom", "en", ("media_player.bedroom_tv", "Netflix")),
+        ("Mach mal NDR 2 an", "de", ("media_player.kuechenradio", "NDR 2")),
+        # Two players have it and the words name neither; a source that is a device's or kind's name.
+        ("put netflix on", "en", None),
+        ("turn on the tv", "en", None),
+        ("play the bedroom tv", "en", None),
+        # Another service asked for, a question, not a request at all.
+        ("pause twitch on the tv", "en", None),
+        ("is twitch on?", "en", None),
+        ("I hate twitch", "en", None),
+    ],
+)
+def test_a_source_one_player_has_is_selected(text: str, language: str, runs: tuple[str, str] | None) -> None:
+    call = load_grounding(language).asked_source(text, SOURCES)
+    assert (call.entity_id, call.arguments["source"]) == runs if call else runs is None

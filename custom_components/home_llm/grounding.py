@@ -394,6 +394,8 @@ class Grounding:
         A request Home Assistant's own sentences read one way only runs as they read it."""
         if check is not None and (read := self._home_assistant_reading(house, text, check)) is not None:
             return read, []
+        if check is not None and (source := self._source_reading(house, text, check)) is not None:
+            return [source], []
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
@@ -451,6 +453,36 @@ class Grounding:
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
+
+    def asked_source(self, text: str, house: House) -> Call | None:
+        """select_source on the one player whose source list has a source the request names ("tv to
+        twitch", "Mach mal NDR 2 an"), or None. A source that is also a device's or a kind's word ("TV",
+        "Living Room TV") says nothing; among several players with the source, the one the words name."""
+        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+            return None
+        if set(tokens(text)) & self.down_words.union(*self.verb_services.values()):
+            return None  # "pause netflix on the tv", "netflix off": another service on the source
+        said = self.said_words(text)
+        naming = self.kind_words.union(*(self.device_words(device) for device in house.devices))
+        found = [
+            (device, source)
+            for device in house.devices
+            if device.domain == "media_player"
+            for source in _sources(device)
+            if not self.words(source, spoken=False) <= naming and _says(text, source)
+        ]
+        if len(found) > 1:
+            found = [(device, source) for device, source in found if said & (self.device_words(device) - self.generic)]
+        if len(found) != 1:
+            return None
+        device, source = found[0]
+        return Call("media_player", "select_source", device.entity_id, {"source": source})
+
+    def _source_reading(self, house: House, text: str, check: Callable[[Call], Verdict]) -> Verdict | None:
+        """The select_source call of `asked_source` in place of the model's calls, where the policy allows it."""
+        call = self.asked_source(text, house)
+        verdict = check(call) if call is not None else None
+        return verdict if verdict is not None and verdict.allowed else None
 
     def _the_others(
         self, keep: list[Verdict], text: str, house: House, *, previous: str, check: Callable[[Call], Verdict]
@@ -1138,6 +1170,20 @@ class Grounding:
         for device in house.devices:
             known |= self.device_words(device) | self.domain_words(device.domain)
         return bool({word for word in said & known if not word.isdigit()})  # "12 times 4" is not about vacuum 4
+
+
+def _sources(device: Device) -> list[str]:
+    """A media player's sources, as its state gives them (untrusted: only strings are kept)."""
+    sources = device.attributes.get("source_list")
+    if not isinstance(sources, list | tuple):
+        return []
+    return [source for source in sources if isinstance(source, str) and source.strip()]
+
+
+def _says(text: str, source: str) -> bool:
+    """True when the request names the source as a whole, by its words in order ("hdmi 2", "NDR 2")."""
+    words = [re.escape(word) for word in re.findall(r"\w+", source.casefold())]
+    return bool(words) and re.search(r"\b" + r"\W*".join(words) + r"\b", text.casefold()) is not None
 
 
 def _argument_value(argument: str, value: object) -> object:
