@@ -1047,3 +1047,19 @@ SOURCES = make_house(
 def test_a_source_one_player_has_is_selected(text: str, language: str, runs: tuple[str, str] | None) -> None:
     call = load_grounding(language).asked_source(text, SOURCES)
     assert (call.entity_id, call.arguments["source"]) == runs if call else runs is None
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "language", "runs"),
+    [
+        # A white is a colour temperature; a colour Home Assistant's German list lacks ("rosa").
+        ("Mach die Hall Downlights warmweiß", Call("light", "turn_off", "light.hall_downlights"), "de",
+         Call("light", "turn_on", "light.hall_downlights", {"color_temp_kelvin": 2700})),
+        ("hall downlights cool white", Call("light", "turn_on", "light.hall_downlights"), "en",
+         Call("light", "turn_on", "light.hall_downlights", {"color_temp_kelvin": 6500})),
+        ("Mach das Porch Light rosa", Call("light", "turn_off", "light.porch"), "de",
+         Call("light", "turn_on", "light.porch", {"color_name": "pink"})),
+    ],
+)  # fmt: skip
+def test_a_white_or_colour_word_completes_the_call(text: str, call: Call, language: str, runs: Call) -> None:
+    assert _valued(text, call, language) == ([runs], [])

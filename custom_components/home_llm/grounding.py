@@ -223,6 +223,7 @@ class Grounding:
         self.light_settings = self._set(table, "light_settings")
         self.color_names = {word.lower(): str(name) for word, name in self._map(table, "color_names").items()}
         self.color_names |= {name: name for name in COLOR_NAMES}
+        self.white_kelvin = {str(words).casefold(): int(k) for words, k in self._map(table, "white_kelvin").items()}
         self.setting_nouns = self._set(table, "setting_nouns")
         self.half_words = self._set(table, "half_words")
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
@@ -580,6 +581,10 @@ class Grounding:
         # A light turned off: only when the words do not say off ("make it cold white" as turn_off).
         if call.domain not in _LIGHT_DOMAINS or (call.service == "turn_off" and self.says_direction("down", text)):
             return None
+        folded = text.casefold()
+        for white, kelvin in self.white_kelvin.items():  # "warm white", "kaltweiß": a colour temperature
+            if re.search(rf"\b{re.escape(white)}\b", folded):
+                return "kelvin", kelvin, white
         settings = [word for word in said if word in self.light_settings and word not in self.setting_nouns]
         if any(word not in self.color_names for word in settings):  # "warm white": a colour temperature
             return "setting", settings[0], " ".join(settings)
