@@ -27,7 +27,7 @@ from custom_components.home_llm.grounding import (
 from custom_components.home_llm.house import async_build_house
 from custom_components.home_llm.parser import Call
 from custom_components.home_llm.policy import Verdict, check_call
-from custom_components.home_llm.snapshot import Device
+from custom_components.home_llm.snapshot import Device, House
 
 from .houses import make_house
 
@@ -1063,3 +1063,37 @@ def test_a_source_one_player_has_is_selected(text: str, language: str, runs: tup
 )  # fmt: skip
 def test_a_white_or_colour_word_completes_the_call(text: str, call: Call, language: str, runs: Call) -> None:
     assert _valued(text, call, language) == ([runs], [])
+
+
+ROBOT = make_house(
+    Device("vacuum.roomba", "Roomba", "docked"),
+    Device("light.lounge", "Lamp", "off", area="Lounge"),
+    Device("cover.kitchen_window", "Kitchen Window", "open", area="Kitchen"),
+)
+ROBOTS = make_house(
+    Device("vacuum.roborock_s7", "Roborock S7 Downstairs", "docked"),
+    Device("vacuum.braava", "Braava Jet", "docked"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "house", "language", "runs"),
+    [
+        ("hoover the lounge", ROBOT, "en", "vacuum.roomba"),
+        ("clean the kitchen floor", ROBOT, "en", "vacuum.roomba"),
+        ("hoover the house please", ROBOT, "en", "vacuum.roomba"),
+        ("Sauge das ganze Haus", ROBOT, "de", "vacuum.roomba"),
+        ("vacuum downstairs", ROBOTS, "en", "vacuum.roborock_s7"),  # of several, the one the words name
+        # Not a place, several robots and no name, not a start, not a cleaning verb first.
+        ("clean the windows", ROBOT, "en", None),
+        ("vacuum the car", ROBOT, "en", None),
+        ("vacuum the lounge", ROBOTS, "en", None),
+        ("stop vacuuming the lounge", ROBOT, "en", None),
+        ("is the roomba cleaning?", ROBOT, "en", None),
+    ],
+)
+def test_a_cleaning_verb_starts_the_vacuum_it_can_only_mean(
+    text: str, house: House, language: str, runs: str | None
+) -> None:
+    call = load_grounding(language).asked_cleaning(text, house)
+    assert (call.entity_id if call else None) == runs

@@ -230,6 +230,7 @@ class Grounding:
         verb_services = self._map(table, "verb_services")
         self.verb_services = {service: frozenset(tokens(str(words))) for service, words in verb_services.items()}
         setting_verbs = self._map(table, "setting_verbs")
+        self.cleaning_places = self._normalised(str(table.get("cleaning_places", "")))
         self.setting_verbs = {setting: frozenset(tokens(str(words))) for setting, words in setting_verbs.items()}
         percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
         percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
@@ -395,8 +396,9 @@ class Grounding:
         A request Home Assistant's own sentences read one way only runs as they read it."""
         if check is not None and (read := self._home_assistant_reading(house, text, check)) is not None:
             return read, []
-        if check is not None and (source := self._source_reading(house, text, check)) is not None:
-            return [source], []
+        for reading in (self.asked_source, self.asked_cleaning):  # a source, a vacuum: read from the words
+            if check is not None and (read_call := self._checked(reading(text, house), check)) is not None:
+                return [read_call], []
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
@@ -479,9 +481,29 @@ class Grounding:
         device, source = found[0]
         return Call("media_player", "select_source", device.entity_id, {"source": source})
 
-    def _source_reading(self, house: House, text: str, check: Callable[[Call], Verdict]) -> Verdict | None:
-        """The select_source call of `asked_source` in place of the model's calls, where the policy allows it."""
-        call = self.asked_source(text, house)
+    def asked_cleaning(self, text: str, house: House) -> Call | None:
+        """vacuum.start for a request that begins with a cleaning verb ("hoover the lounge", "sauge das
+        Wohnzimmer") on the house's only vacuum, or the one of several its words name; else None."""
+        lead = self.leading_verb(text)
+        if lead is None or "vacuum" not in self.leading_verb_domains.get(lead, ()):
+            return None
+        if len(self.request_parts(text)) != 1:
+            return None
+        if self.asks_about_state(text) or set(tokens(text)) & self.down_words:
+            return None  # "stop vacuuming", a question
+        vacuums = [device for device in house.devices if device.domain == "vacuum"]
+        said = self.said_words(text) - {self.normalise(lead)}
+        if len(vacuums) > 1:
+            vacuums = [device for device in vacuums if said & (self.device_words(device) - self.generic)]
+        # Only a place is cleaned: "clean the windows" or "vacuum the car" is no job for the robot.
+        places = self.cleaning_places.union(*(self.words(device.area) for device in house.devices if device.area))
+        if len(vacuums) != 1 or not said <= places | self.device_words(vacuums[0]):
+            return None
+        return Call("vacuum", "start", vacuums[0].entity_id)
+
+    @staticmethod
+    def _checked(call: Call | None, check: Callable[[Call], Verdict]) -> Verdict | None:
+        """The policy's verdict on a call a reading made, or None where there is none or it is refused."""
         verdict = check(call) if call is not None else None
         return verdict if verdict is not None and verdict.allowed else None
 
