@@ -743,7 +743,7 @@ def test_strings_cover_every_message() -> None:
 
 
 async def test_agent_picks_a_prompt_layout(hass: HomeAssistant) -> None:
-    """The agent form offers the three prompt layouts (the card's by default) and saves the one picked."""
+    """The agent form offers the three prompt layouts (changes_last by default) and saves the one picked."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         version=2,
@@ -756,11 +756,11 @@ async def test_agent_picks_a_prompt_layout(hass: HomeAssistant) -> None:
         (entry.entry_id, SUBENTRY_CONVERSATION),
         context={"source": config_entries.SOURCE_RECONFIGURE, "subentry_id": subentry_id},
     )
-    assert result["data_schema"]({"name": "Home LLM"})[CONF_PROMPT_LAYOUT] == PROMPT_LAYOUT_CARD
+    assert result["data_schema"]({"name": "Home LLM"})[CONF_PROMPT_LAYOUT] == PROMPT_LAYOUT_CHANGES_LAST
     with pytest.raises(vol.Invalid):
         result["data_schema"]({"name": "Home LLM", CONF_PROMPT_LAYOUT: "sideways"})
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Home LLM", CONF_PROMPT_LAYOUT: PROMPT_LAYOUT_CHANGES_LAST}
+        result["flow_id"], {"name": "Home LLM", CONF_PROMPT_LAYOUT: PROMPT_LAYOUT_CARD}
     )
     assert result["reason"] == "reconfigure_successful"
-    assert entry.subentries[subentry_id].data[CONF_PROMPT_LAYOUT] == PROMPT_LAYOUT_CHANGES_LAST
+    assert entry.subentries[subentry_id].data[CONF_PROMPT_LAYOUT] == PROMPT_LAYOUT_CARD
