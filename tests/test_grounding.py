@@ -1097,3 +1097,21 @@ def test_a_cleaning_verb_starts_the_vacuum_it_can_only_mean(
 ) -> None:
     call = load_grounding(language).asked_cleaning(text, house)
     assert (call.entity_id if call else None) == runs
+
+
+def test_names_with_template_characters_are_read_as_plain_words() -> None:
+    # Entity names and areas are untrusted: hassil's template syntax in them ([ ], { }, < >, |) is text.
+    hostile = make_house(
+        Device("light.evil", "[bad|{name}] <x>", "off", area="<r> [a"),
+        Device("todo.t", "{item} [x", "0", attributes={"supported_features": 1}),
+        Device("light.kitchen", "Kitchen", "off"),
+    )
+    grounding = load_grounding("en")
+    assert grounding.read_by_home_assistant("turn on [bad|{name}] <x>", hostile) == [Call("light", "turn_on", "light.evil")]
+    assert grounding.read_by_home_assistant("add milk to the {item} [x list", hostile) == [
+        Call("todo", "add_item", "todo.t", {"item": "milk"})
+    ]
+    assert grounding.read_by_home_assistant("turn on bad", hostile) is None
+    assert load_grounding("de").read_by_home_assistant("Schalte [bad|{name}] <x> ein", hostile) == [
+        Call("light", "turn_on", "light.evil")
+    ]

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -298,7 +299,11 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             """The policy's verdict on a call the grounding moved to the device the words name."""
             return check_call(call, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
 
-        verdicts, held = hold_ungrounded(verdicts, house, text, previous, grounding=grounding, check=check)
+        # In an executor: Home Assistant's sentences are matched against every name of the house (~50 ms
+        # for 200 entities in German), too long for the event loop.
+        verdicts, held = await self.hass.async_add_executor_job(
+            partial(hold_ungrounded, verdicts, house, text, previous, grounding=grounding, check=check)
+        )
         speech = reply.speech
         if not reply.calls and not verdicts:  # an answer: a reading it states must be one the house shows
             speech = grounding.check_answer(text, speech, house)

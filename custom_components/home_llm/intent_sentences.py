@@ -12,6 +12,7 @@ Home Assistant; without them nothing is read and the grounding works as before.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,9 +22,13 @@ from .snapshot import Device, House
 
 try:
     from hassil import Intents, recognize_all
+    from hassil.errors import HassilError
     from hassil.intents import TextSlotList
+    from hassil.parser import ParseError
 except ImportError:  # outside Home Assistant (the training environment): nothing is read
     Intents = None  # type: ignore[assignment,misc]
+
+_LOGGER = logging.getLogger(__name__)
 
 # A turned-on or -off device: its service by domain (the off service None where there is none).
 _TURN: dict[str, tuple[str, str | None]] = {
@@ -66,7 +71,8 @@ INTENTS = (
     "HassSetVolume", "HassMediaPlayerMute", "HassMediaPlayerUnmute", "HassFanSetSpeed", "HassVacuumStart",
     "HassVacuumReturnToBase", "HassListAddItem", *_MEDIA,
 )  # fmt: skip
-_NO_PLACE = TextSlotList.from_tuples([("\x00", "\x00")]) if Intents is not None else None  # no area or floor
+# A slot list no request can match (the sentences need one for {area} and {floor} even where a house has none).
+_NO_PLACE = TextSlotList.from_tuples([("\x00", "\x00")], allow_template=False) if Intents is not None else None
 
 
 def command_sentences(data: Mapping[str, Any] | None) -> Any | None:
@@ -87,7 +93,12 @@ def read_command(sentences: Any | None, text: str, house: House) -> list[Call] |
         return None
     readings: set[str] = set()
     added: dict[str, list[Call]] = {}
-    for result in recognize_all(text, sentences, slot_lists=_slot_lists(house.devices)):
+    try:
+        results = list(recognize_all(text, sentences, slot_lists=_slot_lists(house.devices)))
+    except (HassilError, ParseError):  # a sentence this hassil cannot match (another package version): not read
+        _LOGGER.debug("Home Assistant's sentences could not read %r", text, exc_info=True)
+        return None
+    for result in results:
         calls = _calls(result, house)
         if calls:
             key = json.dumps([(c.service_name, c.entity_id, c.arguments) for c in calls], sort_keys=True, default=str)
@@ -116,9 +127,10 @@ def _slot_lists(devices: Iterable[Device]) -> dict[str, Any]:
         if device.area:
             areas.add(device.area)
         names += [(name, device.entity_id, context) for name in _spoken_names(device)]
+    # Names and areas are the house's untrusted text: matched as plain words, never parsed as templates.
     return {
-        "name": TextSlotList.from_tuples(names),
-        "area": TextSlotList.from_tuples([(area, area) for area in sorted(areas)]) if areas else _NO_PLACE,
+        "name": TextSlotList.from_tuples(names, allow_template=False),
+        "area": TextSlotList.from_tuples([(a, a) for a in sorted(areas)], allow_template=False) if areas else _NO_PLACE,
         "floor": _NO_PLACE,
     }
 
