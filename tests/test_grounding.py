@@ -702,9 +702,13 @@ def test_a_number_in_the_name_or_another_part_is_no_value() -> None:
     off = Call("light", "turn_off", "light.porch")
     assert _valued("turn off the porch light", off) == ([off], [])
     assert _valued("turn the blue porch light off", off) == ([off], [])  # the words say off: no colour set
-    # Two parts: the percentage is the other call's, not this one's.
+    # Two parts: the percentage is the other call's, not this one's (both parts are Home Assistant
+    # sentences: each runs as it reads).
     porch = Call("light", "turn_on", "light.porch")
-    assert _valued("turn on the porch light and set ceiling 2 to 40%", porch) == ([porch], [])
+    assert _valued("turn on the porch light and set ceiling 2 to 40%", porch) == (
+        [porch, Call("fan", "set_percentage", "fan.ceiling_2", {"percentage": 40})],
+        [],
+    )
     assert _valued("turn on the porch light", porch) == ([porch], [])
     # German colour words come from Home Assistant's own lists ("blau" -> blue).
     assert _valued("Mach das Porch Light blau", porch, "de")[0] == [
@@ -1115,3 +1119,34 @@ def test_names_with_template_characters_are_read_as_plain_words() -> None:
     assert load_grounding("de").read_by_home_assistant("Schalte [bad|{name}] <x> ein", hostile) == [
         Call("light", "turn_on", "light.evil")
     ]
+
+
+def test_each_part_home_assistant_reads_runs_when_every_part_reads() -> None:
+    grounding = load_grounding("en")
+
+    def check(call: Call) -> Verdict:
+        return check_call(call, ROOMS, phrases=grounding.phrases)
+
+    written = [check(Call("light", "turn_on", "light.nachttisch"))]
+    keep, held = hold_ungrounded(
+        written, ROOMS, "turn on the Deckenlampe and turn off the Nachttisch", grounding=grounding, check=check
+    )
+    assert [v.call for v in keep] == [
+        Call("light", "turn_on", "light.schlafzimmer"),
+        Call("light", "turn_off", "light.nachttisch"),
+    ]
+    assert held == []
+    # One part it cannot read ("make it cosy"): no reading, the model's calls go through the usual rules.
+    assert grounding._home_assistant_reading(ROOMS, "turn on the Deckenlampe and make it cosy", check) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "runs"),
+    [
+        # German verbs for lights off and awnings out; a toggle where the words say one way.
+        ("Lösch das Porch Light", Call("light", "toggle", "light.porch"), Call("light", "turn_off", "light.porch")),
+        ("Porch Light einschalten", Call("light", "toggle", "light.porch"), Call("light", "turn_on", "light.porch")),
+    ],
+)
+def test_a_toggle_takes_the_way_the_words_say(text: str, call: Call, runs: Call) -> None:
+    assert _valued(text, call, "de") == ([runs], [])

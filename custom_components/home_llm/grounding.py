@@ -450,6 +450,10 @@ class Grounding:
         stroopwafels to albert heijn" written on the shopping list), when the policy allows each of
         them; None otherwise (a refused reading, "unlock the front door", is left to the usual rules)."""
         calls = self.read_by_home_assistant(text, house)
+        parts = self.request_parts(text)
+        if not calls and len(parts) > 1:  # "turn on the sconces and close the bedroom curtain": each part read
+            readings = [self.read_by_home_assistant(part.strip(), house) for part in parts]
+            calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls:
             return None
         if any("percentage" in call.arguments for call in calls) and not self.percent_pattern.search(text):
@@ -549,10 +553,14 @@ class Grounding:
         self, verdict: Verdict, text: str, house: House, check: Callable[[Call], Verdict]
     ) -> Verdict:
         """The call with the service a verb of the request asks for ("mute the bedroom tv" written as
-        volume_up: volume_mute), where its device has it and the call sets no value; else as written."""
+        volume_up: volume_mute; a toggle where the words say one way: its turn_on or turn_off), where its
+        device has it and the call sets no value; else as written."""
         call = verdict.call
         said = set(tokens(text))
         asked = [service for service, words in self.verb_services.items() if said & words]
+        if call.service == "toggle" and not asked:  # "Lösch das Licht" written as toggle: the way said
+            up, down = self._directions(text, particles_last=True)
+            asked = ["turn_on"] if up and not down else ["turn_off"] if down and not up else []
         if len(asked) != 1 or call.arguments:  # a call that carries a value keeps its service
             return verdict
         service = asked[0]
