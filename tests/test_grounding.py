@@ -1150,3 +1150,19 @@ def test_each_part_home_assistant_reads_runs_when_every_part_reads() -> None:
 )
 def test_a_toggle_takes_the_way_the_words_say(text: str, call: Call, runs: Call) -> None:
     assert _valued(text, call, "de") == ([runs], [])
+
+
+RELAYS = make_house(
+    Device("switch.shelly1pm_84cca8a1b2c3", "shelly1pm-84cca8a1b2c3", "off", area="Kitchen"),
+    Device("switch.coffee", "Coffee Maker", "off", area="Study"),
+    Device("light.hall", "Hall Light", "off", area="Hall"),
+)
+
+
+def test_a_rooms_light_is_its_only_relay_named_by_ids_alone() -> None:
+    grounding = load_grounding("en")
+    assert grounding.read_by_home_assistant("turn on the kitchen light", RELAYS) == [
+        Call("switch", "turn_on", "switch.shelly1pm_84cca8a1b2c3")
+    ]
+    # A relay named after what it drives is not a light.
+    assert grounding.read_by_home_assistant("turn on the study light", RELAYS) is None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -167,13 +168,29 @@ def _targets(slots: Mapping[str, Any], house: House) -> list[Device]:
         return []
     domains = set(slots["domain"] if isinstance(slots["domain"], list) else [slots["domain"]])
     device_class = slots.get("device_class")
-    return [
+    found = [
         device
         for device in house.devices
         if device.area == area
         and device.domain in domains
         and (device_class is None or device.attributes.get("device_class") == device_class)
     ]
+    if not found and "light" in domains:  # "the kitchen light" where a relay with a bare id drives it
+        relays = [device for device in house.devices if device.area == area and device.domain == "switch"]
+        found = relays if len(relays) == 1 and _names_nothing(relays[0]) else []
+    return found
+
+
+# Words a relay's firmware puts in its name ("shellyplus2pm-c049ef Switch 0"): they say what it is,
+# not what it drives.
+_RELAY_WORDS = frozenset({"switch", "relay", "channel", "output", "schalter", "relais", "kanal", "ausgang"})
+
+
+def _names_nothing(device: Device) -> bool:
+    """True when a device's name says nothing of what it drives: ids, model numbers and relay words
+    only ("shelly1pm-84cca8a1b2c3"), so the only relay of a room with no light is that room's light."""
+    words = re.findall(r"[^\W_]+", device.name.casefold())
+    return bool(words) and all(word in _RELAY_WORDS or any(c.isdigit() for c in word) for word in words)
 
 
 def _call(intent: str, slots: Mapping[str, Any], device: Device) -> Call | None:
