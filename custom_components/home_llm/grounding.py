@@ -144,6 +144,16 @@ def _split(value: object) -> list[str]:
     return [word for item in value for word in str(item).split()] if isinstance(value, list) else []
 
 
+def _listed(value: object) -> list[str]:
+    """A table's phrases: a comma-separated string ("percent, per cent")."""
+    return [phrase.strip() for phrase in str(value or "").split(",") if phrase.strip()]
+
+
+def _either(phrases: Iterable[str]) -> str:
+    """A regex alternation of phrases, the longest first ("warm up" before "warm")."""
+    return "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
+
+
 def _phrases_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     """A pattern that finds any of these phrases as whole words, or None for none."""
     alternatives = sorted({re.escape(" ".join(phrase.lower().split())) for phrase in phrases if phrase.strip()})
@@ -199,6 +209,11 @@ class Grounding:
         self.question_starts = self._set(table, "question_starts")
         where = "|".join(re.escape(word) for word in _split(table.get("where_words", "")))
         self.where_pattern = re.compile(rf"\b(?:{where})\b.*$") if where else None
+        self.unnamed_kinds = {
+            word: frozenset({domain})
+            for domain, words in self._map(table, "unnamed_kinds").items()
+            for word in self._normalised(words)
+        }
         self.kind_of = {
             word: kind for kind, nouns in self._map(table, "kind_nouns").items() for word in self._normalised(nouns)
         }
@@ -232,9 +247,25 @@ class Grounding:
         setting_verbs = self._map(table, "setting_verbs")
         self.cleaning_places = self._normalised(str(table.get("cleaning_places", "")))
         self.setting_verbs = {setting: frozenset(tokens(str(words))) for setting, words in setting_verbs.items()}
-        percent = "|".join(re.escape(p.strip()) for p in str(table.get("percent_words", "")).split(",") if p.strip())
-        percent_after = rf"(?:%|(?:{percent})\b)" if percent else "%"
+        percents = _listed(table.get("percent_words"))
+        percent_after = rf"(?:%|(?:{_either(percents)})\b)" if percents else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
+        # A setting said without "set" ("vent to 50 percent", "cool the den to 20"): see implied_setting.
+        self.set_sentence = str(table.get("set_sentence", ""))
+        degrees = _listed(table.get("degree_words"))
+        self.degree_word = degrees[0] if degrees else ""
+        to = _either(_split(table.get("to_words", "")))
+        value = rf"(?P<number>\d+(?:[.,]\d+)?)\s*(?P<unit>%|(?:{_either([*degrees, *percents])})\b)?"
+        value_at_end = rf"^(?P<target>.+?)\s+(?:(?:{to})\s+)?{value}[\s.!?]*$"
+        self.value_at_end = re.compile(value_at_end, re.IGNORECASE) if to and percents else None
+        heat = _either(_listed(table.get("temperature_verbs")))
+        self.temperature_verb = re.compile(rf"^(?:{heat})\b\s*", re.IGNORECASE) if heat else None
+        # A thermostat's mode said after "to" ("the bedroom AC to heat"): see with_said_mode.
+        self.hvac_modes = {
+            word.casefold(): mode for mode, words in self._map(table, "hvac_modes").items() for word in _listed(words)
+        }
+        modes = _either(self.hvac_modes)
+        self.mode_at_end = re.compile(rf"\b(?:{to})\s+(?P<mode>{modes})[\s.!?]*$", re.I) if modes and to else None
         self.state_words = {word: frozenset(_split(states)) for word, states in self._map(table, "state_words").items()}
         self.plural_name = re.compile(table["plural_name"]) if table.get("plural_name") else None
         self.action = frozenset(self.normalise(word) for word in self.action_words)
@@ -407,6 +438,8 @@ class Grounding:
             device = house.device(verdict.call.entity_id)
             hold = None
             if verdict.allowed and device is not None:
+                if check is not None and len(parts) == 1:  # before the hold: "to cool" is no temperature
+                    verdict = self.with_said_mode(verdict, device, text, check)
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict = self.with_said_service(verdict, text, house, check)
@@ -449,10 +482,10 @@ class Grounding:
         """The calls Home Assistant's sentences read the request as, in place of the model's ("add
         stroopwafels to albert heijn" written on the shopping list), when the policy allows each of
         them; None otherwise (a refused reading, "unlock the front door", is left to the usual rules)."""
-        calls = self.read_by_home_assistant(text, house)
+        calls = self._read(text, house)
         parts = self.request_parts(text)
         if not calls and len(parts) > 1:  # "turn on the sconces and close the bedroom curtain": each part read
-            readings = [self.read_by_home_assistant(part.strip(), house) for part in parts]
+            readings = [self._read_part(parts, index, house) for index in range(len(parts))]
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls:
             return None
@@ -460,6 +493,52 @@ class Grounding:
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
+
+    def _read(self, text: str, house: House) -> list[Call] | None:
+        """The request read by Home Assistant's sentences as said, or as the setting it implies."""
+        calls = self.read_by_home_assistant(text, house)
+        if calls is None and (implied := self.implied_setting(text)) is not None:
+            calls = self.read_by_home_assistant(implied, house)
+        return calls
+
+    def implied_setting(self, text: str) -> str | None:
+        """Home Assistant's "set ... to ..." for a request that sets a value without the verb: a name and
+        a percentage ("vent to 50 percent") or a warming or cooling verb and a temperature ("cool the
+        living room to 23", in degrees); None otherwise. A bare number after a name is not read: "office
+        AC to 68" would read as the office lights' brightness."""
+        if not self.set_sentence or self.value_at_end is None or not (match := self.value_at_end.match(text)):
+            return None
+        target, number, unit = match.group("target", "number", "unit")
+        if self.temperature_verb is not None and (verb := self.temperature_verb.match(target)):
+            return self.set_sentence.format(target=target[verb.end() :], value=f"{number} {self.degree_word}")
+        lead = self.leading_verb(target)
+        if (
+            unit
+            and self.percent_pattern.search(f"{number}{unit}")
+            and (lead is None or self.normalise(lead) not in self.action | self.verbs)
+        ):
+            return self.set_sentence.format(target=target, value=f"{number} {unit}")
+        return None
+
+    def _read_part(self, parts: list[str], index: int, house: House) -> list[Call] | None:
+        """One part of a request as Home Assistant's sentences read it, alone or with the first part's
+        leading words and the last part's ending that several parts share ("turn off the living room and
+        dining room lights", "Mach die Waschmaschine und den Trockner aus"); the fewest words lent win,
+        and None where nothing reads or two ways read with as few."""
+        words = [part.split() for part in parts]
+        first, last = words[0], words[-1]
+        befores = [first[:count] for count in range(1, min(4, len(first)))] if index else []
+        afters = [last[-count:] for count in range(1, min(3, len(last)))] if index < len(words) - 1 else []
+        candidates = [(len(b) + len(a), b + words[index] + a) for b in [[], *befores] for a in [[], *afters]]
+        for lent in sorted({count for count, _ in candidates}):
+            readings = {
+                repr(calls): calls
+                for count, candidate in candidates
+                if count == lent and (calls := self._read(" ".join(candidate), house))
+            }
+            if readings:
+                return next(iter(readings.values())) if len(readings) == 1 else None
+        return None
 
     def asked_source(self, text: str, house: House) -> Call | None:
         """select_source on the one player whose source list has a source the request names ("tv to
@@ -549,9 +628,7 @@ class Grounding:
                     done.add(other.entity_id)
         return extra
 
-    def with_said_service(
-        self, verdict: Verdict, text: str, house: House, check: Callable[[Call], Verdict]
-    ) -> Verdict:
+    def with_said_service(self, verdict: Verdict, text: str, house: House, check: Callable[[Call], Verdict]) -> Verdict:
         """The call with the service a verb of the request asks for ("mute the bedroom tv" written as
         volume_up: volume_mute; a toggle where the words say one way: its turn_on or turn_off), where its
         device has it and the call sets no value; else as written."""
@@ -568,6 +645,20 @@ class Grounding:
             return verdict
         arguments = {"is_volume_muted": True} if service == "volume_mute" else {}
         changed = check(Call(call.domain, service, call.entity_id, arguments))
+        return changed if changed.allowed else verdict
+
+    def with_said_mode(self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]) -> Verdict:
+        """A thermostat's call as set_hvac_mode where the request ends in "to" and a mode the device has
+        ("switch the bedroom AC to heat" written as climate.turn_on); else as written."""
+        call = verdict.call
+        if call.domain != "climate" or call.service == "set_hvac_mode" or self.mode_at_end is None:
+            return verdict
+        if (match := self.mode_at_end.search(text)) is None or self.says_number(text):
+            return verdict
+        mode = self.hvac_modes[match.group("mode").casefold()]
+        if mode not in _split(device.attributes.get("hvac_modes") or []):
+            return verdict
+        changed = check(Call("climate", "set_hvac_mode", call.entity_id, {"hvac_mode": mode}))
         return changed if changed.allowed else verdict
 
     def with_asked_value(
@@ -773,6 +864,8 @@ class Grounding:
             return Hold(call, "the user asked a question", self.state_sentence(device))
         if (setting := self.missing_setting(device, text)) is not None:
             return Hold(call, f"{device.name} has no {setting}", self.phrases.text("cannot_set", name=name))
+        if call.service == "set_temperature" and not self.says_number(text):  # "the heater to cool": made up
+            return Hold(call, "the request gives no temperature", self.phrases.text("no_action", name=name))
         grounded = [part for part, said in parts if self.is_grounded(call, device, said, house, self.head_kind(part))]
         if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
             sentence = self.phrases.text("against_up" if call.service in _UP_SERVICES else "against_down", name=name)
@@ -786,6 +879,10 @@ class Grounding:
         if not self.asks_for_action(call, text, previous):
             return Hold(call, "the request asks for no action", self.phrases.text("no_action", name=name))
         return None
+
+    def says_number(self, text: str) -> bool:
+        """True when a request gives a number, in digits or words ("21", "two")."""
+        return any(word.isdigit() or word in self.number_words for word in tokens(text))
 
     def missing_setting(self, device: Device, text: str) -> str | None:
         """The setting a verb of the request asks for ("dim": brightness) that the device does not have
@@ -828,7 +925,7 @@ class Grounding:
         if kind == "pronoun":
             return Hold(call, f"'{word}' points at no device named before", self.phrases.text("which_device"))
         if kind == "several":
-            names = [self.the(d.name) for d in self.called(word, house)][:_MAX_QUOTED]
+            names = [self.the(d.name) for d in self.called(self.normalise(word), house)][:_MAX_QUOTED]
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
             return Hold(call, f"several devices are called '{word}'", sentence)
         if kind == "tied":
@@ -1005,25 +1102,30 @@ class Grounding:
         return tied if top[0] and len(tied) > 1 else []
 
     def several_called(self, text: str, house: House) -> str | None:
-        """The word of a request for one device ("turn on *the fan*") that names several in the house,
-        when the request says nothing else about it; None for all of them ("all the fans", "the lights")
-        or for a device called just that ("the Fan")."""
+        """The word of a request for one device ("turn on *the fan*", "turn *the volume* down") that
+        names several in the house, when the request says nothing else about it; None for all of them
+        ("all the fans", "the lights") or for a device called just that ("the Fan")."""
         noun = self.head_noun(text)
-        if noun is None or self.normalise(noun) != noun or set(tokens(text)) & self.all_words:
+        if noun is None or self._plural(noun) or set(tokens(text)) & self.all_words:
             return None
+        word = self.normalise(noun)
         numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
-        if self.words(text) - self.action - self.verbs - numbers - {noun}:
+        if self.words(text) - self.action - self.verbs - numbers - {word}:
             return None  # "the percentage full fan", "the garage fan": more than the noun
-        if any(self.words(device.name, spoken=False) == {noun} for device in house.devices):
+        if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
-        return noun if len(self.called(noun, house)) > 1 else None
+        return noun if len(self.called(word, house)) > 1 else None
+
+    def _plural(self, noun: str) -> bool:
+        """True for a plural noun ("fans"), by the language's pattern where it has one ("heating" is not)."""
+        return bool(self.plural_name.search(noun)) if self.plural_name else self.normalise(noun) != noun
 
     def called(self, noun: str, house: House) -> list[Device]:
-        """The devices a word for one device can mean: those with it in their words, and for "thermostat"
-        ("the AC", "the heating") every thermostat, as they rarely carry the word ("Ecobee Main Floor")
-        and a temperature set on a guess is a wrong action."""
-        heating = self.kind_of.get(noun) == "heating"
-        return [d for d in house.devices if noun in self.device_words(d) or (heating and d.domain == "climate")]
+        """The devices a word for one device (normalised) can mean: those with it in their words, and for
+        a word their names rarely carry ("the AC", "the volume") every device of its domain: a
+        temperature or a volume set on a guess is a wrong action."""
+        domains = self.unnamed_kinds.get(noun, frozenset())
+        return [d for d in house.devices if noun in self.device_words(d) or d.domain in domains]
 
     def _argument_words(self, call: Call) -> frozenset[str]:
         """The words of a call's argument values ("sleep" for preset_mode="sleep")."""

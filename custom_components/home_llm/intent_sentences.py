@@ -95,7 +95,7 @@ def read_command(sentences: Any | None, text: str, house: House) -> list[Call] |
     readings: set[str] = set()
     added: dict[str, list[Call]] = {}
     try:
-        results = list(recognize_all(text, sentences, slot_lists=_slot_lists(house.devices)))
+        results = list(recognize_all(text, sentences, slot_lists=_house_slot_lists(house)))
     except (HassilError, ParseError):  # a sentence this hassil cannot match (another package version): not read
         _LOGGER.debug("Home Assistant's sentences could not read %r", text, exc_info=True)
         return None
@@ -117,17 +117,36 @@ def _one_list(readings: Iterable[list[Call]]) -> bool:
     return len(lists) == 1 and "" not in lists
 
 
+# The slot lists of the last houses read: one turn reads up to ~20 sentences on the same house, and
+# building the lists is most of a reading's cost at 200 entities. Each entry keeps its devices alive, so
+# an id is never reused while it is cached.
+_SLOT_LISTS: dict[int, tuple[tuple[Device, ...], dict[str, Any]]] = {}
+
+
+def _house_slot_lists(house: House) -> dict[str, Any]:
+    """The house's slot lists, built once per house (see _SLOT_LISTS)."""
+    cached = _SLOT_LISTS.get(id(house.devices))
+    if cached is not None and cached[0] is house.devices:
+        return cached[1]
+    lists = _slot_lists(house.devices)
+    if len(_SLOT_LISTS) >= 8:
+        _SLOT_LISTS.clear()
+    _SLOT_LISTS[id(house.devices)] = (house.devices, lists)
+    return lists
+
+
 def _slot_lists(devices: Iterable[Device]) -> dict[str, Any]:
     """The house's names (each with its entity id and context) and areas as hassil slot lists."""
+    devices = list(devices)
     names: list[tuple[str, str, dict[str, str]]] = []
-    areas: set[str] = set()
+    areas = {device.area for device in devices if device.area}
+    short = _short_names(devices, areas)
     for device in devices:
         context = {"domain": device.domain}
         if isinstance(device_class := device.attributes.get("device_class"), str):
             context["device_class"] = device_class
-        if device.area:
-            areas.add(device.area)
-        names += [(name, device.entity_id, context) for name in _spoken_names(device)]
+        spoken = _spoken_names(device) + short.get(device.entity_id, [])
+        names += [(name, device.entity_id, context) for name in spoken]
     # Names and areas are the house's untrusted text: matched as plain words, never parsed as templates.
     return {
         "name": TextSlotList.from_tuples(names, allow_template=False),
@@ -144,6 +163,33 @@ def _spoken_names(device: Device) -> list[str]:
         words = device.name.split()
         spoken |= {" ".join(words[:count]) for count in range(1, len(words))}
     return sorted(name for name in spoken if name.strip())
+
+
+def _short_names(devices: list[Device], areas: set[str]) -> dict[str, list[str]]:
+    """Each device's leading or trailing name words that say it and nothing else in the house ("Chandelier"
+    for "Antler Chandelier", "Key Light Air" for "Elgato Key Light Air"): people drop the brand or the
+    room. A form two devices' names share, a full name, only a room's words ("Bedroom" of "Bedroom 1 TV")
+    or no letter at all ("1") is left out."""
+    said = {name.casefold() for device in devices for name in _spoken_names(device)}
+    room_words = {word for area in areas for word in area.casefold().split()}
+    owners: dict[str, set[str]] = {}
+    forms: dict[str, str] = {}  # the form as first written, by its casefolded words
+    for device in devices:
+        words = device.name.split()
+        for count in range(1, len(words)):
+            for form in (" ".join(words[:count]), " ".join(words[count:])):
+                owners.setdefault(form.casefold(), set()).add(device.entity_id)
+                forms.setdefault(form.casefold(), form)
+    short: dict[str, list[str]] = {}
+    for folded, ids in sorted(owners.items()):
+        if (
+            len(ids) == 1
+            and folded not in said
+            and not set(folded.split()) <= room_words
+            and re.search(r"[^\W\d_]", folded)
+        ):
+            short.setdefault(ids.pop(), []).append(forms[folded])
+    return short
 
 
 def _calls(result: Any, house: House) -> list[Call]:
