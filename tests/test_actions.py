@@ -157,7 +157,8 @@ async def test_argument_services_change_state(
     hass: HomeAssistant, setup_agent, reply: str, entity_id: str, attributes: dict[str, object]
 ) -> None:
     await setup_agent()
-    result = await _say(hass, "Setting it.\n" + reply, text=_text_for(entity_id))
+    values = " ".join(str(value) for value in attributes.values())  # a temperature is run only when said
+    result = await _say(hass, "Setting it.\n" + reply, text=f"{_text_for(entity_id)} to {values}")
     state = hass.states.get(entity_id)
     assert {key: state.attributes.get(key) for key in attributes} == attributes, _speech(result)
     assert [t.id for t in result.response.success_results] == [entity_id]

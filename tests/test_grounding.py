@@ -1204,6 +1204,8 @@ BRANDS = make_house(
         # "TV" is in two names, "Bedroom" is a room's word, "Elgato Key Light" is a full name: not short names.
         ("turn off the tv", None),
         ("turn off the bedroom", None),
+        # "Light" is the Elgato Key Light's own word, but "the light" may be any light.
+        ("turn on the light", None),
     ],
 )
 def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: str, calls: list[Call] | None) -> None:

@@ -276,6 +276,11 @@ class Grounding:
         ).union(*self.domain_table.values())
         # Words for kinds of device ("Luftbefeuchter", "lamp"): they name a device whose own name has them.
         self.kind_words = frozenset(self.kind_of).union(*self.domain_table.values())
+        # Each domain's words as said ("lights", "Lampen"; a name's words are matched as written): "the
+        # light" may be any light, so they are never a device's short name on their own ("chandelier" is).
+        self.domain_nouns = frozenset(
+            word for words in self._map(table, "domain_words").values() for word in tokens(str(words))
+        ).union(*self.domain_table.values())
         # The domains each noun can name. Nouns that are also verbs ("lock up the garage", "vacuum the
         # hall") are left out; a place's noun ("garage") names the domains its file gives.
         self.noun_domains = {
@@ -474,7 +479,7 @@ class Grounding:
 
     def read_by_home_assistant(self, text: str, house: House) -> list[Call] | None:
         """The calls Home Assistant's own sentences read the whole request as, or None (see intent_sentences)."""
-        return read_command(self.command_sentences, text, house)
+        return read_command(self.command_sentences, text, house, self.domain_nouns)
 
     def _home_assistant_reading(
         self, house: House, text: str, check: Callable[[Call], Verdict]
@@ -1340,6 +1345,8 @@ def _spoken_value(key: str, value: object) -> str:
         return f"{round(value * 100)}%"
     if isinstance(value, list | tuple):
         return ", ".join(str(part) for part in value)
+    if isinstance(value, float) and value.is_integer():  # "23 degrees", not "23.0 degrees"
+        return str(int(value))
     return str(value)
 
 

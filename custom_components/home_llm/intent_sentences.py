@@ -87,15 +87,18 @@ def command_sentences(data: Mapping[str, Any] | None) -> Any | None:
         return None
 
 
-def read_command(sentences: Any | None, text: str, house: House) -> list[Call] | None:
+def read_command(
+    sentences: Any | None, text: str, house: House, kind_words: frozenset[str] = frozenset()
+) -> list[Call] | None:
     """The calls the whole request asks for when Home Assistant's sentences read it one way only,
-    else None (not one of its sentences, a name two devices share, a device the intent cannot move)."""
+    else None (not one of its sentences, a name two devices share, a device the intent cannot move).
+    `kind_words`: the language's words for kinds of device ("light"), never a short name on their own."""
     if sentences is None or not text.strip() or not house.devices:
         return None
     readings: set[str] = set()
     added: dict[str, list[Call]] = {}
     try:
-        results = list(recognize_all(text, sentences, slot_lists=_house_slot_lists(house)))
+        results = list(recognize_all(text, sentences, slot_lists=_house_slot_lists(house, kind_words)))
     except (HassilError, ParseError):  # a sentence this hassil cannot match (another package version): not read
         _LOGGER.debug("Home Assistant's sentences could not read %r", text, exc_info=True)
         return None
@@ -120,27 +123,28 @@ def _one_list(readings: Iterable[list[Call]]) -> bool:
 # The slot lists of the last houses read: one turn reads up to ~20 sentences on the same house, and
 # building the lists is most of a reading's cost at 200 entities. Each entry keeps its devices alive, so
 # an id is never reused while it is cached.
-_SLOT_LISTS: dict[int, tuple[tuple[Device, ...], dict[str, Any]]] = {}
+_SLOT_LISTS: dict[tuple[int, frozenset[str]], tuple[tuple[Device, ...], dict[str, Any]]] = {}
 
 
-def _house_slot_lists(house: House) -> dict[str, Any]:
-    """The house's slot lists, built once per house (see _SLOT_LISTS)."""
-    cached = _SLOT_LISTS.get(id(house.devices))
+def _house_slot_lists(house: House, kind_words: frozenset[str]) -> dict[str, Any]:
+    """The house's slot lists, built once per house and language (see _SLOT_LISTS)."""
+    key = (id(house.devices), kind_words)
+    cached = _SLOT_LISTS.get(key)
     if cached is not None and cached[0] is house.devices:
         return cached[1]
-    lists = _slot_lists(house.devices)
+    lists = _slot_lists(house.devices, kind_words)
     if len(_SLOT_LISTS) >= 8:
         _SLOT_LISTS.clear()
-    _SLOT_LISTS[id(house.devices)] = (house.devices, lists)
+    _SLOT_LISTS[key] = (house.devices, lists)
     return lists
 
 
-def _slot_lists(devices: Iterable[Device]) -> dict[str, Any]:
+def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The house's names (each with its entity id and context) and areas as hassil slot lists."""
     devices = list(devices)
     names: list[tuple[str, str, dict[str, str]]] = []
     areas = {device.area for device in devices if device.area}
-    short = _short_names(devices, areas)
+    short = _short_names(devices, areas, kind_words)
     for device in devices:
         context = {"domain": device.domain}
         if isinstance(device_class := device.attributes.get("device_class"), str):
@@ -165,11 +169,12 @@ def _spoken_names(device: Device) -> list[str]:
     return sorted(name for name in spoken if name.strip())
 
 
-def _short_names(devices: list[Device], areas: set[str]) -> dict[str, list[str]]:
+def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[str]) -> dict[str, list[str]]:
     """Each device's leading or trailing name words that say it and nothing else in the house ("Chandelier"
     for "Antler Chandelier", "Key Light Air" for "Elgato Key Light Air"): people drop the brand or the
-    room. A form two devices' names share, a full name, only a room's words ("Bedroom" of "Bedroom 1 TV")
-    or no letter at all ("1") is left out."""
+    room. A form two devices' names share, a full name, only a room's words ("Bedroom" of "Bedroom 1 TV"),
+    only words for a kind ("Light" of "Elgato Key Light": "the light" may be any light) or no letter at
+    all ("1") is left out."""
     said = {name.casefold() for device in devices for name in _spoken_names(device)}
     room_words = {word for area in areas for word in area.casefold().split()}
     owners: dict[str, set[str]] = {}
@@ -186,6 +191,7 @@ def _short_names(devices: list[Device], areas: set[str]) -> dict[str, list[str]]
             len(ids) == 1
             and folded not in said
             and not set(folded.split()) <= room_words
+            and not set(folded.split()) <= kind_words
             and re.search(r"[^\W\d_]", folded)
         ):
             short.setdefault(ids.pop(), []).append(forms[folded])
