@@ -271,7 +271,7 @@ def expected_service(result: dict[str, Any]) -> str:
 def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], house: str | None) -> dict[str, Any]:
     """The report: totals, latency, breakdowns and every case's result."""
     latencies = np.array([r["latency_ms"] for r in results])
-    tokens = np.array([r["prompt_tokens"] for r in results])
+    tokens = np.array([r["prompt_tokens"] for r in results if r["prompt_tokens"]] or [0])
     quiet = [r for r in results if not r["expect"]]
     return {
         "model": model,
@@ -292,6 +292,8 @@ def summarize(results: list[dict[str, Any]], model: str, datasets: list[str], ho
             "p95": round(float(np.percentile(latencies, 95)), 1),
             "mean": round(float(latencies.mean()), 1),
         },
+        # Turns the words alone decided (Home Assistant's reading) never ask the model: no prompt.
+        "read_without_model": sum(not r["prompt_tokens"] for r in results),
         "prompt_tokens": {"mean": round(float(tokens.mean()), 1), "max": int(tokens.max())},
         "by_dataset": breakdown(results, lambda r: r["dataset"]),
         "by_domain": breakdown(results, lambda r: expected_service(r).split(".")[0] if r["expect"] else "(none)"),
@@ -416,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         "asked",
         "false_action_rate",
         "latency_ms",
+        "read_without_model",
         "prompt_tokens",
         "adapter",
         "options",

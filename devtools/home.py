@@ -266,6 +266,8 @@ class Home:
         hass = self.hass
         before = {state.entity_id: state for state in hass.states.async_all()}
         self.outcomes, self.holds = [], []
+        if hasattr(self.entry.runtime_data, "last_prompt_tokens"):  # a turn read without the model reads none
+            self.entry.runtime_data.last_prompt_tokens = 0
         context = Context(user_id=self.context.user_id)
         start = time.perf_counter()
         data = {"text": text, "agent_id": self.agent_id, "language": language}

@@ -237,7 +237,7 @@ def test_eval_on_a_slice_writes_report_and_chart(model_path: Path, tmp_path: Pat
     intents = (REPO / "datasets" / "ha_intents.dev.jsonl").read_text().splitlines()[:6]
     chat = (REPO / "datasets" / "chitchat.dev.jsonl").read_text().splitlines()[:3]
     own_house = {
-        "text": "turn off the desk lamp",
+        "text": "kill the desk lamp",  # not one of Home Assistant's sentences: the model is asked
         "expect": [{"service": "light.turn_off", "entity_id": "light.desk_lamp"}],
         "house": DESK_HOUSE,
     }
@@ -264,7 +264,11 @@ def test_eval_on_a_slice_writes_report_and_chart(model_path: Path, tmp_path: Pat
     assert set(report["by_domain"]) >= {"(none)", "light"}
     assert json.loads(result.stdout)["accuracy"] == report["accuracy"]
     # The line with its own two-entity house got a much shorter prompt than the 40-odd-entity demo house.
-    assert results[6]["prompt_tokens"] < min(r["prompt_tokens"] for r in results[:6]) - 300
+    # (A request Home Assistant's sentences read, as the generated ones are, runs without the model: no prompt.)
+    demo_prompts = [r["prompt_tokens"] for r in results[:6] + results[7:] if r["prompt_tokens"]]
+    assert results[6]["prompt_tokens"] and demo_prompts
+    assert results[6]["prompt_tokens"] < min(demo_prompts) - 300
+    assert report["read_without_model"] == sum(not r["prompt_tokens"] for r in results) >= 1
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # No --adapter: the shipped adapter ran, and the report says which file it was.
     shipped = REPO / "custom_components" / "home_llm" / "adapters" / "smollm2-135m-home.gguf"

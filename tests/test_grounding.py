@@ -1273,7 +1273,7 @@ def test_the_heating_of_one_room_among_several_is_asked_about() -> None:
 )  # fmt: skip
 def test_a_thermostat_mode_said_after_to_is_set(text: str, language: str, written: Call, runs: Call) -> None:
     house = make_house(
-        Device("climate.ac", "Bedroom AC", "off", area="Schlafzimmer", attributes={"hvac_modes": ["off", "heat", "cool"], "supported_features": 1, "min_temp": 7, "max_temp": 35}),
+        Device("climate.ac", "Bedroom AC", "off", area="Schlafzimmer", attributes={"hvac_modes": ("off", "heat", "cool"), "supported_features": 1, "min_temp": 7, "max_temp": 35}),
         Device("climate.heater", "Greenhouse Heater", "heat", attributes={"hvac_modes": ["off", "heat"], "supported_features": 1, "min_temp": 7, "max_temp": 35}),
     )
     grounding = load_grounding(language)

@@ -379,17 +379,22 @@ async def test_a_german_turn_through_the_agent(
 
     monkeypatch.setattr(lexicon_module, "_read_own", recording_read)
     ScriptedBackend.replies = ["light.turn_off(light.kitchen_lights)", "light.turn_on(light.bed_light)"]
-    german = await _say(hass, "Schalte die Kitchen Lights aus", "de")
+    german = await _say(hass, "Dreh die Kitchen Lights ab", "de")
     assert german == "Kitchen Lights ausgeschaltet."
     assert hass.states.get("light.kitchen_lights").state == "off"
     # The default persona in the turn's language (de.yaml has one; the adapter is trained on it).
     assert agent.requests[-1][0][0].content.startswith("Du bist 'Al', ein hilfreicher KI-Assistent")
     await hass.services.async_call("light", "turn_on", {"entity_id": "light.bed_light"}, blocking=True)
-    spanish = await _say(hass, "Apaga la Bed Light", "es")
+    spanish = await _say(hass, "Quiero la Bed Light apagada", "es")
     assert agent.requests[-1][0][0].content.startswith(DEFAULT_PERSONA)  # es.yaml has none: English
-    # The model wrote turn_on for "apaga": the words say off alone, so it is turned (es.yaml's words).
+    # The model wrote turn_on for "apagada": the words say off alone, so it is turned (es.yaml's words).
     assert spanish == "He apagado Bed Light."
     assert hass.states.get("light.bed_light").state == "off"
+    # One of Home Assistant's own German sentences runs as it reads, without asking the model.
+    asked = len(agent.requests)
+    assert await _say(hass, "Schalte die Bed Light ein", "de") == "Bed Light eingeschaltet."
+    assert hass.states.get("light.bed_light").state == "on"
+    assert len(agent.requests) == asked
     assert read_in and loop_thread not in read_in
     hass.config.language = "fr"
     ScriptedBackend.replies = [""]

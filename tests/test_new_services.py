@@ -250,7 +250,7 @@ PRIMED_TURNS = [
     ),
     Primed(
         "media_player.volume_mute",
-        "mute the living room",
+        "silence the living room",  # not "mute": Home Assistant's sentences would read it without the model
         "media_player.volume_mute(media_player.living_room, is_volume_muted=true)",
         "media_player.living_room",
         lambda before, after: not before.attributes["is_volume_muted"] and after.attributes["is_volume_muted"],
@@ -258,7 +258,7 @@ PRIMED_TURNS = [
     ),
     Primed(
         "media_player.select_source",
-        "switch the lounge room to youtube",
+        "switch the lounge room to the video app",  # a source named in the words is read without the model
         'media_player.select_source(media_player.lounge_room, source="youtube")',
         "media_player.lounge_room",
         lambda before, after: (before.attributes["source"], after.attributes["source"]) == ("dvd", "youtube"),
@@ -274,7 +274,7 @@ PRIMED_TURNS = [
     ),
     Primed(
         "climate.set_temperature",
-        "set the hvac to 24 degrees",
+        "make the hvac 24 degrees",
         "climate.set_temperature(climate.hvac, temperature=24)",
         "climate.hvac",
         lambda before, after: (before.attributes["temperature"], after.attributes["temperature"]) == (21, 24),

@@ -59,7 +59,7 @@ from .const import (
     SUBENTRY_CONVERSATION,
 )
 from .grammar import build_grammar
-from .grounding import Grounding, cached_grounding, hold_ungrounded, load_grounding
+from .grounding import Grounding, Hold, cached_grounding, hold_ungrounded, load_grounding
 from .house import async_build_house
 from .lexicon import Phrases
 from .parser import Call, parse_reply, reply_formats
@@ -260,55 +260,40 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         """The assistant's deltas: speech as soon as it is surely speech, then, once the calls
         ran, what they really did. Call lines never leave here.
 
+        A request the words alone say how to do (Home Assistant's own sentences read it one way only)
+        runs as read without the model: the grounding would put those calls in place of the model's.
         A request that may act on the house (or asks for a reading) holds the model's speech back
         until the end: when calls ran, the user hears what they did instead of the model's claim.
         """
-        options = self.options
         yield {"role": "assistant"}
-        pieces: asyncio.Queue[str | None] = asyncio.Queue()
-        generating = self.hass.async_create_task(
-            self.backend.async_generate(
-                messages,
-                grammar=grammar,
-                sampling=sampling,
-                timeout=float(options.get(CONF_RESPONSE_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT)),
-                on_text=pieces.put_nowait,
-            ),
-            "home_llm generate",
-        )
-        generating.add_done_callback(lambda _task: pieces.put_nowait(None))
-        formats = reply_formats(options, grammar_in_use=grammar is not None)
-        hold = grounding.may_act(user_input.text, house)
-        stream = _HeldSpeech(formats) if hold else SpeechStream(formats)
-        try:
-            while (piece := await pieces.get()) is not None:
-                if new := stream.feed(piece):
-                    yield {"content": new}
-                await asyncio.sleep(0)  # get() does not pause while pieces are queued: let other tasks run
-            generation = generating.result()
-        finally:
-            generating.cancel()  # the chat log stopped listening: stop the model too
-
-        _LOGGER.debug("Model reply: %r", generation.text)
-        reply = parse_reply(generation.text, formats)
         text = user_input.text.strip()
-        allow_sensitive = sensitive_allowed(options)
-        verdicts = check_calls(reply.calls, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
+        allow_sensitive = sensitive_allowed(self.options)
 
         def check(call: Call) -> Verdict:
-            """The policy's verdict on a call the grounding moved to the device the words name."""
+            """The policy's verdict on a call the grounding reads or moves."""
             return check_call(call, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
 
+        formats = reply_formats(self.options, grammar_in_use=grammar is not None)
         # In an executor: Home Assistant's sentences are matched against every name of the house (~50 ms
         # for 200 entities in German), too long for the event loop.
-        verdicts, held = await self.hass.async_add_executor_job(
-            partial(hold_ungrounded, verdicts, house, text, previous, grounding=grounding, check=check)
-        )
-        speech = reply.speech
-        if not reply.calls and not verdicts:  # an answer: a reading it states must be one the house shows
-            speech = grounding.check_answer(text, speech, house)
-        elif hold:  # a command: only what its calls really did is said, not the model's claim
-            speech = ""
+        read = await self.hass.async_add_executor_job(grounding.read_request, house, text, check)
+        held_back = read is not None or grounding.may_act(text, house)
+        stream = _HeldSpeech(formats) if held_back else SpeechStream(formats)
+        verdicts: list[Verdict] = read or []
+        held: list[Hold] = []
+        speech = ""
+        if read is None:
+            generated: list[str] = []
+            async for delta in self._async_generate(messages, grammar, sampling, stream, generated):
+                yield delta
+            reply = parse_reply(generated[0], formats)
+            verdicts = check_calls(reply.calls, house, allow_sensitive=allow_sensitive, phrases=grounding.phrases)
+            grounded = partial(hold_ungrounded, grounding=grounding, check=check, read_first=False)
+            verdicts, held = await self.hass.async_add_executor_job(grounded, verdicts, house, text, previous)
+            if not reply.calls and not verdicts:  # an answer: a reading it states must be one the house shows
+                speech = grounding.check_answer(text, reply.speech, house)
+            elif not held_back:  # a command's speech is only what its calls really did
+                speech = reply.speech
         if new := stream.finish(speech):
             yield {"content": new}
         verdicts += [hold.verdict for hold in held]  # reported as refused, with the reason
@@ -320,6 +305,39 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             yield {"content": after[len(spoken) :]}
         result.speech = after
         result.outcomes = outcomes
+
+    async def _async_generate(
+        self,
+        messages: list[Message],
+        grammar: str | None,
+        sampling: Sampling,
+        stream: SpeechStream,
+        generated: list[str],
+    ) -> AsyncGenerator[dict[str, str]]:
+        """The model's speech as deltas while it writes, as `stream` releases it; its whole text is put
+        in `generated` at the end."""
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        generating = self.hass.async_create_task(
+            self.backend.async_generate(
+                messages,
+                grammar=grammar,
+                sampling=sampling,
+                timeout=float(self.options.get(CONF_RESPONSE_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT)),
+                on_text=pieces.put_nowait,
+            ),
+            "home_llm generate",
+        )
+        generating.add_done_callback(lambda _task: pieces.put_nowait(None))
+        try:
+            while (piece := await pieces.get()) is not None:
+                if new := stream.feed(piece):
+                    yield {"content": new}
+                await asyncio.sleep(0)  # get() does not pause while pieces are queued: let other tasks run
+            generation = generating.result()
+        finally:
+            generating.cancel()  # the chat log stopped listening: stop the model too
+        _LOGGER.debug("Model reply: %r", generation.text)
+        generated.append(generation.text)
 
     @callback
     def _prompt_args(self, house: House, phrases: Phrases) -> dict[str, Any]:

@@ -424,17 +424,17 @@ class Grounding:
         text: str,
         previous: str = "",
         check: Callable[[Call], Verdict] | None = None,
+        *,
+        read_first: bool = True,
     ) -> tuple[list[Verdict], list[Hold]]:
         """Split the policy's verdicts into those to run (or report as refused) and the ones held back.
 
         A call held because the request does not mention its device runs instead on the one device the
         request does point at (see `resolve`), when `check` (the call policy) allows it there.
-        A request Home Assistant's own sentences read one way only runs as they read it."""
-        if check is not None and (read := self._home_assistant_reading(house, text, check)) is not None:
+        A request the words alone say how to do runs as read (see read_request; `read_first`: False
+        where the caller has already read it and found nothing)."""
+        if check is not None and read_first and (read := self.read_request(house, text, check)) is not None:
             return read, []
-        for reading in (self.asked_source, self.asked_cleaning):  # a source, a vacuum: read from the words
-            if check is not None and (read_call := self._checked(reading(text, house), check)) is not None:
-                return [read_call], []
         parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
         keep: list[Verdict] = []
         held: list[Hold] = []
@@ -471,6 +471,16 @@ class Grounding:
             keep += extra
             held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
+
+    def read_request(self, house: House, text: str, check: Callable[[Call], Verdict]) -> list[Verdict] | None:
+        """The calls the words alone ask for, each allowed by `check`, whatever the model writes: Home
+        Assistant's reading, a source, a cleaning job; None when only the model can say."""
+        if (read := self._home_assistant_reading(house, text, check)) is not None:
+            return read
+        for reading in (self.asked_source, self.asked_cleaning):  # a source, a vacuum: read from the words
+            if (read_call := self._checked(reading(text, house), check)) is not None:
+                return [read_call]
+        return None
 
     @cached_property
     def command_sentences(self) -> Any | None:
@@ -661,7 +671,8 @@ class Grounding:
         if (match := self.mode_at_end.search(text)) is None or self.says_number(text):
             return verdict
         mode = self.hvac_modes[match.group("mode").casefold()]
-        if mode not in _split(device.attributes.get("hvac_modes") or []):
+        modes = device.attributes.get("hvac_modes")  # Home Assistant's state keeps lists as tuples
+        if not isinstance(modes, list | tuple) or mode not in [str(each) for each in modes]:
             return verdict
         changed = check(Call("climate", "set_hvac_mode", call.entity_id, {"hvac_mode": mode}))
         return changed if changed.allowed else verdict
@@ -1486,6 +1497,7 @@ def hold_ungrounded(
     *,
     grounding: Grounding = ENGLISH,
     check: Callable[[Call], Verdict] | None = None,
+    read_first: bool = True,
 ) -> tuple[list[Verdict], list[Hold]]:
     """Grounding.hold_ungrounded in `grounding`'s language, as a module function (devtools record its holds)."""
-    return grounding.hold_ungrounded(verdicts, house, text, previous, check)
+    return grounding.hold_ungrounded(verdicts, house, text, previous, check, read_first=read_first)
