@@ -1269,12 +1269,16 @@ def test_the_heating_of_one_room_among_several_is_asked_about() -> None:
          Call("climate", "set_hvac_mode", "climate.ac", {"hvac_mode": "cool"})),
         ("Stell die Klimaanlage im Schlafzimmer auf Kühlen", "de", Call("climate", "turn_on", "climate.ac"),
          Call("climate", "set_hvac_mode", "climate.ac", {"hvac_mode": "cool"})),
+        # Written on a device the words do not name: moved to the thermostat they name, with its mode.
+        ("switch the bedroom AC to heat", "en", Call("switch", "turn_on", "switch.bot"),
+         Call("climate", "set_hvac_mode", "climate.ac", {"hvac_mode": "heat"})),
     ],
 )  # fmt: skip
 def test_a_thermostat_mode_said_after_to_is_set(text: str, language: str, written: Call, runs: Call) -> None:
     house = make_house(
         Device("climate.ac", "Bedroom AC", "off", area="Schlafzimmer", attributes={"hvac_modes": ("off", "heat", "cool"), "supported_features": 1, "min_temp": 7, "max_temp": 35}),
         Device("climate.heater", "Greenhouse Heater", "heat", attributes={"hvac_modes": ["off", "heat"], "supported_features": 1, "min_temp": 7, "max_temp": 35}),
+        Device("switch.bot", "SwitchBot 3F", "off", area="Kitchen"),
     )
     grounding = load_grounding(language)
 

@@ -444,7 +444,7 @@ class Grounding:
             hold = None
             if verdict.allowed and device is not None:
                 if check is not None and len(parts) == 1:  # before the hold: "to cool" is no temperature
-                    verdict = self.with_said_mode(verdict, device, text, check)
+                    verdict = self.with_said_mode(verdict, house, text, check)
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict = self.with_said_service(verdict, text, house, check)
@@ -457,6 +457,8 @@ class Grounding:
                     continue
             if hold is not None and check is not None and hold.reason.startswith(NOT_MENTIONED):
                 moved = self._moved(hold.call, parts, text, house, previous=previous, check=check)
+                if moved is not None and len(parts) == 1:  # moved to the thermostat named: its mode said
+                    moved = self.with_said_mode(moved, house, text, check)
                 if moved is not None:
                     if moved not in keep:  # two calls moved to the same one run it once
                         keep.append(moved)
@@ -662,11 +664,12 @@ class Grounding:
         changed = check(Call(call.domain, service, call.entity_id, arguments))
         return changed if changed.allowed else verdict
 
-    def with_said_mode(self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]) -> Verdict:
+    def with_said_mode(self, verdict: Verdict, house: House, text: str, check: Callable[[Call], Verdict]) -> Verdict:
         """A thermostat's call as set_hvac_mode where the request ends in "to" and a mode the device has
         ("switch the bedroom AC to heat" written as climate.turn_on); else as written."""
         call = verdict.call
-        if call.domain != "climate" or call.service == "set_hvac_mode" or self.mode_at_end is None:
+        device = house.device(call.entity_id)
+        if device is None or call.domain != "climate" or call.service == "set_hvac_mode" or self.mode_at_end is None:
             return verdict
         if (match := self.mode_at_end.search(text)) is None or self.says_number(text):
             return verdict
