@@ -1291,16 +1291,3 @@ def test_a_thermostat_mode_said_after_to_is_set(text: str, language: str, writte
     heater = check(Call("climate", "set_temperature", "climate.heater", {"temperature": 7}))
     keep, held = hold_ungrounded([heater], house, "set the greenhouse heater to cool", check=check)
     assert keep == [] and len(held) == 1
-
-
-def test_all_of_a_kind_reads_across_the_house() -> None:
-    # Home Assistant's sentences for all of a kind need no area; "the lights" alone would need a satellite's.
-    grounding = load_grounding("en")
-    assert grounding.read_by_home_assistant("turn off all the lights", ROOMS) == [
-        Call("light", "turn_off", "light.nachttisch"),
-        Call("light", "turn_off", "light.schlafzimmer"),
-    ]
-    assert grounding.read_by_home_assistant("turn off the lights", ROOMS) is None
-    # No light at all: a relay with a bare id stands for a room's light only where the words name the room.
-    relay_only = make_house(Device("switch.shelly1pm_84cca8a1b2c3", "shelly1pm-84cca8a1b2c3", "off"))
-    assert grounding.read_by_home_assistant("turn off all the lights", relay_only) is None

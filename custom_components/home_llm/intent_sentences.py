@@ -211,25 +211,23 @@ def _calls(result: Any, house: House) -> list[Call]:
 
 def _targets(slots: Mapping[str, Any], house: House) -> list[Device]:
     """The devices a reading names: by name (in the area it says, if any), or those of its domain and
-    class in the area it says, or in the house for a sentence about all of them ("turn off all the
-    lights"; without an area Home Assistant reads no other: "turn on the lights" needs a satellite's room)."""
+    class in the area it says. A reading with neither names nothing here ("turn on the lights")."""
     area = slots.get("area")
     if (name := slots.get("name")) is not None:
         device = house.device(str(name))
         return [device] if device is not None and (area is None or device.area in (None, area)) else []
-    if "domain" not in slots:
+    if area is None or "domain" not in slots:
         return []
     domains = set(slots["domain"] if isinstance(slots["domain"], list) else [slots["domain"]])
     device_class = slots.get("device_class")
-    # No area: only Home Assistant's sentences for all of a kind read so ("turn off all the lights").
     found = [
         device
         for device in house.devices
-        if (area is None or device.area == area)
+        if device.area == area
         and device.domain in domains
         and (device_class is None or device.attributes.get("device_class") == device_class)
     ]
-    if not found and area is not None and "light" in domains:  # "the kitchen light": a relay with a bare id
+    if not found and "light" in domains:  # "the kitchen light" where a relay with a bare id drives it
         relays = [device for device in house.devices if device.area == area and device.domain == "switch"]
         found = relays if len(relays) == 1 and _names_nothing(relays[0]) else []
     return found
