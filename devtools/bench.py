@@ -54,13 +54,15 @@ KINDS = (
     ("media_player", "Speaker", "idle"),
 )
 ROOMS = ("Kitchen", "Living Room", "Bedroom", "Office", "Garage", "Hall", "Bathroom", "Attic", "Basement", "Porch")
+# Sentences the model answers: Home Assistant's own ("turn off the {name}") run without it (~15 ms), so
+# the bench would time the reading, not the model's turn.
 SENTENCES = (
-    "turn off the {name}",
+    "shut the {name} off",
     "is the {name} on?",
-    "switch on the {name}",
-    "please turn on the {name}",
+    "kill the {name}",
+    "could you get the {name} going",
     "what can you do?",
-    "turn the {name} off",
+    "shut off the {name}",
 )
 KINDS_TOGGLED = {"on": "off", "off": "on", "closed": "open", "open": "closed", "idle": "playing", "playing": "idle"}
 CHANGE_TO_TURN = 2.0  # seconds from a state change to the user's words (changed_prewarm)
@@ -131,7 +133,10 @@ class Sample:
 
 
 async def _turn(home: Home, recorder: Recorder, kind: str, text: str) -> Sample:
+    asked = sum(op == "turn" for op, _data in recorder.log)
     turn = await home.async_turn(text)
+    if sum(op == "turn" for op, _data in recorder.log) == asked:
+        raise RuntimeError(f"the model was not asked for {text!r}: a bench sentence must be one it answers")
     backend = recorder.backend
     completion = next(data["completion"] for op, data in reversed(recorder.log) if op == "turn")
     return Sample(
