@@ -1291,3 +1291,23 @@ def test_a_thermostat_mode_said_after_to_is_set(text: str, language: str, writte
     heater = check(Call("climate", "set_temperature", "climate.heater", {"temperature": 7}))
     keep, held = hold_ungrounded([heater], house, "set the greenhouse heater to cool", check=check)
     assert keep == [] and len(held) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "runs"),
+    [
+        ("Mach lauter", "de", Call("media_player", "volume_up", "media_player.stube")),
+        ("Mach die Musik bitte leiser", "de", Call("media_player", "volume_down", "media_player.stube")),
+        ("a bit quieter please", "en", Call("media_player", "volume_down", "media_player.stube")),
+        # Anything else said, or a question: not a request for the volume.
+        ("Die Nachbarn sind lauter als wir", "de", None),
+        ("is it louder now?", "en", None),
+    ],
+)
+def test_louder_or_quieter_turns_the_only_players_volume(text: str, language: str, runs: Call | None) -> None:
+    house = make_house(Device("media_player.stube", "Sonos Stube", "playing", area="Stube"), *ROOMS.devices)
+    assert load_grounding(language).asked_volume(text, house) == runs
+    # With two players the words must name one.
+    two = make_house(*house.devices, Device("media_player.kueche", "Radio Küche", "playing", area="Küche"))
+    assert load_grounding("de").asked_volume("Mach lauter", two) is None
+    assert load_grounding("de").asked_volume("Mach das Radio lauter", two) == Call("media_player", "volume_up", "media_player.kueche")

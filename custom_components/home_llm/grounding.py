@@ -244,6 +244,8 @@ class Grounding:
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
         verb_services = self._map(table, "verb_services")
         self.verb_services = {service: frozenset(tokens(str(words))) for service, words in verb_services.items()}
+        volume_words = self._map(table, "volume_words")
+        self.volume_words = {word: service for service, words in volume_words.items() for word in tokens(str(words))}
         setting_verbs = self._map(table, "setting_verbs")
         self.cleaning_places = self._normalised(str(table.get("cleaning_places", "")))
         self.setting_verbs = {setting: frozenset(tokens(str(words))) for setting, words in setting_verbs.items()}
@@ -479,7 +481,7 @@ class Grounding:
         Assistant's reading, a source, a cleaning job; None when only the model can say."""
         if (read := self._home_assistant_reading(house, text, check)) is not None:
             return read
-        for reading in (self.asked_source, self.asked_cleaning):  # a source, a vacuum: read from the words
+        for reading in (self.asked_source, self.asked_cleaning, self.asked_volume):  # read from the words
             if (read_call := self._checked(reading(text, house), check)) is not None:
                 return [read_call]
         return None
@@ -600,6 +602,23 @@ class Grounding:
         if len(vacuums) != 1 or not said <= places | self.device_words(vacuums[0]):
             return None
         return Call("vacuum", "start", vacuums[0].entity_id)
+
+    def asked_volume(self, text: str, house: House) -> Call | None:
+        """volume_up or volume_down for "louder"/"leiser" said of the house's only player, or the one of
+        several the words name; None when the words say anything else ("the neighbours are louder")."""
+        said_words = set(tokens(text))
+        services = {self.volume_words[word] for word in said_words if word in self.volume_words}
+        if len(services) != 1 or len(self.request_parts(text)) != 1 or self.asks_about_state(text):
+            return None
+        players = [device for device in house.devices if device.domain == "media_player"]
+        verbs = self.action | self.verbs | {self.normalise(word) for word in self.wants_a_complement}
+        words = self.said_words(text) - {self.normalise(word) for word in self.volume_words} - verbs
+        said = words - self.kind_words
+        if len(players) > 1:  # the one the words name: "das Radio" among a Sonos and a Radio Küche
+            players = [device for device in players if words & self.device_words(device)]
+        if len(players) != 1 or not said <= self.device_words(players[0]) | self.words(players[0].area or ""):
+            return None
+        return Call("media_player", services.pop(), players[0].entity_id)
 
     @staticmethod
     def _checked(call: Call | None, check: Callable[[Call], Verdict]) -> Verdict | None:
