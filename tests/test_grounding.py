@@ -1136,6 +1136,30 @@ def test_names_with_template_characters_are_read_as_plain_words() -> None:
     ]
 
 
+def test_very_long_names_texts_and_requests_are_not_read_by_home_assistant() -> None:
+    # hassil's matching time grows with the names in its slot lists and the text: a hostile name of
+    # thousands of words took minutes. Such names are left out; such texts and requests go to the model.
+    huge = " ".join(f"word{index}" for index in range(3000))
+    house = make_house(
+        Device("light.huge", huge, "off", area=huge, aliases=(huge,)),
+        Device("light.kitchen", "Kitchen Light", "off", area="Kitchen"),
+        Device("light.hall", "Hall Light", "off", area="Hall"),
+    )
+    grounding = load_grounding("en")
+    assert grounding.read_by_home_assistant("turn on the kitchen light", house) == [
+        Call("light", "turn_on", "light.kitchen")
+    ]
+    assert grounding.read_by_home_assistant("turn on " + huge, house) is None
+    assert grounding.read_by_home_assistant("turn on the kitchen light " + "please " * 40, house) is None
+
+    def check(call: Call) -> Verdict:
+        return check_call(call, house, phrases=grounding.phrases)
+
+    four = "turn on the kitchen light, turn off the hall light, turn on the hall light, turn off the kitchen light"
+    assert grounding.read_request(house, four, check) is not None
+    assert grounding.read_request(house, four + ", turn on the hall light", check) is None
+
+
 def test_each_part_home_assistant_reads_runs_when_every_part_reads() -> None:
     grounding = load_grounding("en")
 

@@ -86,6 +86,10 @@ _TEMPERATURE_DOMAINS = frozenset({"climate", "water_heater"})
 # Services that set a value: a call that carries one may be moved to the device the words name.
 _VALUE_SERVICES = frozenset({service for service, _ in _VALUE_CALLS.values()} | {"volume_set"})
 # Where a request's colour or light setting is meant for a light: lights and the relays that power them.
+# Each part of a request is read with up to 6 ways of lending words: a request of more parts than people
+# say in one breath is left to the model rather than read part by part.
+_MAX_READ_PARTS = 4
+
 _LIGHT_DOMAINS = frozenset({"light", "switch"})
 # Services that carry no value, written for a request that gives one: completed from the table above or held
 # (on any domain: a relay switched on for "dim it to 50%" is held). The table's written calls count too.
@@ -503,7 +507,7 @@ class Grounding:
         them; None otherwise (a refused reading, "unlock the front door", is left to the usual rules)."""
         calls = self._read(text, house)
         parts = self.request_parts(text)
-        if not calls and len(parts) > 1:  # "turn on the sconces and close the bedroom curtain": each part read
+        if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
             readings = [self._read_part(parts, index, house) for index in range(len(parts))]
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls:

@@ -93,8 +93,8 @@ def read_command(
     """The calls the whole request asks for when Home Assistant's sentences read it one way only,
     else None (not one of its sentences, a name two devices share, a device the intent cannot move).
     `kind_words`: the language's words for kinds of device ("light"), never a short name on their own."""
-    if sentences is None or not text.strip() or not house.devices:
-        return None
+    if sentences is None or not text.strip() or len(text) > _MAX_TEXT or not house.devices:
+        return None  # a text longer than any spoken command is left to the model: matching time grows with it
     readings: set[str] = set()
     added: dict[str, list[Call]] = {}
     try:
@@ -120,6 +120,12 @@ def _one_list(readings: Iterable[list[Call]]) -> bool:
     return len(lists) == 1 and "" not in lists
 
 
+# Matching time grows quickly with the length of the text and of the names in the slot lists: longer ones
+# than any spoken command or real device name are not read (a hostile 3,000-word name took minutes).
+_MAX_TEXT = 250
+_MAX_NAME = 100
+_MAX_SHORT_WORDS = 8  # a name's leading and trailing forms are O(words²) characters
+
 # The slot lists of the last houses read: one turn reads up to ~20 sentences on the same house, and
 # building the lists is most of a reading's cost at 200 entities. Each entry keeps its devices alive, so
 # an id is never reused while it is cached.
@@ -143,7 +149,7 @@ def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozense
     """The house's names (each with its entity id and context) and areas as hassil slot lists."""
     devices = list(devices)
     names: list[tuple[str, str, dict[str, str]]] = []
-    areas = {device.area for device in devices if device.area}
+    areas = {device.area for device in devices if device.area and len(device.area) <= _MAX_NAME}
     short = _short_names(devices, areas, kind_words)
     for device in devices:
         context = {"domain": device.domain}
@@ -162,8 +168,8 @@ def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozense
 def _spoken_names(device: Device) -> list[str]:
     """A device's name and aliases; a list also by the leading words of its name ("Johnny's" for
     "Johnny's Seeds"), as people shorten a shop's name."""
-    spoken = {device.name, *device.aliases}
-    if device.domain == "todo":
+    spoken = {name for name in (device.name, *device.aliases) if len(name) <= _MAX_NAME}
+    if device.domain == "todo" and len(device.name) <= _MAX_NAME:
         words = device.name.split()
         spoken |= {" ".join(words[:count]) for count in range(1, len(words))}
     return sorted(name for name in spoken if name.strip())
@@ -181,6 +187,8 @@ def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[s
     forms: dict[str, str] = {}  # the form as first written, by its casefolded words
     for device in devices:
         words = device.name.split()
+        if len(words) > _MAX_SHORT_WORDS or len(device.name) > _MAX_NAME:
+            continue
         for count in range(1, len(words)):
             for form in (" ".join(words[:count]), " ".join(words[count:])):
                 owners.setdefault(form.casefold(), set()).add(device.entity_id)
