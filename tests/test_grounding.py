@@ -1118,6 +1118,43 @@ def test_a_cleaning_verb_starts_the_vacuum_it_can_only_mean(
     assert (call.entity_id if call else None) == runs
 
 
+GARDEN = make_house(
+    Device("valve.bhyve_orchard_drip", "Orchard Drip", "closed", area="Orchard", attributes={"device_class": "water"}),
+    Device("valve.misting_system", "Misting System", "closed", area="Greenhouse", attributes={"device_class": "water"}),
+    Device("valve.gas_main", "Gas Main", "closed", area="Orchard", attributes={"device_class": "gas"}),
+    Device("switch.orchard_lights", "Orchard Lights", "off", area="Orchard"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "runs"),
+    [
+        ("water the orchard", "en", "valve.bhyve_orchard_drip"),  # the valve of the area named, never the gas
+        ("could you water the greenhouse please", "en", "valve.misting_system"),
+        ("Gieß den Obstgarten", "de", None),  # no area of that name
+        ("water the lawn", "en", None),  # nothing the words name
+        ("water the orchard for ten minutes", "en", None),  # more than a place: the model's
+        ("stop watering the orchard", "en", None),
+        ("turn on the orchard lights", "en", None),  # no watering verb
+    ],
+)
+def test_a_watering_verb_opens_the_water_valve_of_the_place_named(text: str, language: str, runs: str | None) -> None:
+    call = load_grounding(language).asked_watering(text, GARDEN)
+    assert (call.entity_id if call else None) == runs
+    if call is not None:
+        assert call.service == "open_valve"
+
+
+def test_a_watering_verb_uses_the_only_water_valve() -> None:
+    one = make_house(
+        Device("valve.beete", "Bewässerung", "closed", area="Garten", attributes={"device_class": "water"}),
+        Device("valve.gas", "Gashahn", "closed", area="Keller", attributes={"device_class": "gas"}),
+    )
+    assert load_grounding("de").asked_watering("Gieß die Bewässerung", one) == Call("valve", "open_valve", "valve.beete")
+    assert load_grounding("de").asked_watering("Gieß den Garten", one) == Call("valve", "open_valve", "valve.beete")
+    assert load_grounding("de").asked_watering("Gieß den Keller", one) is None  # not where the valve is
+
+
 def test_names_with_template_characters_are_read_as_plain_words() -> None:
     # Entity names and areas are untrusted: hassil's template syntax in them ([ ], { }, < >, |) is text.
     hostile = make_house(

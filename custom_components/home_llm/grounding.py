@@ -485,7 +485,7 @@ class Grounding:
         Assistant's reading, a source, a cleaning job; None when only the model can say."""
         if (read := self._home_assistant_reading(house, text, check)) is not None:
             return read
-        for reading in (self.asked_source, self.asked_cleaning, self.asked_volume):  # read from the words
+        for reading in (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume):  # read from the words
             if (read_call := self._checked(reading(text, house), check)) is not None:
                 return [read_call]
         return None
@@ -590,22 +590,44 @@ class Grounding:
     def asked_cleaning(self, text: str, house: House) -> Call | None:
         """vacuum.start for a request that begins with a cleaning verb ("hoover the lounge", "sauge das
         Wohnzimmer") on the house's only vacuum, or the one of several its words name; else None."""
+        # Only a place is cleaned: "clean the windows" or "vacuum the car" is no job for the robot.
+        return self._asked_by_verb(text, house, Call("vacuum", "start", ""), self.cleaning_places, located=False)
+
+    def asked_watering(self, text: str, house: House) -> Call | None:
+        """valve.open_valve for a request that begins with a watering verb ("water the orchard", "gieß die
+        Beete") on the house's only water valve, or the one of several its words name; else None."""
+        return self._asked_by_verb(text, house, Call("valve", "open_valve", ""), frozenset(), located=True)
+
+    def _asked_by_verb(
+        self, text: str, house: House, job: Call, places: frozenset[str], *, located: bool
+    ) -> Call | None:
+        """`job` on the one device of its domain a request's leading verb asks for (see leading_verb_domains)
+        when the other words name only it, an area or one of `places`; None otherwise. `located`: a
+        device's area says which of several is meant (a valve waters where it is; a robot vacuum cleans
+        more than the room of its dock)."""
         lead = self.leading_verb(text)
-        if lead is None or "vacuum" not in self.leading_verb_domains.get(lead, ()):
+        if lead is None or job.domain not in self.leading_verb_domains.get(lead, ()):
             return None
         if len(self.request_parts(text)) != 1:
             return None
         if self.asks_about_state(text) or set(tokens(text)) & self.down_words:
             return None  # "stop vacuuming", a question
-        vacuums = [device for device in house.devices if device.domain == "vacuum"]
+        # A gas valve is never watered with.
+        devices = [d for d in house.devices if d.domain == job.domain and d.attributes.get("device_class") != "gas"]
         said = self.said_words(text) - {self.normalise(lead)}
-        if len(vacuums) > 1:
-            vacuums = [device for device in vacuums if said & (self.device_words(device) - self.generic)]
-        # Only a place is cleaned: "clean the windows" or "vacuum the car" is no job for the robot.
-        places = self.cleaning_places.union(*(self.words(device.area) for device in house.devices if device.area))
-        if len(vacuums) != 1 or not said <= places | self.device_words(vacuums[0]):
+        if len(devices) > 1:
+            devices = [d for d in devices if said & (self._own_words(d) | (self.words(d.area or "") if located else set()))]
+        if len(devices) != 1:
             return None
-        return Call("vacuum", "start", vacuums[0].entity_id)
+        located_in = [devices[0]] if located else house.devices  # "water the cellar" is not the garden valve
+        areas = places.union(*(self.words(device.area) for device in located_in if device.area))
+        if not said <= areas | self.device_words(devices[0]):
+            return None
+        return Call(job.domain, job.service, devices[0].entity_id)
+
+    def _own_words(self, device: Device) -> frozenset[str]:
+        """A device's words that are not generic ("drip" of "Orchard Drip", not "light")."""
+        return frozenset(self.device_words(device) - self.generic)
 
     def asked_volume(self, text: str, house: House) -> Call | None:
         """volume_up or volume_down for "louder"/"leiser" said of the house's only player, or the one of
