@@ -860,6 +860,22 @@ def test_one_device_asked_for_where_several_fit_equally_is_asked_about(text: str
     assert [v.call for v in keep] == ([] if sentence else [off])
 
 
+def test_a_kind_word_in_the_target_name_tells_it_from_a_near_name() -> None:
+    """"air" is a word for air conditioning, but "key light air" names the Key Light Air better."""
+    lights = make_house(
+        Device("light.elgato_key_light", "Elgato Key Light", "on", attributes={"supported_color_modes": ["color_temp"]}),
+        Device("light.elgato_key_light_air", "Elgato Key Light Air", "on", attributes={"supported_color_modes": ["color_temp"]}),
+    )
+    air = Call("light", "turn_on", "light.elgato_key_light_air")
+    keep, held = hold_ungrounded([Verdict(air, True)], lights, "key light air on")
+    assert [v.call for v in keep] == [air] and held == []
+    plain = Call("light", "turn_on", "light.elgato_key_light")
+    keep, held = hold_ungrounded([Verdict(plain, True)], lights, "key light air on")
+    assert keep == [] and [h.call for h in held] == [plain]  # the near name is not what was said
+    keep, held = hold_ungrounded([Verdict(plain, True)], lights, "turn on the key light")
+    assert keep == [] and len(held) == 1  # both are key lights: which one is asked
+
+
 def test_a_request_for_several_reaches_each_one_the_model_left_out() -> None:
     """"Both", "all" or a plural: the same call on each other device the words name as well."""
 

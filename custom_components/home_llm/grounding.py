@@ -485,7 +485,8 @@ class Grounding:
         Assistant's reading, a source, a cleaning job; None when only the model can say."""
         if (read := self._home_assistant_reading(house, text, check)) is not None:
             return read
-        for reading in (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume):  # read from the words
+        readings = (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume)
+        for reading in readings:  # read from the words
             if (read_call := self._checked(reading(text, house), check)) is not None:
                 return [read_call]
         return None
@@ -616,7 +617,7 @@ class Grounding:
         devices = [d for d in house.devices if d.domain == job.domain and d.attributes.get("device_class") != "gas"]
         said = self.said_words(text) - {self.normalise(lead)}
         if len(devices) > 1:
-            devices = [d for d in devices if said & (self._own_words(d) | (self.words(d.area or "") if located else set()))]
+            devices = [d for d in devices if said & (self._own_words(d) | (self._area_words(d) if located else set()))]
         if len(devices) != 1:
             return None
         located_in = [devices[0]] if located else house.devices  # "water the cellar" is not the garden valve
@@ -624,6 +625,10 @@ class Grounding:
         if not said <= areas | self.device_words(devices[0]):
             return None
         return Call(job.domain, job.service, devices[0].entity_id)
+
+    def _area_words(self, device: Device) -> frozenset[str]:
+        """The words of a device's area (none without one)."""
+        return frozenset(self.words(device.area or ""))
 
     def _own_words(self, device: Device) -> frozenset[str]:
         """A device's words that are not generic ("drip" of "Orchard Drip", not "light")."""
@@ -1145,7 +1150,9 @@ class Grounding:
         noun = self.head_noun(part)
         if noun is None or self.normalise(noun) != noun or set(tokens(part)) & self.all_words:
             return []
-        said = self.said_words(part, previous) - self.kind_words
+        # A kind word counts where the target's own name has it: "key light air" names the Key Light Air
+        # better than the Key Light, though "air" is a word for air conditioning too.
+        said = self.said_words(part, previous) - (self.kind_words - self.device_words(device))
         spoken = set(tokens(part))  # "one" is a filler word elsewhere ("the one by the door")
         said |= {str(number) for word, number in self.number_words.items() if word in spoken}  # "bedroom one"
         noun = self.normalise(noun)
