@@ -126,3 +126,29 @@ def test_training_generator_never_asks_a_false_action_sentence() -> None:
     ours = {" ".join(c["text"].lower().split()) for name in FALSE_ACTIONS for c in load_cases(DATASETS / name)}
     requests = {" ".join(example.user.lower().split()) for example in generate(2000, seed=8)}
     assert not ours & requests
+
+
+# The splits written blind on houses of their own (datasets/houses/): dev halves to tune on, test halves held out.
+BLIND_HOUSE_SPLITS = [
+    "outside_blind.dev.jsonl",
+    "outside_blind.test.jsonl",
+    "german_blind.dev.jsonl",
+    "german_blind.test.jsonl",
+    "german_blind2.dev.jsonl",
+    "outside_blind2.dev.jsonl",
+]
+
+
+@pytest.mark.parametrize("name", BLIND_HOUSE_SPLITS)
+def test_blind_splits_call_devices_their_houses_have(name: str) -> None:
+    """Every expected call names a device of the case's house, by a service its domain allows."""
+    from custom_components.home_llm.const import ALLOWED_SERVICES  # noqa: PLC0415
+    cases = load_cases(DATASETS / name)
+    assert len(cases) >= 100
+    houses = [{entity["entity_id"] for entity in case["house"]} for case in cases]  # load_cases read them
+    for case, house in zip(cases, houses, strict=True):
+        for call in case["expect"]:
+            domain, service = call["service"].split(".")
+            assert call["entity_id"] in house, case
+            assert call["entity_id"].split(".")[0] == domain and service in ALLOWED_SERVICES[domain], case
+    assert {case["intent"] for case in cases} >= {"command", "question", "absent", "unsafe"}

@@ -1171,6 +1171,34 @@ def test_a_watering_verb_uses_the_only_water_valve() -> None:
     assert load_grounding("de").asked_watering("Gieß den Keller", one) is None  # not where the valve is
 
 
+def test_a_rooms_lights_include_the_switches_named_as_lights() -> None:
+    house = make_house(
+        Device("light.under_cabinet", "Under Cabinet Lights", "on", area="Kitchen"),
+        Device("switch.kasa_kitchen_island", "Island Pendants", "on", area="Kitchen"),
+        Device("switch.dishwasher", "Dishwasher", "on", area="Kitchen"),
+        Device("switch.shelly_flur", "Flurlicht", "on", area="Flur"),
+    )
+    assert sorted(c.entity_id for c in load_grounding("en").read_by_home_assistant("kitchen lights off", house) or []) == [
+        "light.under_cabinet",
+        "switch.kasa_kitchen_island",
+    ]
+    assert load_grounding("de").read_by_home_assistant("Schalte das Licht im Flur aus", house) == [
+        Call("switch", "turn_off", "switch.shelly_flur")
+    ]
+
+
+def test_a_rooms_player_is_paused_or_resumed_by_its_state() -> None:
+    gym = make_house(
+        Device("media_player.sonos_move", "Sonos Move", "paused", area="Gym"),
+        Device("media_player.gym_chromecast", "Gym Chromecast", "off", area="Gym"),
+    )
+    grounding = load_grounding("en")
+    assert grounding.read_by_home_assistant("resume the music in the gym", gym) == [
+        Call("media_player", "media_play", "media_player.sonos_move")
+    ]
+    assert grounding.read_by_home_assistant("pause the music in the gym", gym) is None  # nothing plays
+
+
 def test_names_with_template_characters_are_read_as_plain_words() -> None:
     # Entity names and areas are untrusted: hassil's template syntax in them ([ ], { }, < >, |) is text.
     hostile = make_house(

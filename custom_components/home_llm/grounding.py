@@ -287,6 +287,8 @@ class Grounding:
         self.domain_nouns = frozenset(
             word for words in self._map(table, "domain_words").values() for word in tokens(str(words))
         ).union(*self.domain_table.values())
+        # A light's nouns as said ("lamps", "Lampe"): a switch named with one is a light.
+        self.light_nouns = frozenset(tokens(str(self._map(table, "kind_nouns").get("light", ""))))
         # The domains each noun can name. Nouns that are also verbs ("lock up the garage", "vacuum the
         # hall") are left out; a place's noun ("garage") names the domains its file gives.
         self.noun_domains = {
@@ -498,7 +500,7 @@ class Grounding:
 
     def read_by_home_assistant(self, text: str, house: House) -> list[Call] | None:
         """The calls Home Assistant's own sentences read the whole request as, or None (see intent_sentences)."""
-        return read_command(self.command_sentences, text, house, self.domain_nouns)
+        return read_command(self.command_sentences, text, house, self.domain_nouns, self.light_nouns)
 
     def _home_assistant_reading(
         self, house: House, text: str, check: Callable[[Call], Verdict]

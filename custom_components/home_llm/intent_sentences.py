@@ -52,6 +52,14 @@ _MEDIA = {
     "HassMediaNext": "media_next_track",
     "HassMediaPrevious": "media_previous_track",
 }
+# The players a room's media intent acts on, by state (as Home Assistant's own handlers): pause, next
+# and previous the playing ones; resume the paused ones where there are any.
+_MEDIA_STATES = {
+    "HassMediaPause": ("playing",),
+    "HassMediaNext": ("playing",),
+    "HassMediaPrevious": ("playing",),
+    "HassMediaUnpause": ("paused", None),  # None: every player, where none is paused
+}
 # The domains an intent acts on when its sentence names an area and no domain ("Heizung im
 # Schlafzimmer auf 18 Grad": the climate devices of that room).
 _INTENT_DOMAINS = {
@@ -88,11 +96,16 @@ def command_sentences(data: Mapping[str, Any] | None) -> Any | None:
 
 
 def read_command(
-    sentences: Any | None, text: str, house: House, kind_words: frozenset[str] = frozenset()
+    sentences: Any | None,
+    text: str,
+    house: House,
+    kind_words: frozenset[str] = frozenset(),
+    light_words: frozenset[str] = frozenset(),
 ) -> list[Call] | None:
     """The calls the whole request asks for when Home Assistant's sentences read it one way only,
     else None (not one of its sentences, a name two devices share, a device the intent cannot move).
-    `kind_words`: the language's words for kinds of device ("light"), never a short name on their own."""
+    `kind_words`: the language's words for kinds of device ("light"), never a short name on their own;
+    `light_words`: its words for a light ("lamp"), which make a switch named with one a room's light."""
     if sentences is None or not text.strip() or len(text) > _MAX_TEXT or not house.devices:
         return None  # a text longer than any spoken command is left to the model: matching time grows with it
     readings: set[str] = set()
@@ -103,7 +116,7 @@ def read_command(
         _LOGGER.debug("Home Assistant's sentences could not read %r", text, exc_info=True)
         return None
     for result in results:
-        calls = _calls(result, house)
+        calls = _calls(result, house, light_words)
         if calls:
             key = json.dumps([(c.service_name, c.entity_id, c.arguments) for c in calls], sort_keys=True, default=str)
             readings.add(key)
@@ -206,20 +219,32 @@ def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[s
     return short
 
 
-def _calls(result: Any, house: House) -> list[Call]:
+def _calls(result: Any, house: House, light_words: frozenset[str]) -> list[Call]:
     """The calls one hassil reading asks for on its targets ([] when it names none or cannot be a call)."""
     slots: dict[str, Any] = dict(getattr(result.intent_data, "slots", None) or {})
     slots |= {name: entity.value for name, entity in result.entities.items()}
     if "domain" not in slots and result.intent.name in _INTENT_DOMAINS:
         slots["domain"] = _INTENT_DOMAINS[result.intent.name]
-    targets = _targets(slots, house)
+    targets = _targets(slots, house, light_words)
+    if "name" not in slots and result.intent.name in _MEDIA_STATES:
+        targets = _in_state(targets, _MEDIA_STATES[result.intent.name])
     calls = [_call(result.intent.name, slots, device) for device in targets]
     return calls if calls and all(calls) else []  # type: ignore[return-value]
 
 
-def _targets(slots: Mapping[str, Any], house: House) -> list[Device]:
+def _in_state(devices: list[Device], states: tuple[str | None, ...]) -> list[Device]:
+    """The devices in the first of `states` any of them is in (None: all of them), or none."""
+    for state in states:
+        found = [device for device in devices if state is None or device.state == state]
+        if found:
+            return found
+    return []
+
+
+def _targets(slots: Mapping[str, Any], house: House, light_words: frozenset[str] = frozenset()) -> list[Device]:
     """The devices a reading names: by name (in the area it says, if any), or those of its domain and
-    class in the area it says. A reading with neither names nothing here ("turn on the lights")."""
+    class in the area it says, a room's lights with the switches named as lights ("Island Pendants").
+    A reading with neither names nothing here ("turn on the lights")."""
     area = slots.get("area")
     if (name := slots.get("name")) is not None:
         device = house.device(str(name))
@@ -235,6 +260,8 @@ def _targets(slots: Mapping[str, Any], house: House) -> list[Device]:
         and device.domain in domains
         and (device_class is None or device.attributes.get("device_class") == device_class)
     ]
+    if "light" in domains and device_class is None:  # lights on relays and plugs are the room's lights too
+        found += [d for d in house.devices if d.area == area and d.domain == "switch" and _lights(d, light_words)]
     if not found and "light" in domains:  # "the kitchen light" where a relay with a bare id drives it
         relays = [device for device in house.devices if device.area == area and device.domain == "switch"]
         found = relays if len(relays) == 1 and _names_nothing(relays[0]) else []
@@ -244,6 +271,13 @@ def _targets(slots: Mapping[str, Any], house: House) -> list[Device]:
 # Words a relay's firmware puts in its name ("shellyplus2pm-c049ef Switch 0"): they say what it is,
 # not what it drives.
 _RELAY_WORDS = frozenset({"switch", "relay", "channel", "output", "schalter", "relais", "kanal", "ausgang"})
+
+
+def _lights(device: Device, light_words: frozenset[str]) -> bool:
+    """True when a device's name says it is a light: a word for one, alone or ending a compound
+    ("Island Pendants", "Flurlicht")."""
+    words = re.findall(r"[^\W_]+", device.name.casefold())
+    return any(word.endswith(light) for word in words for light in light_words)
 
 
 def _names_nothing(device: Device) -> bool:
