@@ -57,12 +57,12 @@ ROOMS = ("Kitchen", "Living Room", "Bedroom", "Office", "Garage", "Hall", "Bathr
 # Sentences the model answers: Home Assistant's own ("turn off the {name}") run without it (~15 ms), so
 # the bench would time the reading, not the model's turn.
 SENTENCES = (
-    "shut the {name} off",
+    "make sure the {name} is off",
     "is the {name} on?",
-    "kill the {name}",
+    "can you shut the {name} off for me",
     "could you get the {name} going",
     "what can you do?",
-    "shut off the {name}",
+    "the {name} should be off",
 )
 KINDS_TOGGLED = {"on": "off", "off": "on", "closed": "open", "open": "closed", "idle": "playing", "playing": "idle"}
 CHANGE_TO_TURN = 2.0  # seconds from a state change to the user's words (changed_prewarm)

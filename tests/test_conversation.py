@@ -149,7 +149,7 @@ async def test_model_that_writes_nothing(hass: HomeAssistant, agent: ScriptedBac
 
 async def test_backend_failure_is_an_error_reply(hass: HomeAssistant, agent: ScriptedBackend) -> None:
     ScriptedBackend.replies = [BackendError("the model did not answer within 90 seconds")]
-    result = await _say(hass, "shut the kitchen lights off")  # not read by Home Assistant's sentences: the model is asked
+    result = await _say(hass, "shut the kitchen lights off now")  # not read by Home Assistant's sentences: the model is asked
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert "did not answer within 90 seconds" in result.response.speech["plain"]["speech"]
     assert hass.states.get("light.kitchen_lights").state == "on"

@@ -237,7 +237,7 @@ def test_eval_on_a_slice_writes_report_and_chart(model_path: Path, tmp_path: Pat
     intents = (REPO / "datasets" / "ha_intents.dev.jsonl").read_text().splitlines()[:6]
     chat = (REPO / "datasets" / "chitchat.dev.jsonl").read_text().splitlines()[:3]
     own_house = {
-        "text": "kill the desk lamp",  # not one of Home Assistant's sentences: the model is asked
+        "text": "make sure the desk lamp is off",  # not one of Home Assistant's sentences: the model is asked
         "expect": [{"service": "light.turn_off", "entity_id": "light.desk_lamp"}],
         "house": DESK_HOUSE,
     }

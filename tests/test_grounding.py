@@ -1199,6 +1199,45 @@ def test_a_rooms_player_is_paused_or_resumed_by_its_state() -> None:
     assert grounding.read_by_home_assistant("pause the music in the gym", gym) is None  # nothing plays
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "read"),
+    [
+        ("kill the kitchen lights", "en", "turn off the kitchen lights"),
+        ("could you please fire up the dust collector", "en", "turn on the dust collector"),
+        ("stick the kettle on", "en", "turn the kettle on"),
+        ("shut the curtains in the lounge", "en", "close the curtains in the lounge"),
+        ("shut the porch light off", "en", "turn the porch light off"),
+        ("put Netflix on the TV", "en", None),  # no ending "on"/"off": a source, not a switch
+        ("Lösch das Licht im Flur", "de", "schalte das Licht im Flur aus"),
+        ("Dreh das Gas ab", "de", "schalte das Gas aus"),
+        ("Lass den Saugi mal laufen", "de", "starte den Saugi mal"),
+        ("Mach das Licht aus", "de", None),  # Home Assistant's own verb
+    ],
+)
+def test_verbs_home_assistant_lacks_are_read_as_ones_it_has(text: str, language: str, read: str | None) -> None:
+    assert load_grounding(language).rephrased(text) == read
+
+
+def test_a_rephrased_request_runs_as_home_assistant_reads_it() -> None:
+    house = make_house(
+        Device("light.kitchen", "Kitchen Pendants", "on", area="Kitchen"),
+        Device("switch.kasa_kettle", "Kettle", "off", area="Kitchen"),
+        Device("cover.lounge", "Lounge Curtains", "open", area="Lounge", attributes={"device_class": "curtain"}),
+    )
+    grounding = load_grounding("en")
+
+    def check(call: Call) -> Verdict:
+        return check_call(call, house, phrases=grounding.phrases)
+
+    for text, call in [
+        ("kill the kitchen lights", Call("light", "turn_off", "light.kitchen")),
+        ("stick the kettle on", Call("switch", "turn_on", "switch.kasa_kettle")),
+        ("shut the lounge curtains", Call("cover", "close_cover", "cover.lounge")),
+    ]:
+        assert [v.call for v in grounding.read_request(house, text, check) or []] == [call], text
+    assert grounding.read_request(house, "kill the lights in the garage", check) is None  # no such room
+
+
 def test_names_with_template_characters_are_read_as_plain_words() -> None:
     # Entity names and areas are untrusted: hassil's template syntax in them ([ ], { }, < >, |) is text.
     hostile = make_house(

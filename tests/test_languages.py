@@ -379,7 +379,7 @@ async def test_a_german_turn_through_the_agent(
 
     monkeypatch.setattr(lexicon_module, "_read_own", recording_read)
     ScriptedBackend.replies = ["light.turn_off(light.kitchen_lights)", "light.turn_on(light.bed_light)"]
-    german = await _say(hass, "Dreh die Kitchen Lights ab", "de")
+    german = await _say(hass, "Mach mir die Kitchen Lights mal aus", "de")
     assert german == "Kitchen Lights ausgeschaltet."
     assert hass.states.get("light.kitchen_lights").state == "off"
     # The default persona in the turn's language (de.yaml has one; the adapter is trained on it).

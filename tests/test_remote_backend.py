@@ -127,7 +127,7 @@ async def test_turn_off_the_kitchen_lights(
 
     assert hass.states.get("light.kitchen_lights").state == "on"
     # Not one of Home Assistant's own sentences ("turn off the kitchen lights" would run without the server).
-    result = await say(hass, "shut the kitchen lights off", hass_admin_user)
+    result = await say(hass, "shut the kitchen lights off now", hass_admin_user)
     assert hass.states.get("light.kitchen_lights").state == "off"
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
     assert [t.id for t in result.response.success_results] == ["light.kitchen_lights"]
@@ -214,7 +214,7 @@ async def test_real_server_killed_mid_stream(
         )
     assert not llama_server.running
 
-    result = await say(hass, "shut the kitchen lights off", hass_admin_user)
+    result = await say(hass, "shut the kitchen lights off now", hass_admin_user)
     assert_clear_failure(hass, result, "connection refused")
     assert hass.states.get("light.kitchen_lights").state == "on"
 
@@ -230,10 +230,10 @@ async def test_server_process_dies_mid_stream(
 ) -> None:
     """A server process that dies by SIGKILL after two pieces of its reply: a clear reply, twice."""
     await add_agent(dying_server.base_url)
-    result = await say(hass, "shut the kitchen lights off")
+    result = await say(hass, "shut the kitchen lights off now")
     assert_clear_failure(hass, result, "was lost during its reply")
     assert dying_server.wait_dead() == -9
-    result = await say(hass, "shut the kitchen lights off")
+    result = await say(hass, "shut the kitchen lights off now")
     assert_clear_failure(hass, result, "connection refused")
 
 
@@ -328,7 +328,7 @@ async def test_llama_server_gets_the_grammar_and_the_prompt_cache(
     server = await fault_server("stream", props=True)
     backend = (await add_agent(server.base_url)).runtime_data
     assert backend.server.kind == "llama-server"
-    await say(hass, "shut the kitchen lights off")
+    await say(hass, "shut the kitchen lights off now")
     body = server.bodies[-1]
     assert body["grammar"].startswith("root ::=")
     assert "light.kitchen_lights" in body["grammar"]
@@ -338,7 +338,7 @@ async def test_llama_server_gets_the_grammar_and_the_prompt_cache(
     assert (body["top_k"], body["min_p"], body["temperature"]) == (40, 0.0, 0.0)
     assert body["messages"][0]["role"] == "system"
     assert "light.kitchen_lights 'Kitchen Lights'" in body["messages"][0]["content"]
-    assert body["messages"][-1] == {"role": "user", "content": "shut the kitchen lights off"}
+    assert body["messages"][-1] == {"role": "user", "content": "shut the kitchen lights off now"}
 
 
 async def test_plain_openai_server_gets_only_openai_fields(
@@ -347,7 +347,7 @@ async def test_plain_openai_server_gets_only_openai_fields(
     server = await fault_server("stream")
     backend = (await add_agent(server.base_url)).runtime_data
     assert backend.server.kind == "openai"
-    await say(hass, "shut the kitchen lights off")
+    await say(hass, "shut the kitchen lights off now")
     body = server.bodies[-1]
     assert not {"grammar", "cache_prompt", "top_k", "min_p"} & set(body)
     assert body["model"] == "fault-model"

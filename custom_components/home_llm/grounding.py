@@ -266,6 +266,8 @@ class Grounding:
         self.value_at_end = re.compile(value_at_end, re.IGNORECASE) if to and percents else None
         heat = _either(_listed(table.get("temperature_verbs")))
         self.temperature_verb = re.compile(rf"^(?:{heat})\b\s*", re.IGNORECASE) if heat else None
+        # Verbs Home Assistant's sentences lack, said as ones they have: see rephrased.
+        self.rephrasings = self._rephrasings(table)
         # A thermostat's mode said after "to" ("the bedroom AC to heat"): see with_said_mode.
         self.hvac_modes = {
             word.casefold(): mode for mode, words in self._map(table, "hvac_modes").items() for word in _listed(words)
@@ -307,6 +309,30 @@ class Grounding:
         """A table of tables ({domain: words}), or {} where the language has none."""
         value = table.get(name)
         return value if isinstance(value, Mapping) else {}
+
+    def _rephrasings(self, table: Mapping[str, Any]) -> list[tuple[re.Pattern[str], str]]:
+        """The `rephrase` table as patterns: its verbs after politeness, the rest, and the ending it
+        needs ("shut the blinds off"), each with the sentence to read instead."""
+        polite = _either(sorted(self.before_verb))
+        lead = rf"(?:(?:{polite})\s+)*" if polite else ""
+        found = []
+        for entry in table.get("rephrase") or []:
+            said, ending, instead = _listed(entry.get("said")), _listed(entry.get("ending")), str(entry.get("as", ""))
+            if not said or "{rest}" not in instead:
+                continue
+            end = rf"\s+(?P<ending>{_either(ending)})" if ending else ""
+            pattern = rf"^{lead}(?:{_either(said)})\s+(?P<rest>.+?){end}[\s.!?]*$"
+            found.append((re.compile(pattern, re.IGNORECASE), instead))
+        return found
+
+    def rephrased(self, text: str) -> str | None:
+        """The request with a verb Home Assistant's sentences lack said as one they have ("kill the
+        kitchen lights" as "turn off the kitchen lights", "Lösch das Licht" as "Schalte das Licht
+        aus"), by the language's `rephrase` table; None where no entry fits."""
+        for pattern, instead in self.rephrasings:
+            if match := pattern.match(text.strip()):
+                return instead.format(rest=match["rest"], ending=match.groupdict().get("ending") or "")
+        return None
 
     @staticmethod
     def _word_domains(table: Mapping[str, Any], name: str) -> dict[str, frozenset[str]]:
@@ -521,10 +547,13 @@ class Grounding:
         return read if all(verdict.allowed for verdict in read) else None
 
     def _read(self, text: str, house: House) -> list[Call] | None:
-        """The request read by Home Assistant's sentences as said, or as the setting it implies."""
+        """The request read by Home Assistant's sentences as said, as the setting it implies or with
+        its verb rephrased."""
         calls = self.read_by_home_assistant(text, house)
         if calls is None and (implied := self.implied_setting(text)) is not None:
             calls = self.read_by_home_assistant(implied, house)
+        if calls is None and (rephrased := self.rephrased(text)) is not None:
+            calls = self.read_by_home_assistant(rephrased, house)
         return calls
 
     def implied_setting(self, text: str) -> str | None:
