@@ -67,8 +67,35 @@ class HouseError(Exception):
     """A house file that cannot be used; the message says why."""
 
 
+# Home Assistant's feature flags, by domain: each set when the attribute named is there (None: always).
+# Every entity of these domains has supported_features in Home Assistant; a house file that leaves it
+# out gets the features its attributes show, as the integration that wrote them would have said.
+IMPLIED_FEATURES: dict[str, tuple[tuple[str | None, int], ...]] = {
+    "climate": (("temperature", 1), ("target_temp_low", 2), ("target_humidity", 4), ("fan_modes", 8),
+                ("preset_modes", 16), ("swing_modes", 32), (None, 128 | 256)),
+    "fan": (("percentage", 1), ("oscillating", 2), ("direction", 4), ("preset_modes", 8), (None, 16 | 32)),
+    "cover": (("current_position", 4), (None, 1 | 2 | 8)),
+    "valve": (("current_position", 4), (None, 1 | 2)),
+    "media_player": (("volume_level", 4), ("is_volume_muted", 8), ("source_list", 2048),
+                     (None, 1 | 16 | 32 | 128 | 256 | 1024 | 4096 | 16384)),
+    "water_heater": (("temperature", 1), ("operation_list", 2), (None, 8)),
+    "humidifier": (("available_modes", 1),),
+    "todo": ((None, 1),),
+    "vacuum": ((None, 4 | 8 | 16 | 4096 | 8192),),
+    "alarm_control_panel": ((None, 1 | 2 | 4),),
+}  # fmt: skip
+
+
+def implied_features(entity: dict[str, Any]) -> int | None:
+    """The supported_features an entity's attributes show, for a domain that has them; None otherwise."""
+    flags = IMPLIED_FEATURES.get(entity["entity_id"].split(".")[0])
+    if flags is None:
+        return None
+    return sum(flag for attribute, flag in flags if attribute is None or attribute in entity["attributes"])
+
+
 def parse_house(entities: Any, source: str) -> list[dict[str, Any]]:
-    """Validate a house given as data (a list of entities)."""
+    """Validate a house given as data (a list of entities); supported_features filled in where left out."""
     try:
         house = HOUSE_SCHEMA(entities)
     except vol.Invalid as err:
@@ -76,6 +103,9 @@ def parse_house(entities: Any, source: str) -> list[dict[str, Any]]:
     ids = [entity["entity_id"] for entity in house]
     if len(set(ids)) != len(ids):
         raise HouseError(f"{source}: an entity_id appears twice")
+    for entity in house:
+        if "supported_features" not in entity["attributes"] and (features := implied_features(entity)) is not None:
+            entity["attributes"]["supported_features"] = features
     return house
 
 

@@ -199,6 +199,25 @@ def test_house_file_errors(tmp_path: Path) -> None:
         load_house(twice)
 
 
+def test_a_house_file_without_supported_features_gets_those_its_attributes_show(tmp_path: Path) -> None:
+    """Home Assistant gives every climate, fan, cover or player its features; a file that leaves them
+    out gets those its attributes show (a temperature: target temperature; a source list: select source)."""
+    path = tmp_path / "house.yaml"
+    path.write_text(
+        "- {entity_id: climate.ac, name: AC, state: cool, attributes: {temperature: 21, fan_modes: [auto]}}\n"
+        "- {entity_id: media_player.tv, name: TV, state: 'on', attributes: {source_list: [HDMI 1]}}\n"
+        "- {entity_id: cover.blind, name: Blind, state: open}\n"
+        "- {entity_id: fan.desk, name: Desk, state: 'on', attributes: {supported_features: 0, percentage: 50}}\n"
+        "- {entity_id: light.lamp, name: Lamp, state: 'on'}\n"
+    )
+    features = {entity["entity_id"]: entity["attributes"].get("supported_features") for entity in load_house(path)}
+    assert features["climate.ac"] == 1 | 8 | 128 | 256  # target temperature, fan mode, off and on
+    assert features["media_player.tv"] & 2048 and not features["media_player.tv"] & 4  # a source, no volume
+    assert features["cover.blind"] == 1 | 2 | 8  # no position without current_position
+    assert features["fan.desk"] == 0  # as the file says
+    assert features["light.lamp"] is None  # lights say what they can by their colour modes
+
+
 async def test_file_house_is_real_enough_for_the_agent(core: HomeAssistant) -> None:
     hass = core
     house = FileHouse(hass, load_house_from(DESK_HOUSE))

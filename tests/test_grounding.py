@@ -860,6 +860,20 @@ def test_one_device_asked_for_where_several_fit_equally_is_asked_about(text: str
     assert [v.call for v in keep] == ([] if sentence else [off])
 
 
+def test_a_unit_word_does_not_name_one_of_several() -> None:
+    """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
+    heaters = make_house(
+        Device("climate.stube", "Heizung Stube", "auto", attributes={"supported_features": 1}),
+        Device("climate.kinderzimmer", "Heizung Kinderzimmer", "auto", attributes={"supported_features": 1}),
+    )
+    guess = Call("climate", "set_temperature", "climate.kinderzimmer", {"temperature": 20})
+    german = load_grounding("de")
+    keep, held = hold_ungrounded([Verdict(guess, True)], heaters, "Stell die Heizung auf 20 Grad", grounding=german)
+    assert keep == [] and [h.reason for h in held] == ["several devices are called 'heizung'"]
+    keep, held = hold_ungrounded([Verdict(guess, True)], heaters, "Heizung Kinderzimmer auf 20 Grad", grounding=german)
+    assert [v.call for v in keep] == [guess] and held == []
+
+
 def test_a_kind_word_in_the_target_name_tells_it_from_a_near_name() -> None:
     """"air" is a word for air conditioning, but "key light air" names the Key Light Air better."""
     lights = make_house(

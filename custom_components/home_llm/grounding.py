@@ -260,6 +260,8 @@ class Grounding:
         self.set_sentence = str(table.get("set_sentence", ""))
         degrees = _listed(table.get("degree_words"))
         self.degree_word = degrees[0] if degrees else ""
+        # The words of a value's unit ("20 Grad", "50 percent"): they say the value, not the device.
+        self.unit_words = frozenset(self.normalise(word) for word in tokens(" ".join([*degrees, *percents])))
         to = _either(_split(table.get("to_words", "")))
         value = rf"(?P<number>\d+(?:[.,]\d+)?)\s*(?P<unit>%|(?:{_either([*degrees, *percents])})\b)?"
         value_at_end = rf"^(?P<target>.+?)\s+(?:(?:{to})\s+)?{value}[\s.!?]*$"
@@ -1212,7 +1214,7 @@ class Grounding:
             return None
         word = self.normalise(noun)
         numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
-        if self.words(text) - self.action - self.verbs - numbers - {word}:
+        if self.words(text) - self.action - self.verbs - numbers - self.unit_words - {word}:
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
