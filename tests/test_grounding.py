@@ -860,6 +860,43 @@ def test_one_device_asked_for_where_several_fit_equally_is_asked_about(text: str
     assert [v.call for v in keep] == ([] if sentence else [off])
 
 
+def test_a_relay_named_for_what_it_drives_is_not_another_kind_of_its_room() -> None:
+    house = make_house(
+        Device("switch.towel_rail", "Towel Rail", "off", area="Bathroom"),
+        Device("switch.shelly1_ensuite", "Shelly1 Ensuite", "off", area="Ensuite"),
+        Device("switch.tree", "Christmas Tree", "off", area="Lounge"),
+        Device("switch.gefriertruhe", "Shelly Plug S Gefriertruhe", "on", area="Keller"),
+    )
+
+    def kept(text: str, entity_id: str, language: str = "en") -> bool:
+        call = Call("switch", "turn_on", entity_id)
+        keep, _held = hold_ungrounded([Verdict(call, True)], house, text, grounding=load_grounding(language))
+        return [v.call for v in keep] == [call]
+
+    assert not kept("bathroom extractor fan on", "switch.towel_rail")  # only its room was said
+    assert kept("bathroom towel rail on", "switch.towel_rail")
+    assert kept("ensuite fan on", "switch.shelly1_ensuite")  # a brand and its room: it may drive the fan
+    assert kept("turn on the tree lights", "switch.tree")  # a word of its own said
+    assert not kept("Mach das Licht im Keller an", "switch.gefriertruhe", "de")
+
+
+def test_a_mode_the_thermostat_lacks_is_not_run_as_something_else() -> None:
+    ac = make_house(
+        Device("climate.gym_ac", "Gym AC", "cool", attributes={"hvac_modes": ("off", "cool"), "supported_features": 1}),
+    )
+    on = Call("climate", "turn_on", "climate.gym_ac")
+    keep, held = hold_ungrounded([Verdict(on, True)], ac, "set the gym AC to heat")
+    assert keep == [] and [h.sentence for h in held] == [
+        "I cannot set the Gym AC to heat: it has no such mode, so I did not change it."
+    ]
+    keep, held = hold_ungrounded([Verdict(on, True)], ac, "Stell die Gym AC auf Heizen", grounding=load_grounding("de"))
+    assert keep == [] and [h.sentence for h in held] == [
+        "Ich kann Gym AC nicht auf 'Heizen' stellen, deshalb habe ich nichts geändert."
+    ]
+    keep, held = hold_ungrounded([Verdict(on, True)], ac, "turn on the gym AC")
+    assert [v.call for v in keep] == [on] and held == []
+
+
 def test_a_unit_word_does_not_name_one_of_several() -> None:
     """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(

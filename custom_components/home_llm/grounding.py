@@ -148,6 +148,17 @@ def _split(value: object) -> list[str]:
     return [word for item in value for word in str(item).split()] if isinstance(value, list) else []
 
 
+# Words of a relay's or plug's name that say what it is, not what it drives: brands, protocols, models.
+_HARDWARE_WORDS = frozenset(
+    _split(
+        "shelly sonoff tasmota kasa tapo tp link tplink wemo meross tuya smartlife zigbee zwave z wave zha insteon "
+        "lutron caseta ikea tradfri aqara xiaomi gosund athom nous switchbot esphome esp mqtt homematic hmip ip "
+        "fritz dect avm eve plus pro mini basic smart wifi plug plugs outlet outlets socket sockets relay relays "
+        "switch switches channel output steckdose stecker zwischenstecker schalter relais kanal ausgang"
+    )
+)
+
+
 def _listed(value: object) -> list[str]:
     """A table's phrases: a comma-separated string ("percent, per cent")."""
     return [phrase.strip() for phrase in str(value or "").split(",") if phrase.strip()]
@@ -752,16 +763,31 @@ class Grounding:
         ("switch the bedroom AC to heat" written as climate.turn_on); else as written."""
         call = verdict.call
         device = house.device(call.entity_id)
-        if device is None or call.domain != "climate" or call.service == "set_hvac_mode" or self.mode_at_end is None:
+        if device is None or call.domain != "climate" or call.service == "set_hvac_mode":
             return verdict
-        if (match := self.mode_at_end.search(text)) is None or self.says_number(text):
+        if (said := self.said_mode(text)) is None:
             return verdict
-        mode = self.hvac_modes[match.group("mode").casefold()]
+        mode = said[1]
         modes = device.attributes.get("hvac_modes")  # Home Assistant's state keeps lists as tuples
         if not isinstance(modes, list | tuple) or mode not in [str(each) for each in modes]:
             return verdict
         changed = check(Call("climate", "set_hvac_mode", call.entity_id, {"hvac_mode": mode}))
         return changed if changed.allowed else verdict
+
+    def said_mode(self, text: str) -> tuple[str, str] | None:
+        """The thermostat mode a request ends with after "to" ("the AC to heat"), as (its words, the
+        mode), unless a number is said too (a temperature); None otherwise."""
+        if self.mode_at_end is None or (match := self.mode_at_end.search(text)) is None or self.says_number(text):
+            return None
+        return match.group("mode"), self.hvac_modes[match.group("mode").casefold()]
+
+    def missing_mode(self, device: Device, text: str) -> str | None:
+        """The words of a mode the request asks of a thermostat that lists its modes without it."""
+        said = self.said_mode(text)
+        modes = device.attributes.get("hvac_modes")  # Home Assistant's state keeps lists as tuples
+        if said is None or not isinstance(modes, list | tuple):
+            return None
+        return said[0] if said[1] not in [str(each) for each in modes] else None
 
     def with_asked_value(
         self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]
@@ -966,6 +992,8 @@ class Grounding:
             return Hold(call, "the user asked a question", self.state_sentence(device))
         if (setting := self.missing_setting(device, text)) is not None:
             return Hold(call, f"{device.name} has no {setting}", self.phrases.text("cannot_set", name=name))
+        if call.domain == "climate" and call.service != "set_hvac_mode" and (mode := self.missing_mode(device, text)):
+            return Hold(call, f"{device.name} has no mode {mode}", self.phrases.text("no_mode", name=name, mode=mode))
         if call.service == "set_temperature" and not self.says_number(text):  # "the heater to cool": made up
             return Hold(call, "the request gives no temperature", self.phrases.text("no_action", name=name))
         grounded = [part for part, said in parts if self.is_grounded(call, device, said, house, self.head_kind(part))]
@@ -1166,6 +1194,8 @@ class Grounding:
         kind = self.head_kind(part) or (self.head_kind(previous) if previous else None)
         if kind and not self.kind_fits(kind, device, call.service, self._argument_kinds(call)):
             return f"kind:{kind}"
+        if kind and self._named_only_by_area(device, call.service, self.said_words(part, previous)):
+            return f"kind:{kind}"  # "bathroom extractor fan" is not the bathroom's Towel Rail
         naming = self.naming_words(self.said_words(part, previous), call, kind)
         if not previous and not naming and (pronoun := self.points_back(part)):
             return f"pronoun:{pronoun}"
@@ -1174,6 +1204,20 @@ class Grounding:
         if house is not None and naming and self.tied(call, device, part, house, previous):
             return f"tied:{self.head_noun(part)}"
         return None
+
+    def _named_only_by_area(self, device: Device, service: str, said: frozenset[str]) -> bool:
+        """True for a relay whose name says what it drives ("Towel Rail", "Gefriertruhe"), none of whose
+        own words were said: only its area was. It may drive any kind of device, but a kind said of that
+        area ("the bathroom fan") is not it. A name of brands, ids and its area only says nothing."""
+        if device.domain not in RELAY_DOMAINS or self.device_kinds(device) or service in _SERVICE_PARTS:
+            return False
+        area = self.words(device.area or "", spoken=False)
+        own = {
+            word
+            for word in self.words(device.name, spoken=False) - area - self.generic
+            if word not in _HARDWARE_WORDS and len(word) > 1 and not any(c.isdigit() for c in word)
+        }
+        return bool(own) and not own & said
 
     def tied(self, call: Call, device: Device, part: str, house: House, previous: str = "") -> list[Device]:
         """The devices of the target's domain its words name as well as the target (or better), when a request for
@@ -1214,7 +1258,8 @@ class Grounding:
             return None
         word = self.normalise(noun)
         numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
-        if self.words(text) - self.action - self.verbs - numbers - self.unit_words - {word}:
+        louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
+        if self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - {word}:
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
