@@ -1410,18 +1410,41 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
 @pytest.mark.parametrize(
     ("text", "implied"),
     [
-        ("vent to 50 percent", "set vent to 50 percent"),
-        ("chandelier 25%", "set chandelier to 25 %"),
-        ("cool the living room to 23", "set the living room to 23 degrees"),
-        ("warm up the kitchen to 21 degrees", "set the kitchen to 21 degrees"),
-        # A bare number after a name is no percentage ("office AC to 68"); a verb of its own is not replaced.
-        ("office AC to 68", None),
-        ("turn the lights to 50%", None),
-        ("what is 50 percent of 20", None),
+        ("vent to 50 percent", ["set vent to 50 percent"]),
+        ("chandelier 25%", ["set chandelier to 25 %"]),
+        ("cool the living room to 23", ["set the living room to 23 degrees"]),
+        ("warm up the kitchen to 21 degrees", ["set the kitchen to 21 degrees"]),
+        # A bare number or degrees: only as a thermostat's temperature ("office AC to 68" is no brightness).
+        ("office AC to 68", ["set the office AC temperature to 68"]),
+        ("mini split to twenty one", ["set the mini split temperature to 21"]),
+        ("the den to 70 degrees", ["set the the den temperature to 70"]),
+        # A verb of its own is not replaced.
+        ("turn the lights to 50%", []),
+        ("what is 50 percent of 20", []),
     ],
 )
-def test_a_setting_said_without_set_is_read_as_set(text: str, implied: str | None) -> None:
-    assert load_grounding("en").implied_setting(text) == implied
+def test_a_setting_said_without_set_is_read_as_set(text: str, implied: list[str]) -> None:
+    assert load_grounding("en").implied_settings(text) == implied
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Heizung auf zweiundzwanzig", [Call("climate", "set_temperature", "climate.stube", {"temperature": 22})]),
+        ("Stube auf neunzehn Grad", [Call("climate", "set_temperature", "climate.stube", {"temperature": 19})]),
+        ("Dreh die Heizung in der Stube auf 21 Grad", [Call("climate", "set_temperature", "climate.stube", {"temperature": 21})]),
+        ("Deckenlampe auf dreißig Prozent", [Call("light", "turn_on", "light.stube", {"brightness": 76})]),
+        ("Stube auf 40", None),  # a bare number for a room of lights and a thermostat: not read as light
+    ],
+)  # fmt: skip
+def test_a_german_temperature_or_number_word_without_a_verb_reads(text: str, read: list[Call] | None) -> None:
+    house = make_house(
+        Device("climate.stube", "Heizung", "heat", area="Stube", attributes={"supported_features": 1, "min_temp": 5, "max_temp": 30}),
+        Device("light.stube", "Deckenlampe", "on", area="Stube", attributes={"supported_color_modes": ["brightness"]}),
+    )  # fmt: skip
+    grounding = load_grounding("de")
+    verdicts = grounding.read_request(house, text, lambda call: check_call(call, house, phrases=grounding.phrases))
+    assert (None if verdicts is None else [v.call for v in verdicts]) == read
 
 
 def test_a_setting_said_without_set_runs() -> None:
@@ -1433,7 +1456,7 @@ def test_a_setting_said_without_set_runs() -> None:
     keep, held = hold_ungrounded([], BRANDS, "vent to 50 percent", grounding=grounding, check=check)
     assert [v.call for v in keep] == [Call("cover", "set_cover_position", "cover.greenhouse_roof_vent", {"position": 50})]
     assert held == []
-    assert load_grounding("de").implied_setting("Heiz das Bad auf 22") == "stell das Bad auf 22 grad"
+    assert load_grounding("de").implied_settings("Heiz das Bad auf 22") == ["stell das Bad auf 22 grad"]
 
 
 def test_the_volume_of_one_player_among_several_is_asked_about() -> None:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from unicode_rbnf import RbnfEngine
+
 from .arguments import COLOR_NAMES, value_domain
 from .intent_sentences import command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
@@ -164,6 +166,11 @@ def _listed(value: object) -> list[str]:
     return [phrase.strip() for phrase in str(value or "").split(",") if phrase.strip()]
 
 
+def _listed_lines(value: object) -> list[str]:
+    """A table's sentences: a list of strings."""
+    return [str(line) for line in value if str(line).strip()] if isinstance(value, list) else []
+
+
 def _either(phrases: Iterable[str]) -> str:
     """A regex alternation of phrases, the longest first ("warm up" before "warm")."""
     return "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
@@ -267,7 +274,7 @@ class Grounding:
         percents = _listed(table.get("percent_words"))
         percent_after = rf"(?:%|(?:{_either(percents)})\b)" if percents else "%"
         self.percent_pattern = re.compile(rf"(\d{{1,3}})\s*{percent_after}", re.IGNORECASE)
-        # A setting said without "set" ("vent to 50 percent", "cool the den to 20"): see implied_setting.
+        # A setting said without "set" ("vent to 50 percent", "cool the den to 20"): see implied_settings.
         self.set_sentence = str(table.get("set_sentence", ""))
         degrees = _listed(table.get("degree_words"))
         self.degree_word = degrees[0] if degrees else ""
@@ -277,6 +284,10 @@ class Grounding:
         value = rf"(?P<number>\d+(?:[.,]\d+)?)\s*(?P<unit>%|(?:{_either([*degrees, *percents])})\b)?"
         value_at_end = rf"^(?P<target>.+?)\s+(?:(?:{to})\s+)?{value}[\s.!?]*$"
         self.value_at_end = re.compile(value_at_end, re.IGNORECASE) if to and percents else None
+        self.degree_words = frozenset(word.casefold() for word in degrees)
+        # A temperature for a place or thermostat said without "set" ("office AC to 68", "Wohnzimmer auf
+        # 23 Grad"): read by these sentences, which only a thermostat's temperature can fit.
+        self.temperature_sentences = _listed_lines(table.get("temperature_sentences"))
         heat = _either(_listed(table.get("temperature_verbs")))
         self.temperature_verb = re.compile(rf"^(?:{heat})\b\s*", re.IGNORECASE) if heat else None
         # Verbs Home Assistant's sentences lack, said as ones they have: see rephrased.
@@ -563,30 +574,63 @@ class Grounding:
         """The request read by Home Assistant's sentences as said, as the setting it implies or with
         its verb rephrased."""
         calls = self.read_by_home_assistant(text, house)
-        if calls is None and (implied := self.implied_setting(text)) is not None:
-            calls = self.read_by_home_assistant(implied, house)
+        for implied in self.implied_settings(text) if calls is None else ():
+            if (calls := self.read_by_home_assistant(implied, house)) is not None:
+                break
         if calls is None and (rephrased := self.rephrased(text)) is not None:
             calls = self.read_by_home_assistant(rephrased, house)
         return calls
 
-    def implied_setting(self, text: str) -> str | None:
+    def implied_settings(self, text: str) -> list[str]:
         """Home Assistant's "set ... to ..." for a request that sets a value without the verb: a name and
-        a percentage ("vent to 50 percent") or a warming or cooling verb and a temperature ("cool the
-        living room to 23", in degrees); None otherwise. A bare number after a name is not read: "office
-        AC to 68" would read as the office lights' brightness."""
+        a percentage ("vent to 50 percent"), a warming or cooling verb and a temperature ("cool the living
+        room to 23", in degrees), or a place or thermostat and a number in degrees or bare ("office AC to
+        68", "Stube auf zweiundzwanzig Grad"), read only as a temperature. Number words are read as
+        Home Assistant spells them ("zweiundzwanzig")."""
+        text = self.with_digits(text)
         if not self.set_sentence or self.value_at_end is None or not (match := self.value_at_end.match(text)):
-            return None
+            return []
+        if self.asks_about_state(text):
+            return []  # "what is 50 percent of 20"
         target, number, unit = match.group("target", "number", "unit")
         if self.temperature_verb is not None and (verb := self.temperature_verb.match(target)):
-            return self.set_sentence.format(target=target[verb.end() :], value=f"{number} {self.degree_word}")
+            return [self.set_sentence.format(target=target[verb.end() :], value=f"{number} {self.degree_word}")]
         lead = self.leading_verb(target)
-        if (
-            unit
-            and self.percent_pattern.search(f"{number}{unit}")
-            and (lead is None or self.normalise(lead) not in self.action | self.verbs)
-        ):
-            return self.set_sentence.format(target=target, value=f"{number} {unit}")
-        return None
+        if lead is not None and self.normalise(lead) in self.action | self.verbs:
+            return []  # "turn the lights to 50%": its own verb, read as said
+        if unit and self.percent_pattern.search(f"{number}{unit}"):
+            return [self.set_sentence.format(target=target, value=f"{number} {unit}")]
+        if unit is None or unit.casefold() in self.degree_words:
+            return [sentence.format(target=target, value=number) for sentence in self.temperature_sentences]
+        return []
+
+    @cached_property
+    def _number_words(self) -> dict[str, str]:
+        """Numbers 0-130 as the language spells them ("zweiundzwanzig": "22"), by the engine Home
+        Assistant's sentences read them with (unicode_rbnf, hassil's); none where it has no rules."""
+        try:
+            engine = RbnfEngine.for_language(base_language(self.lexicon.language))
+        except (ValueError, KeyError, OSError):  # a language it has no rules for
+            return {}
+        spelled: dict[str, str] = {}
+        for number in range(131):
+            for text in engine.format_number(number).text_by_ruleset.values():
+                spelled.setdefault(text.lower(), str(number))
+                spelled.setdefault(text.lower().replace("-", " "), str(number))
+        return spelled
+
+    def with_digits(self, text: str) -> str:
+        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad")."""
+        if not self._number_words:
+            return text
+        spelled = _either(self._number_words)
+        return re.sub(
+            rf"(?<!\w)({spelled})(?=(?:\s+\w+)?[\s.!?]*$)",
+            lambda match: self._number_words[match.group(1).lower()],
+            text,
+            count=1,
+            flags=re.IGNORECASE,
+        )
 
     def _read_part(self, parts: list[str], index: int, house: House) -> list[Call] | None:
         """One part of a request as Home Assistant's sentences read it, alone or with the first part's
