@@ -897,6 +897,28 @@ def test_a_mode_the_thermostat_lacks_is_not_run_as_something_else() -> None:
     assert [v.call for v in keep] == [on] and held == []
 
 
+@pytest.mark.parametrize(
+    ("text", "call", "runs"),
+    [
+        ("put the haiku fan on whoosh", Call("fan", "turn_on", "fan.haiku"), Call("fan", "set_preset_mode", "fan.haiku", {"preset_mode": "whoosh"})),
+        ("mini split fan on high", Call("climate", "turn_on", "climate.mini_split"), Call("climate", "set_fan_mode", "climate.mini_split", {"fan_mode": "high"})),
+        ("mini split on sleep", Call("climate", "turn_on", "climate.mini_split"), Call("climate", "set_preset_mode", "climate.mini_split", {"preset_mode": "sleep"})),
+        ("turn the haiku fan on", Call("fan", "turn_on", "fan.haiku"), Call("fan", "turn_on", "fan.haiku")),  # "on" is no mode
+        ("put the haiku fan on turbo", Call("fan", "turn_on", "fan.haiku"), Call("fan", "turn_on", "fan.haiku")),  # not its own
+    ],
+)  # fmt: skip
+def test_a_mode_from_the_devices_own_list_completes_a_turn_on(text: str, call: Call, runs: Call) -> None:
+    house = make_house(
+        Device("fan.haiku", "Haiku Fan", "on", attributes={"supported_features": 8 | 32, "preset_modes": ["auto", "whoosh", "on"]}),
+        Device("climate.mini_split", "Mini Split", "cool", attributes={"supported_features": 8 | 16, "fan_modes": ["auto", "high"], "preset_modes": ["sleep"]}),
+    )  # fmt: skip
+    grounding = load_grounding("en")
+    keep, held = hold_ungrounded(
+        [Verdict(call, True)], house, text, check=lambda c: check_call(c, house, phrases=grounding.phrases)
+    )
+    assert [v.call for v in keep] == [runs] and held == []
+
+
 def test_a_unit_word_does_not_name_one_of_several() -> None:
     """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(

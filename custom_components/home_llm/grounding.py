@@ -133,6 +133,8 @@ _COVER_CLASS_KINDS = {"garage": "door", "door": "door", "gate": "door", "window"
 RELAY_DOMAINS = frozenset({"switch", "input_boolean", "scene", "script", "button", "input_button"})
 # Services that set a part of a device named like a kind of device of its own.
 _SERVICE_PARTS = {"set_fan_mode": "fan"}
+# A fan's or thermostat's preset: the service, its argument and the attribute that lists them.
+_PRESETS = ("set_preset_mode", "preset_mode", "preset_modes")
 # The kind every device of a domain is, whatever its name: a lock is a "lock", a fan a "fan".
 _DOMAIN_KIND = {"light": "light", "fan": "fan", "lock": "lock", "vacuum": "vacuum", "valve": "valve",
                 "alarm_control_panel": "alarm", "humidifier": "humidity", "media_player": "media"}  # fmt: skip
@@ -503,6 +505,7 @@ class Grounding:
             if verdict.allowed and device is not None:
                 if check is not None and len(parts) == 1:  # before the hold: "to cool" is no temperature
                     verdict = self.with_said_mode(verdict, house, text, check)
+                    verdict = self.with_listed_mode(verdict, device, text, check)
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict = self.with_said_service(verdict, text, house, check)
@@ -816,6 +819,32 @@ class Grounding:
         if not isinstance(modes, list | tuple) or mode not in [str(each) for each in modes]:
             return verdict
         changed = check(Call("climate", "set_hvac_mode", call.entity_id, {"hvac_mode": mode}))
+        return changed if changed.allowed else verdict
+
+    def with_listed_mode(
+        self, verdict: Verdict, device: Device, text: str, check: Callable[[Call], Verdict]
+    ) -> Verdict:
+        """A plain turn_on as the preset or fan mode the request names from the device's own list ("the
+        haiku fan on whoosh": set_preset_mode; "mini split fan on high": the thermostat's set_fan_mode);
+        else as written. A mode that is a direction ("on") or a number is no name for one."""
+        call = verdict.call
+        if call.service != "turn_on" or call.arguments or call.domain not in ("fan", "climate"):
+            return verdict
+        fan = call.domain == "climate" and "fan" in self.kind_nouns(text)
+        service, argument, listed = ("set_fan_mode", "fan_mode", "fan_modes") if fan else _PRESETS
+        modes = device.attributes.get(listed)
+        if not isinstance(modes, list | tuple):
+            return verdict
+        said = set(tokens(text)) - set(tokens(device.name))
+        named = [
+            mode
+            for mode in (str(each) for each in modes)
+            if (words := set(tokens(mode))) and words <= said and not words & (self.up_words | self.down_words)
+            and not mode.isdigit()
+        ]
+        if len(named) != 1:
+            return verdict
+        changed = check(Call(call.domain, service, call.entity_id, {argument: named[0]}))
         return changed if changed.allowed else verdict
 
     def said_mode(self, text: str) -> tuple[str, str] | None:
