@@ -1311,6 +1311,35 @@ def test_a_rephrased_request_runs_as_home_assistant_reads_it() -> None:
     assert grounding.read_request(house, "kill the lights in the garage", check) is None  # no such room
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "runs"),
+    [
+        ("switch off both nightstands", "en", ["light.left_nightstand", "light.right_nightstand"]),
+        ("Beide Nachttischlampen aus", "de", ["light.left_nightstand", "light.right_nightstand"]),
+        ("Alle Rollläden runter", "de", ["cover.rollladen_bad", "cover.rollladen_kueche", "cover.rollladen_flur"]),
+        ("both blinds down", "en", None),  # three, not two
+        ("all the lamps off", "en", None),  # no name has "lamp"
+    ],
+)
+def test_all_or_both_is_read_once_for_each_device_it_names(text: str, language: str, runs: list[str] | None) -> None:
+    house = make_house(
+        Device("light.left_nightstand", "Nachttischlampe links", "on", aliases=("Left Nightstand",)),
+        Device("light.right_nightstand", "Nachttischlampe rechts", "on", aliases=("Right Nightstand",)),
+        Device("cover.rollladen_bad", "Rollladen Bad", "open", attributes={"supported_features": 3}),
+        Device("cover.rollladen_kueche", "Rollladen Küche", "open", attributes={"supported_features": 3}),
+        Device("cover.rollladen_flur", "Rollladen Flur Blinds", "open", attributes={"supported_features": 3}),
+    )
+    if language == "en":  # English names for the English requests
+        house = make_house(
+            Device("light.left_nightstand", "Left Nightstand", "on"),
+            Device("light.right_nightstand", "Right Nightstand", "on"),
+            *(Device(f"cover.{room}", f"{room.title()} Blinds", "open", attributes={"supported_features": 3}) for room in ("bad", "kueche", "flur")),
+        )  # fmt: skip
+    grounding = load_grounding(language)
+    calls = grounding.read_by_home_assistant(text, house) or grounding._read(text, house)
+    assert (None if calls is None else sorted(call.entity_id for call in calls)) == (sorted(runs) if runs else None)
+
+
 def test_names_with_template_characters_are_read_as_plain_words() -> None:
     # Entity names and areas are untrusted: hassil's template syntax in them ([ ], { }, < >, |) is text.
     hostile = make_house(

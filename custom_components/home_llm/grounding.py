@@ -91,6 +91,8 @@ _VALUE_SERVICES = frozenset({service for service, _ in _VALUE_CALLS.values()} | 
 # Each part of a request is read with up to 6 ways of lending words: a request of more parts than people
 # say in one breath is left to the model rather than read part by part.
 _MAX_READ_PARTS = 4
+_UMLAUTS = str.maketrans("äöü", "aou")
+_MAX_EACH = 12  # devices "all the X" is read for, one by one
 
 _LIGHT_DOMAINS = frozenset({"light", "switch"})
 # Services that carry no value, written for a request that gives one: completed from the table above or held
@@ -250,6 +252,14 @@ class Grounding:
         self.request_after_question = self._set(table, "request_after_question")
         self.state_nouns = self._set(table, "state_nouns")
         self.all_words = self._set(table, "all_words")
+        self.both_words = self._set(table, "both_words")
+        # "all the X", "beide X": the all-word, the words after it and up to two words that name devices.
+        alls, fillers = _either(self.all_words), _either(self.filler)
+        self.all_phrase = (
+            re.compile(rf"\b(?P<all>{alls})\s+(?:(?:{fillers})\s+)*(?P<noun>[^\W\d_][\w-]*(?:\s+[\w-]+)?)", re.I)
+            if alls and fillers
+            else None
+        )
         self.object_pronouns = self._set(table, "object_pronouns")
         self.after_dummy_it = self._set(table, "after_dummy_it")
         self.before_dummy_it = self._set(table, "before_dummy_it")
@@ -573,16 +583,47 @@ class Grounding:
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
 
-    def _read(self, text: str, house: House) -> list[Call] | None:
-        """The request read by Home Assistant's sentences as said, as the setting it implies or with
-        its verb rephrased."""
+    def _read(self, text: str, house: House, *, each: bool = True) -> list[Call] | None:
+        """The request read by Home Assistant's sentences as said, as the setting it implies, with
+        its verb rephrased or (`each`) once for each device "all" or "both" names."""
         calls = self.read_by_home_assistant(text, house)
         for implied in self.implied_settings(text) if calls is None else ():
             if (calls := self.read_by_home_assistant(implied, house)) is not None:
                 break
         if calls is None and (rephrased := self.rephrased(text)) is not None:
             calls = self.read_by_home_assistant(rephrased, house)
+        if calls is None and each:
+            calls = self._read_each(text, house)
         return calls
+
+    @staticmethod
+    def _folded(words: frozenset[str]) -> frozenset[str]:
+        """Words without umlauts: a German plural has them where the singular has none ("Rollläden")."""
+        return frozenset(word.translate(_UMLAUTS) for word in words)
+
+    def _read_each(self, text: str, house: House) -> list[Call] | None:
+        """"Beide Nachttischlampen aus", "all the blinds up": the request read once for each device
+        whose name has the words after "all" or "both" (two or more; "both" exactly two), with its name
+        in their place, when each reads as calls on that device alone; None otherwise."""
+        if self.all_phrase is None or (match := self.all_phrase.search(text)) is None:
+            return None
+        words = match.group("noun").split()
+        for count in range(min(2, len(words)), 0, -1):  # "Hue Play", then "Nachttischlampen"
+            if not all(self.words(word, spoken=False) for word in words[:count]):
+                continue  # "Nachttischlampen aus": "aus" names nothing
+            wanted = self._folded(self.words(" ".join(words[:count]), spoken=False))
+            group = [d for d in house.devices if wanted <= self._folded(self.words(d.name, spoken=False))]
+            if len(group) < 2 or (match.group("all").lower() in self.both_words and len(group) != 2):
+                continue
+            end = match.start("noun") + len(" ".join(words[:count]))
+            calls: list[Call] = []
+            for device in group[:_MAX_EACH]:
+                read = self._read(f"{text[: match.start()]}{device.name}{text[end:]}", house, each=False)
+                if not read or {call.entity_id for call in read} != {device.entity_id}:
+                    return None
+                calls += read
+            return calls if len(group) <= _MAX_EACH else None
+        return None
 
     def implied_settings(self, text: str) -> list[str]:
         """Home Assistant's "set ... to ..." for a request that sets a value without the verb: a name and
