@@ -919,6 +919,24 @@ def test_a_mode_from_the_devices_own_list_completes_a_turn_on(text: str, call: C
     assert [v.call for v in keep] == [runs] and held == []
 
 
+def test_a_verb_the_lists_lack_does_not_hold_a_call_the_other_words_name() -> None:
+    house = make_house(
+        Device("water_heater.hive_hot_water", "Hot Water", "off", area="Hall"),
+        Device("light.workbench_led", "Workbench LED", "on", attributes={"supported_color_modes": ["color_temp"]}),
+        Device("light.nursery_lamp", "Nursery Lamp", "on", area="Nursery"),
+        Device("light.emma", "Emma's Lamp", "on", area="Emma's Room"),
+    )
+
+    def kept(text: str, call: Call) -> bool:
+        keep, _held = hold_ungrounded([Verdict(call, True)], house, text)
+        return [v.call for v in keep] == [call]
+
+    assert kept("stick the hot water on", Call("water_heater", "turn_on", "water_heater.hive_hot_water"))
+    assert kept("workbench LED to 5000K", Call("light", "turn_on", "light.workbench_led", {"color_temp_kelvin": 5000}))
+    # No article after it: "kid" is no verb, and names no device here.
+    assert not kept("kid's room light off", Call("light", "turn_off", "light.nursery_lamp"))
+
+
 def test_a_unit_word_does_not_name_one_of_several() -> None:
     """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(
@@ -1279,6 +1297,7 @@ def test_a_rooms_player_is_paused_or_resumed_by_its_state() -> None:
         ("could you please fire up the dust collector", "en", "turn on the dust collector"),
         ("stick the kettle on", "en", "turn the kettle on"),
         ("shut the curtains in the lounge", "en", "close the curtains in the lounge"),
+        ("retract the awning", "en", "close the awning"),
         ("shut the porch light off", "en", "turn the porch light off"),
         ("put Netflix on the TV", "en", None),  # no ending "on"/"off": a source, not a switch
         ("Lösch das Licht im Flur", "de", "schalte das Licht im Flur aus"),

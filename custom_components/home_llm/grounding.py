@@ -253,6 +253,7 @@ class Grounding:
         self.state_nouns = self._set(table, "state_nouns")
         self.all_words = self._set(table, "all_words")
         self.both_words = self._set(table, "both_words")
+        self.articles = self._set(table, "articles")
         # "all the X", "beide X": the all-word, the words after it and up to two words that name devices.
         alls, fillers = _either(self.all_words), _either(self.filler)
         self.all_phrase = (
@@ -443,16 +444,26 @@ class Grounding:
         return said
 
     def is_grounded(
-        self, call: Call, device: Device, said: frozenset[str], house: House | None = None, head: str | None = None
+        self,
+        call: Call,
+        device: Device,
+        said: frozenset[str],
+        house: House | None = None,
+        head: str | None = None,
+        *,
+        lead: str | None = None,
     ) -> bool:
         """True when the user's words point at the target device.
 
         Words that could name a device ("porch", "decorative", "kitchen") decide when there are any: the
         target must share one, and no device of the house may share more ("living room rgbww lights"
         is not the ceiling light that merely sits in the living room). Otherwise ("turn on the
-        lights") a word for the device's kind is enough. `head`: the kind of device the request names.
+        lights") a word for the device's kind is enough. `head`: the kind of device the request names;
+        `lead`: its leading word (normalised), a verb unless a device has it.
         """
         naming = self.naming_words(said, call, head)
+        if lead is not None and house is not None and not any(lead in self.device_words(d) for d in house.devices):
+            naming -= {lead}  # a verb the lists lack ("retract the awning") names no device
         if not naming or house is None:
             return bool(said & (self.device_words(device) | self.domain_words(call.domain)))
         overlap = len(naming & self.device_words(device))
@@ -1110,7 +1121,11 @@ class Grounding:
             return Hold(call, f"{device.name} has no mode {mode}", self.phrases.text("no_mode", name=name, mode=mode))
         if call.service == "set_temperature" and not self.says_number(text):  # "the heater to cool": made up
             return Hold(call, "the request gives no temperature", self.phrases.text("no_action", name=name))
-        grounded = [part for part, said in parts if self.is_grounded(call, device, said, house, self.head_kind(part))]
+        grounded = [
+            part
+            for part, said in parts
+            if self.is_grounded(call, device, said, house, self.head_kind(part), lead=self._lead_word(part))
+        ]
         if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
             sentence = self.phrases.text("against_up" if call.service in _UP_SERVICES else "against_down", name=name)
             return Hold(call, f"{call.service_name} {AGAINST}", sentence)
@@ -1260,6 +1275,14 @@ class Grounding:
         if kinds:
             return kind in kinds
         return device.domain in RELAY_DOMAINS or device.domain in _KIND_DOMAINS[kind]
+
+    def _lead_word(self, text: str) -> str | None:
+        """The leading verb of a request, normalised as its said words are, where an article or the like
+        follows it ("retract *the* awning"; "kid's room light off" leads with no verb); else None."""
+        said = [word for word in tokens(text) if word not in self.before_verb]
+        if len(said) < 2 or said[1] not in self.articles or said[0] != self.leading_verb(text):
+            return None
+        return self.normalise(said[0])
 
     def leading_verb(self, text: str) -> str | None:
         """The first word of a request after politeness ("could you please *cook* dinner"), unless it
@@ -1413,8 +1436,8 @@ class Grounding:
         normal = {self.normalise(word) for word in said}
         if said & (self.action_words | self.asking | self.verb_domains.keys()) or normal & self.action:
             return True  # "turning", "switching" too
-        if any(word.isdigit() for word in said) or normal & self._argument_words(call):
-            return True  # a number, or the value the call sets ("make the lamp *red*")
+        if any(word.isdigit() for word in said) or _KELVIN.search(text) or normal & self._argument_words(call):
+            return True  # a number ("to 5000K" too), or the value the call sets ("make the lamp *red*")
         needs = self.need_words.get(call.domain, frozenset())
         if call.domain in RELAY_DOMAINS:
             needs = frozenset().union(*self.need_words.values())
