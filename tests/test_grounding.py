@@ -937,6 +937,13 @@ def test_a_verb_the_lists_lack_does_not_hold_a_call_the_other_words_name() -> No
     assert not kept("kid's room light off", Call("light", "turn_off", "light.nursery_lamp"))
 
 
+def test_auf_before_an_article_is_a_place_not_a_direction() -> None:
+    balcony = make_house(Device("switch.balkon", "Lichterkette", "on", area="Balkon"))
+    written = Call("switch", "turn_on", "switch.balkon")
+    keep, held = hold_ungrounded([Verdict(written, True)], balcony, "Lichterkette auf dem Balkon aus", grounding=load_grounding("de"), check=lambda c: check_call(c, balcony))
+    assert [v.call for v in keep] == [Call("switch", "turn_off", "switch.balkon")] and held == []
+
+
 def test_a_unit_word_does_not_name_one_of_several() -> None:
     """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(

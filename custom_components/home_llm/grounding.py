@@ -254,6 +254,8 @@ class Grounding:
         self.all_words = self._set(table, "all_words")
         self.both_words = self._set(table, "both_words")
         self.articles = self._set(table, "articles")
+        # Direction words that are a place's preposition before an article ("Lichterkette *auf dem* Balkon aus").
+        self.preposition_directions = self._set(table, "preposition_directions")
         # "all the X", "beide X": the all-word, the words after it and up to two words that name devices.
         alls, fillers = _either(self.all_words), _either(self.filler)
         self.all_phrase = (
@@ -1223,6 +1225,7 @@ class Grounding:
             for index, word in enumerate(raw)
             if (word not in self.verb_only_directions or not index or raw[index - 1] in self.before_verb)
             and not (particles_last and word in self.place_words and index < len(raw) - 1)
+            and not (word in self.preposition_directions and set(raw[index + 1 : index + 2]) & self.articles)
         }
         up = bool(said & self.up_words)
         down = bool(said & self.down_words) or bool(self.down_pattern and self.down_pattern.search(text.lower()))
