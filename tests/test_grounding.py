@@ -1592,6 +1592,7 @@ def test_a_thermostat_mode_said_after_to_is_set(text: str, language: str, writte
     ("text", "language", "runs"),
     [
         ("Mach lauter", "de", Call("media_player", "volume_up", "media_player.stube")),
+        ("Musik in der Stube ein bisschen leiser", "de", Call("media_player", "volume_down", "media_player.stube")),
         ("Mach die Musik bitte leiser", "de", Call("media_player", "volume_down", "media_player.stube")),
         ("a bit quieter please", "en", Call("media_player", "volume_down", "media_player.stube")),
         # Anything else said, or a question: not a request for the volume.

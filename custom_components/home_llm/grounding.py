@@ -789,7 +789,7 @@ class Grounding:
         players = [device for device in house.devices if device.domain == "media_player"]
         verbs = self.action | self.verbs | {self.normalise(word) for word in self.wants_a_complement}
         words = self.said_words(text) - {self.normalise(word) for word in self.volume_words} - verbs
-        said = words - self.kind_words
+        said = words - self.kind_words - self.generic  # "ein bisschen leiser"
         if len(players) > 1:  # the one the words name: "das Radio" among a Sonos and a Radio Küche
             players = [device for device in players if words & self.device_words(device)]
         if len(players) != 1 or not said <= self.device_words(players[0]) | self.words(players[0].area or ""):
