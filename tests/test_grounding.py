@@ -1309,6 +1309,7 @@ def test_a_rooms_player_is_paused_or_resumed_by_its_state() -> None:
         ("put Netflix on the TV", "en", None),  # no ending "on"/"off": a source, not a switch
         ("Lösch das Licht im Flur", "de", "schalte das Licht im Flur aus"),
         ("Dreh das Gas ab", "de", "schalte das Gas aus"),
+        ("Licht im Flur bitte ausschalten", "de", "schalte Licht im Flur bitte aus"),  # the verb at the end
         ("Lass den Saugi mal laufen", "de", "starte den Saugi mal"),
         ("Mach das Licht aus", "de", None),  # Home Assistant's own verb
     ],

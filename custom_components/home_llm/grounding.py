@@ -357,10 +357,11 @@ class Grounding:
         found = []
         for entry in table.get("rephrase") or []:
             said, ending, instead = _listed(entry.get("said")), _listed(entry.get("ending")), str(entry.get("as", ""))
-            if not said or "{rest}" not in instead:
-                continue
+            if not (said or ending) or "{rest}" not in instead:
+                continue  # no verb at the start: a verb at the end ("Heizkörper im Bad ausschalten")
+            verb = rf"(?:{_either(said)})\s+" if said else ""
             end = rf"\s+(?P<ending>{_either(ending)})" if ending else ""
-            pattern = rf"^{lead}(?:{_either(said)})\s+(?P<rest>.+?){end}[\s.!?]*$"
+            pattern = rf"^{lead}{verb}(?P<rest>.+?){end}[\s.!?]*$"
             found.append((re.compile(pattern, re.IGNORECASE), instead))
         return found
 
