@@ -944,6 +944,18 @@ def test_auf_before_an_article_is_a_place_not_a_direction() -> None:
     assert [v.call for v in keep] == [Call("switch", "turn_off", "switch.balkon")] and held == []
 
 
+def test_a_source_named_by_its_last_words_is_selected() -> None:
+    house = make_house(
+        Device("media_player.lounge", "Lounge Sonos", "idle", attributes={"supported_features": 2048, "source_list": ["BBC Radio 4", "BBC Radio 6 Music", "Radio X"]}),
+        Device("media_player.tv", "Samsung Frame", "on", attributes={"supported_features": 2048, "source_list": ["HDMI 1", "Netflix"]}),
+    )  # fmt: skip
+    grounding = load_grounding("en")
+    assert grounding.asked_source("put Radio 4 on", house) == Call("media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 4"})
+    assert grounding.asked_source("stick 6 Music on", house) == Call("media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 6 Music"})
+    assert grounding.asked_source("put the radio on", house) is None  # one word: no source's end
+    assert grounding.asked_source("put Radio 7 on", house) is None  # fmt: skip
+
+
 def test_a_unit_word_does_not_name_one_of_several() -> None:
     """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(

@@ -720,19 +720,32 @@ class Grounding:
             return None  # "pause netflix on the tv", "netflix off": another service on the source
         said = self.said_words(text)
         naming = self.kind_words.union(*(self.device_words(device) for device in house.devices))
+        players = [device for device in house.devices if device.domain == "media_player"]
         found = [
             (device, source)
-            for device in house.devices
-            if device.domain == "media_player"
+            for device in players
             for source in _sources(device)
             if not self.words(source, spoken=False) <= naming and _says(text, source)
         ]
+        if not found:  # "put Radio 4 on" for "BBC Radio 4": the end of one source's name, two words or more
+            found = [(d, source) for d in players for source in _sources(d) if self._says_end(text, source, naming)]
+            if len({source for _, source in found}) > 1:
+                return None
         if len(found) > 1:
             found = [(device, source) for device, source in found if said & (self.device_words(device) - self.generic)]
         if len(found) != 1:
             return None
         device, source = found[0]
         return Call("media_player", "select_source", device.entity_id, {"source": source})
+
+    def _says_end(self, text: str, source: str, naming: frozenset[str]) -> bool:
+        """True when the request names the last two or more words of a source ("Radio 4" of "BBC Radio 4")
+        and they are not all words of the house's devices."""
+        words = source.split()
+        return any(
+            _says(text, end) and not self.words(end, spoken=False) <= naming
+            for end in (" ".join(words[start:]) for start in range(1, len(words) - 1))
+        )
 
     def asked_cleaning(self, text: str, house: House) -> Call | None:
         """vacuum.start for a request that begins with a cleaning verb ("hoover the lounge", "sauge das
