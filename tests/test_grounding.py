@@ -954,6 +954,13 @@ def test_a_source_named_by_its_last_words_is_selected() -> None:
     assert grounding.asked_source("stick 6 Music on", house) == Call("media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 6 Music"})
     assert grounding.asked_source("put the radio on", house) is None  # one word: no source's end
     assert grounding.asked_source("put Radio 7 on", house) is None  # fmt: skip
+    # One part of several: read by its words when Home Assistant's sentences read the others.
+    kettle = make_house(*house.devices, Device("switch.kettle", "Kettle", "off"))
+    read = grounding.read_request(kettle, "kettle on and stick 6 Music on the Sonos", lambda c: check_call(c, kettle))
+    assert [v.call for v in read or []] == [
+        Call("switch", "turn_on", "switch.kettle"),
+        Call("media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 6 Music"}),
+    ]
 
 
 def test_a_unit_word_does_not_name_one_of_several() -> None:

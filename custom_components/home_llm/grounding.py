@@ -564,11 +564,19 @@ class Grounding:
         Assistant's reading, a source, a cleaning job; None when only the model can say."""
         if (read := self._home_assistant_reading(house, text, check)) is not None:
             return read
-        readings = (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume)
-        for reading in readings:  # read from the words
+        for reading in self._word_readings:  # read from the words
             if (read_call := self._checked(reading(text, house), check)) is not None:
                 return [read_call]
         return None
+
+    @property
+    def _word_readings(self) -> tuple[Callable[[str, House], Call | None], ...]:
+        """The readings of a request's own words: a source, a cleaning or watering job, the volume."""
+        return (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume)
+
+    def _read_by_words(self, text: str, house: House) -> list[Call] | None:
+        """A part of a request as the first of the word readings that reads it, or None."""
+        return next(([call] for reading in self._word_readings if (call := reading(text, house))), None)
 
     @cached_property
     def command_sentences(self) -> Any | None:
@@ -588,7 +596,10 @@ class Grounding:
         calls = self._read(text, house)
         parts = self.request_parts(text)
         if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
-            readings = [self._read_part(parts, index, house) for index in range(len(parts))]
+            readings = [
+                self._read_part(parts, index, house) or self._read_by_words(parts[index], house)
+                for index in range(len(parts))
+            ]
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls:
             return None
