@@ -963,6 +963,16 @@ def test_a_source_named_by_its_last_words_is_selected() -> None:
     ]
 
 
+def test_have_before_a_name_asks_for_a_job_not_a_question() -> None:
+    robot = make_house(Device("vacuum.roborock_s7", "Roborock S7", "docked", aliases=("Robbie",)))
+    start = Call("vacuum", "start", "vacuum.roborock_s7")
+    grounding = load_grounding("en")
+    assert not grounding.asks_about_state("have Robbie vacuum")
+    assert grounding.asks_about_state("have the kids left?") and grounding.asks_about_state("have you locked up")
+    keep, held = hold_ungrounded([Verdict(start, True)], robot, "have Robbie vacuum")
+    assert [v.call for v in keep] == [start] and held == []
+
+
 def test_a_unit_word_does_not_name_one_of_several() -> None:
     """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(

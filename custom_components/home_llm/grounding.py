@@ -254,6 +254,8 @@ class Grounding:
         self.all_words = self._set(table, "all_words")
         self.both_words = self._set(table, "both_words")
         self.articles = self._set(table, "articles")
+        # Question starts that ask someone to do something when a name follows ("have Robbie vacuum").
+        self.causative = self._set(table, "causative")
         # Direction words that are a place's preposition before an article ("Lichterkette *auf dem* Balkon aus").
         self.preposition_directions = self._set(table, "preposition_directions")
         # "all the X", "beide X": the all-word, the words after it and up to two words that name devices.
@@ -1187,6 +1189,8 @@ class Grounding:
         said = [word for word in tokens(text) if word not in self.greeting]
         if not said or set(said[1:4]) & self.request_after_question:
             return False
+        if said[0] in self.causative and len(said) > 2 and said[1] not in self.filler and "?" not in text:
+            return False  # "have Robbie vacuum": a name, then what it should do
         return said[0] in self.state_question_starts or bool(set(said) & self.state_nouns)
 
     def state_sentence(self, device: Device) -> str:
@@ -1459,6 +1463,8 @@ class Grounding:
         lead = self.leading_verb(text)
         if lead in self.leading_verb_domains or any(together <= said for together in self.asking_together):
             return True  # "boil the kettle", "get the fan going"
+        if lead in self.causative and said & self.leading_verb_domains.keys():
+            return True  # "have Robbie vacuum"
         if lead in self.wants_a_complement:  # "make the bed" asks nothing of the bed light; "make it warmer" does
             said -= self.polite | {lead}
         normal = {self.normalise(word) for word in said}
