@@ -1590,6 +1590,8 @@ def test_the_heating_of_one_room_among_several_is_asked_about() -> None:
     [
         ("switch the bedroom AC to heat", "en", Call("climate", "turn_on", "climate.ac"),
          Call("climate", "set_hvac_mode", "climate.ac", {"hvac_mode": "heat"})),
+        ("switch the bedroom AC over to cool mode", "en", Call("climate", "turn_on", "climate.ac"),
+         Call("climate", "set_hvac_mode", "climate.ac", {"hvac_mode": "cool"})),
         ("set the bedroom AC to cool", "en", Call("climate", "set_temperature", "climate.ac", {"temperature": 7}),
          Call("climate", "set_hvac_mode", "climate.ac", {"hvac_mode": "cool"})),
         ("Stell die Klimaanlage im Schlafzimmer auf Kühlen", "de", Call("climate", "turn_on", "climate.ac"),

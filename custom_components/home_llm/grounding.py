@@ -314,7 +314,9 @@ class Grounding:
             word.casefold(): mode for mode, words in self._map(table, "hvac_modes").items() for word in _listed(words)
         }
         modes = _either(self.hvac_modes)
-        self.mode_at_end = re.compile(rf"\b(?:{to})\s+(?P<mode>{modes})[\s.!?]*$", re.I) if modes and to else None
+        mode_word = rf"(?:\s+(?:{_either(_split(table.get('mode_words', '')))}))?" if table.get("mode_words") else ""
+        mode_at_end = rf"\b(?:{to})\s+(?P<mode>{modes}){mode_word}[\s.!?]*$"
+        self.mode_at_end = re.compile(mode_at_end, re.I) if modes and to else None
         self.state_words = {word: frozenset(_split(states)) for word, states in self._map(table, "state_words").items()}
         self.plural_name = re.compile(table["plural_name"]) if table.get("plural_name") else None
         self.action = frozenset(self.normalise(word) for word in self.action_words)
