@@ -1296,6 +1296,7 @@ def test_a_watering_verb_uses_the_only_water_valve() -> None:
     assert load_grounding("de").asked_watering("Gieß die Bewässerung", one) == Call("valve", "open_valve", "valve.beete")
     assert load_grounding("de").asked_watering("Gieß den Garten", one) == Call("valve", "open_valve", "valve.beete")
     assert load_grounding("de").asked_watering("Gieß den Keller", one) is None  # not where the valve is
+    assert load_grounding("de").asked_watering("Garten giessen", one) == Call("valve", "open_valve", "valve.beete")
 
 
 def test_a_rooms_lights_include_the_switches_named_as_lights() -> None:

@@ -781,6 +781,9 @@ class Grounding:
         device's area says which of several is meant (a valve waters where it is; a robot vacuum cleans
         more than the room of its dock)."""
         lead = self.leading_verb(text)
+        said = tokens(text)
+        if (lead is None or job.domain not in self.leading_verb_domains.get(lead, ())) and said:
+            lead = said[-1]  # the verb at the end: "Hochbeet gießen"
         if lead is None or job.domain not in self.leading_verb_domains.get(lead, ()):
             return None
         if len(self.request_parts(text)) != 1:
