@@ -1525,6 +1525,7 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
         # A bare number or degrees: only as a thermostat's temperature ("office AC to 68" is no brightness).
         ("office AC to 68", ["set the office AC temperature to 68"]),
         ("mini split to twenty one", ["set the mini split temperature to 21"]),
+        ("bay window shade to half", ["set bay window shade to 50 percent"]),
         ("the den to 70 degrees", ["set the the den temperature to 70"]),
         # A verb of its own is not replaced.
         ("turn the lights to 50%", []),

@@ -295,6 +295,7 @@ class Grounding:
         self.set_sentence = str(table.get("set_sentence", ""))
         degrees = _listed(table.get("degree_words"))
         self.degree_word = degrees[0] if degrees else ""
+        self.percent_word = percents[0] if percents else ""
         # The words of a value's unit ("20 Grad", "50 percent"): they say the value, not the device.
         self.unit_words = frozenset(self.normalise(word) for word in tokens(" ".join([*degrees, *percents])))
         to = _either(_split(table.get("to_words", "")))
@@ -693,7 +694,12 @@ class Grounding:
         return spelled
 
     def with_digits(self, text: str) -> str:
-        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad")."""
+        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad"), and
+        a word for half at its end as 50 percent ("Rollladen auf halb")."""
+        words = text.rstrip(" .!?").split()
+        if len(words) > 1 and words[-1].lower() in self.half_words and self.percent_word:
+            before = words[:-2] if words[-2].lower() in self.articles else words[:-1]  # "auf die Hälfte"
+            text = " ".join([*before, "50", self.percent_word])
         if not self._number_words:
             return text
         spelled = _either(self._number_words)
