@@ -1430,6 +1430,8 @@ def test_very_long_names_texts_and_requests_are_not_read_by_home_assistant() -> 
     ]
     assert grounding.read_by_home_assistant("turn on " + huge, house) is None
     assert grounding.read_by_home_assistant("turn on the kitchen light " + "please " * 40, house) is None
+    # Nor rephrased, read as a setting or once for each of "all" (their patterns run on the text too).
+    assert grounding._read("kill all the lights " + "and " * 2000 + "to 21", house) is None
 
     def check(call: Call) -> Verdict:
         return check_call(call, house, phrases=grounding.phrases)

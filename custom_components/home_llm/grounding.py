@@ -38,7 +38,7 @@ from typing import Any
 from unicode_rbnf import RbnfEngine
 
 from .arguments import COLOR_NAMES, value_domain
-from .intent_sentences import command_sentences, read_command
+from .intent_sentences import MAX_TEXT, RELAY_WORDS, command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
 from .parser import Call
@@ -155,12 +155,12 @@ def _split(value: object) -> list[str]:
 
 
 # Words of a relay's or plug's name that say what it is, not what it drives: brands, protocols, models.
-_HARDWARE_WORDS = frozenset(
+_HARDWARE_WORDS = RELAY_WORDS | frozenset(
     _split(
         "shelly sonoff tasmota kasa tapo tp link tplink wemo meross tuya smartlife zigbee zwave z wave zha insteon "
         "lutron caseta ikea tradfri aqara xiaomi gosund athom nous switchbot esphome esp mqtt homematic hmip ip "
-        "fritz dect avm eve plus pro mini basic smart wifi plug plugs outlet outlets socket sockets relay relays "
-        "switch switches channel output steckdose stecker zwischenstecker schalter relais kanal ausgang"
+        "fritz dect avm eve plus pro mini basic smart wifi plug plugs outlet outlets socket sockets relays "
+        "switches steckdose stecker zwischenstecker"
     )
 )
 
@@ -616,6 +616,8 @@ class Grounding:
     def _read(self, text: str, house: House, *, each: bool = True) -> list[Call] | None:
         """The request read by Home Assistant's sentences as said, as the setting it implies, with
         its verb rephrased or (`each`) once for each device "all" or "both" names."""
+        if len(text) > MAX_TEXT:
+            return None  # longer than any spoken command: neither read nor rephrased (see intent_sentences)
         calls = self.read_by_home_assistant(text, house)
         for implied in self.implied_settings(text) if calls is None else ():
             if (calls := self.read_by_home_assistant(implied, house)) is not None:
@@ -700,16 +702,16 @@ class Grounding:
         if len(words) > 1 and words[-1].lower() in self.half_words and self.percent_word:
             before = words[:-2] if words[-2].lower() in self.articles else words[:-1]  # "auf die Hälfte"
             text = " ".join([*before, "50", self.percent_word])
-        if not self._number_words:
+        if self._number_pattern is None:
             return text
-        spelled = _either(self._number_words)
-        return re.sub(
-            rf"(?<!\w)({spelled})(?=(?:\s+\w+)?[\s.!?]*$)",
-            lambda match: self._number_words[match.group(1).lower()],
-            text,
-            count=1,
-            flags=re.IGNORECASE,
-        )
+        return self._number_pattern.sub(lambda match: self._number_words[match.group(1).lower()], text, count=1)
+
+    @cached_property
+    def _number_pattern(self) -> re.Pattern[str] | None:
+        """A spelled number before a text's end or before its last word (its unit), or None without any."""
+        if not self._number_words:
+            return None
+        return re.compile(rf"(?<!\w)({_either(self._number_words)})(?=(?:\s+\w+)?[\s.!?]*$)", re.IGNORECASE)
 
     def _read_part(self, parts: list[str], index: int, house: House) -> list[Call] | None:
         """One part of a request as Home Assistant's sentences read it, alone or with the first part's
@@ -787,14 +789,14 @@ class Grounding:
         device's area says which of several is meant (a valve waters where it is; a robot vacuum cleans
         more than the room of its dock)."""
         lead = self.leading_verb(text)
-        said = tokens(text)
-        if (lead is None or job.domain not in self.leading_verb_domains.get(lead, ())) and said:
-            lead = said[-1]  # the verb at the end: "Hochbeet gießen"
+        spoken = tokens(text)
+        if (lead is None or job.domain not in self.leading_verb_domains.get(lead, ())) and spoken:
+            lead = spoken[-1]  # the verb at the end: "Hochbeet gießen"
         if lead is None or job.domain not in self.leading_verb_domains.get(lead, ()):
             return None
         if len(self.request_parts(text)) != 1:
             return None
-        if self.asks_about_state(text) or set(tokens(text)) & self.down_words:
+        if self.asks_about_state(text) or set(spoken) & self.down_words:
             return None  # "stop vacuuming", a question
         # A gas valve is never watered with.
         devices = [d for d in house.devices if d.domain == job.domain and d.attributes.get("device_class") != "gas"]
@@ -804,7 +806,7 @@ class Grounding:
         if len(devices) != 1:
             return None
         located_in = [devices[0]] if located else house.devices  # "water the cellar" is not the garden valve
-        areas = places.union(*(self.words(device.area) for device in located_in if device.area))
+        areas = places.union(*(self._area_words(device) for device in located_in))
         if not said <= areas | self.device_words(devices[0]):
             return None
         return Call(job.domain, job.service, devices[0].entity_id)
@@ -830,7 +832,7 @@ class Grounding:
         said = words - self.kind_words - self.generic  # "ein bisschen leiser"
         if len(players) > 1:  # the one the words name: "das Radio" among a Sonos and a Radio Küche
             players = [device for device in players if words & self.device_words(device)]
-        if len(players) != 1 or not said <= self.device_words(players[0]) | self.words(players[0].area or ""):
+        if len(players) != 1 or not said <= self.device_words(players[0]) | self._area_words(players[0]):
             return None
         return Call("media_player", services.pop(), players[0].entity_id)
 

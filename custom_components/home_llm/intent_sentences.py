@@ -106,7 +106,7 @@ def read_command(
     else None (not one of its sentences, a name two devices share, a device the intent cannot move).
     `kind_words`: the language's words for kinds of device ("light"), never a short name on their own;
     `light_words`: its words for a light ("lamp"), which make a switch named with one a room's light."""
-    if sentences is None or not text.strip() or len(text) > _MAX_TEXT or not house.devices:
+    if sentences is None or not text.strip() or len(text) > MAX_TEXT or not house.devices:
         return None  # a text longer than any spoken command is left to the model: matching time grows with it
     readings: set[str] = set()
     added: dict[str, list[Call]] = {}
@@ -135,7 +135,7 @@ def _one_list(readings: Iterable[list[Call]]) -> bool:
 
 # Matching time grows quickly with the length of the text and of the names in the slot lists: longer ones
 # than any spoken command or real device name are not read (a hostile 3,000-word name took minutes).
-_MAX_TEXT = 250
+MAX_TEXT = 250
 _MAX_NAME = 100
 _MAX_SHORT_WORDS = 8  # a name's leading and trailing forms are O(words²) characters
 
@@ -270,7 +270,7 @@ def _targets(slots: Mapping[str, Any], house: House, light_words: frozenset[str]
 
 # Words a relay's firmware puts in its name ("shellyplus2pm-c049ef Switch 0"): they say what it is,
 # not what it drives.
-_RELAY_WORDS = frozenset({"switch", "relay", "channel", "output", "schalter", "relais", "kanal", "ausgang"})
+RELAY_WORDS = frozenset({"switch", "relay", "channel", "output", "schalter", "relais", "kanal", "ausgang"})
 
 
 def _lights(device: Device, light_words: frozenset[str]) -> bool:
@@ -284,7 +284,7 @@ def _names_nothing(device: Device) -> bool:
     """True when a device's name says nothing of what it drives: ids, model numbers and relay words
     only ("shelly1pm-84cca8a1b2c3"), so the only relay of a room with no light is that room's light."""
     words = re.findall(r"[^\W_]+", device.name.casefold())
-    return bool(words) and all(word in _RELAY_WORDS or any(c.isdigit() for c in word) for word in words)
+    return bool(words) and all(word in RELAY_WORDS or any(c.isdigit() for c in word) for word in words)
 
 
 def _call(intent: str, slots: Mapping[str, Any], device: Device) -> Call | None:
