@@ -526,6 +526,8 @@ def test_each_part_of_a_request_keeps_its_own_direction() -> None:
     assert not _held(_allowed("light", "turn_off", "light.kitchen_lights"), "lights out in the kitchen")
     parts = request_parts("Turn on the fan. Also dim the bed light")  # "Also" capitalised, after a full stop
     assert [part.strip() for part in parts] == ["Turn on the fan", "dim the bed light"]
+    german = load_grounding("de").request_parts("Im Schlafzimmer bitte 17,5 Grad, danke")  # a decimal comma
+    assert [part.strip() for part in german] == ["Im Schlafzimmer bitte 17,5 Grad"]  # "danke" names nothing
 
 
 # A house named the way installations are: a light behind a relay, a brand-named kettle plug, two fans.
@@ -1325,6 +1327,27 @@ def test_a_rooms_player_is_paused_or_resumed_by_its_state() -> None:
         Call("media_player", "media_play", "media_player.sonos_move")
     ]
     assert grounding.read_by_home_assistant("pause the music in the gym", gym) is None  # nothing plays
+
+
+def test_a_request_that_says_no_place_names_the_one_device_it_fits() -> None:
+    flat = make_house(
+        Device("media_player.lounge_sonos", "Lounge Sonos", "playing", area="Lounge"),
+        Device("media_player.frame_tv", "Samsung Frame", "on", area="Lounge"),
+        Device("climate.hive", "Hive Heating", "heat", attributes={"supported_features": 1}),
+        Device("light.desk", "Desk Lamp", "on"),
+        Device("light.sofa", "Sofa Lamp", "on"),
+    )
+    grounding = load_grounding("en")
+    assert grounding.read_by_home_assistant("skip this song", flat) == [
+        Call("media_player", "media_next_track", "media_player.lounge_sonos")  # the only one playing
+    ]
+    assert grounding.read_by_home_assistant("set the temperature to 20", flat) == [
+        Call("climate", "set_temperature", "climate.hive", {"temperature": 20})
+    ]
+    assert grounding.read_by_home_assistant("resume", flat) is None  # nothing paused; two players
+    assert grounding.read_by_home_assistant("turn off the lights", flat) is None  # all of them: not guessed
+    two = make_house(*flat.devices, Device("media_player.kitchen", "Kitchen Radio", "playing", area="Kitchen"))
+    assert grounding.read_by_home_assistant("skip this song", two) is None  # which one: the model's or a question
 
 
 @pytest.mark.parametrize(

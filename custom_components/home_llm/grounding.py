@@ -223,7 +223,7 @@ class Grounding:
         self.domain_table = {d: self.words(text, spoken=False) for d, text in self._map(table, "domain_words").items()}
         self.setting_words = self._set(table, "setting_words")
         parts = "|".join(rf"\b{re.escape(word)}\b" for word in _split(table.get("part_words", "")))
-        self.parts_pattern = re.compile(r",|;|[.!?](?:\s|$)" + (f"|{parts}" if parts else ""), re.IGNORECASE)
+        self.parts_pattern = re.compile(r"(?<!\d),(?!\d)|;|[.!?](?:\s|$)" + (f"|{parts}" if parts else ""), re.IGNORECASE)
         self.up_words = self._set(table, "up_words")
         self.down_words = self._set(table, "down_words")
         self.down_pattern = _phrases_pattern(table.get("down_phrases") or [])

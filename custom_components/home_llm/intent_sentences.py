@@ -80,6 +80,18 @@ INTENTS = (
     "HassSetVolume", "HassMediaPlayerMute", "HassMediaPlayerUnmute", "HassFanSetSpeed", "HassVacuumStart",
     "HassVacuumReturnToBase", "HassListAddItem", *_MEDIA,
 )  # fmt: skip
+# Sentences that say no place ("skip this song", "set the temperature to 21") need the speaker's area;
+# an agent has none, so they are read for the whole house with this stand-in area and count only where
+# they name one device: the only player in the state the intent wants, the only thermostat or fan.
+_ANYWHERE = "\x00anywhere"
+_HOUSE_WIDE_STATES = {
+    **_MEDIA_STATES,
+    "HassSetVolume": ("playing", None),
+    "HassMediaPlayerMute": ("playing", None),
+    "HassMediaPlayerUnmute": ("playing", None),
+    "HassClimateSetTemperature": (None,),
+    "HassFanSetSpeed": (None,),
+}
 # A slot list no request can match (the sentences need one for {area} and {floor} even where a house has none).
 _NO_PLACE = TextSlotList.from_tuples([("\x00", "\x00")], allow_template=False) if Intents is not None else None
 
@@ -111,7 +123,8 @@ def read_command(
     readings: set[str] = set()
     added: dict[str, list[Call]] = {}
     try:
-        results = list(recognize_all(text, sentences, slot_lists=_house_slot_lists(house, kind_words)))
+        lists = _house_slot_lists(house, kind_words)
+        results = list(recognize_all(text, sentences, slot_lists=lists, intent_context={"area": _ANYWHERE}))
     except (HassilError, ParseError):  # a sentence this hassil cannot match (another package version): not read
         _LOGGER.debug("Home Assistant's sentences could not read %r", text, exc_info=True)
         return None
@@ -225,11 +238,23 @@ def _calls(result: Any, house: House, light_words: frozenset[str]) -> list[Call]
     slots |= {name: entity.value for name, entity in result.entities.items()}
     if "domain" not in slots and result.intent.name in _INTENT_DOMAINS:
         slots["domain"] = _INTENT_DOMAINS[result.intent.name]
-    targets = _targets(slots, house, light_words)
-    if "name" not in slots and result.intent.name in _MEDIA_STATES:
-        targets = _in_state(targets, _MEDIA_STATES[result.intent.name])
+    if "name" not in slots and slots.get("area", _ANYWHERE) == _ANYWHERE:  # no place said
+        targets = _anywhere(result.intent.name, slots, house)
+    else:
+        targets = _targets(slots, house, light_words)
+        if "name" not in slots and result.intent.name in _MEDIA_STATES:
+            targets = _in_state(targets, _MEDIA_STATES[result.intent.name])
     calls = [_call(result.intent.name, slots, device) for device in targets]
     return calls if calls and all(calls) else []  # type: ignore[return-value]
+
+
+def _anywhere(intent: str, slots: Mapping[str, Any], house: House) -> list[Device]:
+    """The one device a sentence that says no place means (see _ANYWHERE), or none."""
+    if intent not in _HOUSE_WIDE_STATES or "domain" not in slots:
+        return []
+    domains = set(slots["domain"] if isinstance(slots["domain"], list) else [slots["domain"]])
+    found = _in_state([d for d in house.devices if d.domain in domains], _HOUSE_WIDE_STATES[intent])
+    return found if len(found) == 1 else []
 
 
 def _in_state(devices: list[Device], states: tuple[str | None, ...]) -> list[Device]:
