@@ -245,7 +245,6 @@ async def test_home_assistant_schema_is_checked_before_calling(hass: HomeAssista
     assert hass.states.get("light.bed_light").state == "off"
 
 
-
 async def test_a_hanging_service_call_fails_after_its_timeout(hass: HomeAssistant, demo_house: HomeAssistant) -> None:
     """A device that never answers does not hold the turn: the call fails with a clear reason."""
     release = asyncio.Event()

@@ -73,7 +73,10 @@ def _two_layer_lora(seed: int) -> dict[str, np.ndarray]:
 
 def _deltas(path: Path) -> dict[str, np.ndarray]:
     tensors, alpha = read_adapter(path)
-    return {name: tensors[f"{name}.lora_b"] @ tensors[f"{name}.lora_a"] * alpha / 4 for name in ("blk.28.ffn_down.weight", "blk.29.ffn_down.weight")}
+    return {
+        name: tensors[f"{name}.lora_b"] @ tensors[f"{name}.lora_a"] * alpha / 4
+        for name in ("blk.28.ffn_down.weight", "blk.29.ffn_down.weight")
+    }
 
 
 def test_soup_mixes_two_adapters_in_weight_space(model_path: Path, tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ from .fake_hub import FakeHub, HubFile, make_gguf, start_fake_hub
 from .houses import CARD_HOUSE, make_house
 from .test_gguf_fuzz import STRING, WEIGHTS, gguf_file, gguf_string, u32
 
-SMOL_TITLE = "SmolLM2 135M Instruct (Q4_1)"  # from the file name; the GGUF's general.name is "Smollm2 135M 8k Lc100K..."
+SMOL_TITLE = (
+    "SmolLM2 135M Instruct (Q4_1)"  # from the file name; the GGUF's general.name is "Smollm2 135M 8k Lc100K..."
+)
 SMOL_DOWNLOAD = "acon96--Home-3B-v3-GGUF--SmolLM2-135M-Instruct.Q4_1.gguf"  # named after the repository and file
 
 
@@ -550,7 +552,9 @@ async def test_model_settings_save_and_reload_the_model(hass: HomeAssistant, loa
     assert loaded_entry.runtime_data.settings.context_length == 1024
 
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-    assert result["data_schema"]({})[CONF_CONTEXT_LENGTH] == 4096  # defaults stay defaults; current values are suggested
+    assert (
+        result["data_schema"]({})[CONF_CONTEXT_LENGTH] == 4096
+    )  # defaults stay defaults; current values are suggested
     suggested = {key.schema: key.description["suggested_value"] for key in result["data_schema"].schema}
     assert suggested[CONF_CONTEXT_LENGTH] == 1024
 
@@ -594,7 +598,9 @@ async def test_agents_are_added_and_reconfigured_on_one_loaded_model(
     assert defaults[SERVICES_SECTION][CONF_ALLOWED_SERVICES] == ALL_SERVICES
     services = result["data_schema"].schema[SERVICES_SECTION]
     assert services.options == {"collapsed": True}  # the ~80 services do not fill the form
-    labels = {option["value"]: option["label"] for option in services.schema.schema[CONF_ALLOWED_SERVICES].config["options"]}
+    labels = {
+        option["value"]: option["label"] for option in services.schema.schema[CONF_ALLOWED_SERVICES].config["options"]
+    }
     assert labels["light.turn_on"] == "Light: turn on"
     assert labels["media_player.volume_set"] == "Media player: volume set"
     result = await hass.config_entries.subentries.async_configure(

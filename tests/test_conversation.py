@@ -53,7 +53,9 @@ async def test_turns_off_the_kitchen_lights(
     assert response.failed_results == []
 
 
-async def test_a_call_on_a_device_not_named_runs_on_the_one_that_is(hass: HomeAssistant, agent: ScriptedBackend) -> None:
+async def test_a_call_on_a_device_not_named_runs_on_the_one_that_is(
+    hass: HomeAssistant, agent: ScriptedBackend
+) -> None:
     """The model turned on a light the words never named; the one device they name (a switch) is switched."""
     assert hass.states.get("switch.decorative_lights").state == "on"
     ScriptedBackend.replies = ["light.turn_off(light.ceiling_lights)"]
@@ -149,7 +151,9 @@ async def test_model_that_writes_nothing(hass: HomeAssistant, agent: ScriptedBac
 
 async def test_backend_failure_is_an_error_reply(hass: HomeAssistant, agent: ScriptedBackend) -> None:
     ScriptedBackend.replies = [BackendError("the model did not answer within 90 seconds")]
-    result = await _say(hass, "shut the kitchen lights off now")  # not read by Home Assistant's sentences: the model is asked
+    result = await _say(
+        hass, "shut the kitchen lights off now"
+    )  # not read by Home Assistant's sentences: the model is asked
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert "did not answer within 90 seconds" in result.response.speech["plain"]["speech"]
     assert hass.states.get("light.kitchen_lights").state == "on"

@@ -143,6 +143,7 @@ BLIND_HOUSE_SPLITS = [
 def test_blind_splits_call_devices_their_houses_have(name: str) -> None:
     """Every expected call names a device of the case's house, by a service its domain allows."""
     from custom_components.home_llm.const import ALLOWED_SERVICES  # noqa: PLC0415
+
     cases = load_cases(DATASETS / name)
     assert len(cases) >= 100
     houses = [{entity["entity_id"] for entity in case["house"]} for case in cases]  # load_cases read them

@@ -46,7 +46,9 @@ async def test_local_model(hass: HomeAssistant, loaded_entry: MockConfigEntry, m
     assert diagnostics["data"] == dict(loaded_entry.data)
     assert diagnostics["options"] == {}  # the model's settings: none set
     # The version 1 entry's options became its agent's (migration).
-    assert diagnostics["agents"] == [{"title": "Mock Title", "type": "conversation", "options": {CONF_TEMPERATURE: 0.2}}]
+    assert diagnostics["agents"] == [
+        {"title": "Mock Title", "type": "conversation", "options": {CONF_TEMPERATURE: 0.2}}
+    ]
     model = diagnostics["model"]
     assert model["architecture"] == "llama"
     assert model["quant"] == "Q4_1"

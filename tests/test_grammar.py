@@ -272,7 +272,12 @@ def test_int_range_is_exact(low: int, high: int) -> None:
 def test_a_huge_device_bound_keeps_the_grammar_small() -> None:
     """max_temp=1e308 once made a 701 kB grammar; the grammar writes numbers up to 999,999 only."""
     house = make_house(
-        Device("climate.lab", "Lab", "heat", attributes={"min_temp": 7, "max_temp": 1e308, "hvac_modes": ["heat"], "supported_features": 1})
+        Device(
+            "climate.lab",
+            "Lab",
+            "heat",
+            attributes={"min_temp": 7, "max_temp": 1e308, "hvac_modes": ["heat"], "supported_features": 1},
+        )
     )
     grammar = build_grammar(house)
     assert len(grammar) < 20_000

@@ -822,7 +822,12 @@ def test_parts_that_share_their_verb_are_read_each_with_it() -> None:
         Call("cover", "close_cover", "cover.rollladen_babyzimmer"),
     ]
     # A part no lent words make readable leaves the whole request to the usual rules.
-    assert load_grounding("de")._home_assistant_reading(MOVES, "Fahr den Rollladen im Kinderzimmer und das Ding runter", lambda c: Verdict(c, True)) is None
+    assert (
+        load_grounding("de")._home_assistant_reading(
+            MOVES, "Fahr den Rollladen im Kinderzimmer und das Ding runter", lambda c: Verdict(c, True)
+        )
+        is None
+    )
 
 
 def test_a_thermostat_among_several_is_asked_about() -> None:
@@ -942,7 +947,13 @@ def test_a_verb_the_lists_lack_does_not_hold_a_call_the_other_words_name() -> No
 def test_auf_before_an_article_is_a_place_not_a_direction() -> None:
     balcony = make_house(Device("switch.balkon", "Lichterkette", "on", area="Balkon"))
     written = Call("switch", "turn_on", "switch.balkon")
-    keep, held = hold_ungrounded([Verdict(written, True)], balcony, "Lichterkette auf dem Balkon aus", grounding=load_grounding("de"), check=lambda c: check_call(c, balcony))
+    keep, held = hold_ungrounded(
+        [Verdict(written, True)],
+        balcony,
+        "Lichterkette auf dem Balkon aus",
+        grounding=load_grounding("de"),
+        check=lambda c: check_call(c, balcony),
+    )
     assert [v.call for v in keep] == [Call("switch", "turn_off", "switch.balkon")] and held == []
 
 
@@ -952,8 +963,12 @@ def test_a_source_named_by_its_last_words_is_selected() -> None:
         Device("media_player.tv", "Samsung Frame", "on", attributes={"supported_features": 2048, "source_list": ["HDMI 1", "Netflix"]}),
     )  # fmt: skip
     grounding = load_grounding("en")
-    assert grounding.asked_source("put Radio 4 on", house) == Call("media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 4"})
-    assert grounding.asked_source("stick 6 Music on", house) == Call("media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 6 Music"})
+    assert grounding.asked_source("put Radio 4 on", house) == Call(
+        "media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 4"}
+    )
+    assert grounding.asked_source("stick 6 Music on", house) == Call(
+        "media_player", "select_source", "media_player.lounge", {"source": "BBC Radio 6 Music"}
+    )
     assert grounding.asked_source("put the radio on", house) is None  # one word: no source's end
     assert grounding.asked_source("put Radio 7 on", house) is None  # fmt: skip
     # One part of several: read by its words when Home Assistant's sentences read the others.
@@ -976,7 +991,7 @@ def test_have_before_a_name_asks_for_a_job_not_a_question() -> None:
 
 
 def test_a_unit_word_does_not_name_one_of_several() -> None:
-    """"Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
+    """ "Stell die Heizung auf 20 Grad" with two heaters: "Grad" is the value's unit, not a name."""
     heaters = make_house(
         Device("climate.stube", "Heizung Stube", "auto", attributes={"supported_features": 1}),
         Device("climate.kinderzimmer", "Heizung Kinderzimmer", "auto", attributes={"supported_features": 1}),
@@ -990,10 +1005,17 @@ def test_a_unit_word_does_not_name_one_of_several() -> None:
 
 
 def test_a_kind_word_in_the_target_name_tells_it_from_a_near_name() -> None:
-    """"air" is a word for air conditioning, but "key light air" names the Key Light Air better."""
+    """ "air" is a word for air conditioning, but "key light air" names the Key Light Air better."""
     lights = make_house(
-        Device("light.elgato_key_light", "Elgato Key Light", "on", attributes={"supported_color_modes": ["color_temp"]}),
-        Device("light.elgato_key_light_air", "Elgato Key Light Air", "on", attributes={"supported_color_modes": ["color_temp"]}),
+        Device(
+            "light.elgato_key_light", "Elgato Key Light", "on", attributes={"supported_color_modes": ["color_temp"]}
+        ),
+        Device(
+            "light.elgato_key_light_air",
+            "Elgato Key Light Air",
+            "on",
+            attributes={"supported_color_modes": ["color_temp"]},
+        ),
     )
     air = Call("light", "turn_on", "light.elgato_key_light_air")
     keep, held = hold_ungrounded([Verdict(air, True)], lights, "key light air on")
@@ -1006,7 +1028,7 @@ def test_a_kind_word_in_the_target_name_tells_it_from_a_near_name() -> None:
 
 
 def test_a_request_for_several_reaches_each_one_the_model_left_out() -> None:
-    """"Both", "all" or a plural: the same call on each other device the words name as well."""
+    """ "Both", "all" or a plural: the same call on each other device the words name as well."""
 
     def ran(text: str, call: Call) -> list[str]:
         keep, _held = hold_ungrounded([Verdict(call, True)], TWINS, text, check=lambda c: check_call(c, TWINS))
@@ -1022,7 +1044,9 @@ def test_a_request_for_several_reaches_each_one_the_model_left_out() -> None:
     assert ran("turn off the bedroom lights", light) == ["light.bedroom"]
 
 
-PLAYERS = make_house(Device("media_player.bedroom_tv", "Bedroom TV", "playing", attributes={"supported_features": 1 | 8 | 32}))
+PLAYERS = make_house(
+    Device("media_player.bedroom_tv", "Bedroom TV", "playing", attributes={"supported_features": 1 | 8 | 32})
+)
 
 
 @pytest.mark.parametrize(
@@ -1040,7 +1064,7 @@ PLAYERS = make_house(Device("media_player.bedroom_tv", "Bedroom TV", "playing", 
     ],
 )  # fmt: skip
 def test_a_verb_for_one_service_picks_it(text: str, language: str, call: Call, runs: Call) -> None:
-    """"Mute the tv" written as volume_up runs volume_mute, where the device can."""
+    """ "Mute the tv" written as volume_up runs volume_mute, where the device can."""
     grounding = load_grounding(language)
     check = lambda made: check_call(made, PLAYERS, phrases=grounding.phrases)  # noqa: E731
     keep, held = hold_ungrounded([check(call)], PLAYERS, text, grounding=grounding, check=check)
@@ -1117,8 +1141,12 @@ def test_no_list_is_guessed_where_the_sentences_read_none_or_several(text: str, 
 ROOMS = make_house(
     Device("climate.schlafzimmer", "Thermostat", "heat", area="Schlafzimmer", attributes={"supported_features": 1}),
     Device("climate.kueche", "Thermostat Küche", "heat", area="Küche", attributes={"supported_features": 1}),
-    Device("light.schlafzimmer", "Deckenlampe", "off", area="Schlafzimmer", attributes={"supported_color_modes": ["hs"]}),
-    Device("light.nachttisch", "Nachttisch", "off", area="Schlafzimmer", attributes={"supported_color_modes": ["onoff"]}),
+    Device(
+        "light.schlafzimmer", "Deckenlampe", "off", area="Schlafzimmer", attributes={"supported_color_modes": ["hs"]}
+    ),
+    Device(
+        "light.nachttisch", "Nachttisch", "off", area="Schlafzimmer", attributes={"supported_color_modes": ["onoff"]}
+    ),
 )
 
 
@@ -1295,7 +1323,9 @@ def test_a_watering_verb_uses_the_only_water_valve() -> None:
         Device("valve.beete", "Bewässerung", "closed", area="Garten", attributes={"device_class": "water"}),
         Device("valve.gas", "Gashahn", "closed", area="Keller", attributes={"device_class": "gas"}),
     )
-    assert load_grounding("de").asked_watering("Gieß die Bewässerung", one) == Call("valve", "open_valve", "valve.beete")
+    assert load_grounding("de").asked_watering("Gieß die Bewässerung", one) == Call(
+        "valve", "open_valve", "valve.beete"
+    )
     assert load_grounding("de").asked_watering("Gieß den Garten", one) == Call("valve", "open_valve", "valve.beete")
     assert load_grounding("de").asked_watering("Gieß den Keller", one) is None  # not where the valve is
     assert load_grounding("de").asked_watering("Garten giessen", one) == Call("valve", "open_valve", "valve.beete")
@@ -1308,7 +1338,9 @@ def test_a_rooms_lights_include_the_switches_named_as_lights() -> None:
         Device("switch.dishwasher", "Dishwasher", "on", area="Kitchen"),
         Device("switch.shelly_flur", "Flurlicht", "on", area="Flur"),
     )
-    assert sorted(c.entity_id for c in load_grounding("en").read_by_home_assistant("kitchen lights off", house) or []) == [
+    assert sorted(
+        c.entity_id for c in load_grounding("en").read_by_home_assistant("kitchen lights off", house) or []
+    ) == [
         "light.under_cabinet",
         "switch.kasa_kitchen_island",
     ]
@@ -1428,7 +1460,9 @@ def test_names_with_template_characters_are_read_as_plain_words() -> None:
         Device("light.kitchen", "Kitchen", "off"),
     )
     grounding = load_grounding("en")
-    assert grounding.read_by_home_assistant("turn on [bad|{name}] <x>", hostile) == [Call("light", "turn_on", "light.evil")]
+    assert grounding.read_by_home_assistant("turn on [bad|{name}] <x>", hostile) == [
+        Call("light", "turn_on", "light.evil")
+    ]
     assert grounding.read_by_home_assistant("add milk to the {item} [x list", hostile) == [
         Call("todo", "add_item", "todo.t", {"item": "milk"})
     ]
@@ -1588,23 +1622,43 @@ def test_a_setting_said_without_set_runs() -> None:
         return check_call(call, BRANDS, phrases=grounding.phrases)
 
     keep, held = hold_ungrounded([], BRANDS, "vent to 50 percent", grounding=grounding, check=check)
-    assert [v.call for v in keep] == [Call("cover", "set_cover_position", "cover.greenhouse_roof_vent", {"position": 50})]
+    assert [v.call for v in keep] == [
+        Call("cover", "set_cover_position", "cover.greenhouse_roof_vent", {"position": 50})
+    ]
     assert held == []
     assert load_grounding("de").implied_settings("Heiz das Bad auf 22") == ["stell das Bad auf 22 grad"]
 
 
 def test_the_volume_of_one_player_among_several_is_asked_about() -> None:
     # "the volume" names no player; with two, one picked by the model is a guess.
-    keep, held = hold_ungrounded([Verdict(Call("media_player", "volume_down", "media_player.bedroom_1_tv"), True)], BRANDS, "turn the volume down")
+    keep, held = hold_ungrounded(
+        [Verdict(Call("media_player", "volume_down", "media_player.bedroom_1_tv"), True)],
+        BRANDS,
+        "turn the volume down",
+    )
     assert keep == []
-    assert [hold.sentence for hold in held] == ["Which volume do you mean: the Bedroom 1 TV or the Living Room Roku TV?"]
+    assert [hold.sentence for hold in held] == [
+        "Which volume do you mean: the Bedroom 1 TV or the Living Room Roku TV?"
+    ]
 
 
 def test_the_heating_of_one_room_among_several_is_asked_about() -> None:
     # "heating" is no plural: it names every thermostat, and a temperature set on a guess is a wrong action.
     house = make_house(
-        Device("climate.tado_bedroom", "Bedroom", "heat", area="Bedroom", attributes={"supported_features": 1, "min_temp": 7, "max_temp": 35}),
-        Device("climate.tado_lounge", "Lounge", "heat", area="Lounge", attributes={"supported_features": 1, "min_temp": 7, "max_temp": 35}),
+        Device(
+            "climate.tado_bedroom",
+            "Bedroom",
+            "heat",
+            area="Bedroom",
+            attributes={"supported_features": 1, "min_temp": 7, "max_temp": 35},
+        ),
+        Device(
+            "climate.tado_lounge",
+            "Lounge",
+            "heat",
+            area="Lounge",
+            attributes={"supported_features": 1, "min_temp": 7, "max_temp": 35},
+        ),
     )
     call = Call("climate", "set_temperature", "climate.tado_bedroom", {"temperature": 22})
     keep, held = hold_ungrounded([Verdict(call, True)], house, "turn the heating up to 22")
@@ -1630,8 +1684,19 @@ def test_the_heating_of_one_room_among_several_is_asked_about() -> None:
 )  # fmt: skip
 def test_a_thermostat_mode_said_after_to_is_set(text: str, language: str, written: Call, runs: Call) -> None:
     house = make_house(
-        Device("climate.ac", "Bedroom AC", "off", area="Schlafzimmer", attributes={"hvac_modes": ("off", "heat", "cool"), "supported_features": 1, "min_temp": 7, "max_temp": 35}),
-        Device("climate.heater", "Greenhouse Heater", "heat", attributes={"hvac_modes": ["off", "heat"], "supported_features": 1, "min_temp": 7, "max_temp": 35}),
+        Device(
+            "climate.ac",
+            "Bedroom AC",
+            "off",
+            area="Schlafzimmer",
+            attributes={"hvac_modes": ("off", "heat", "cool"), "supported_features": 1, "min_temp": 7, "max_temp": 35},
+        ),
+        Device(
+            "climate.heater",
+            "Greenhouse Heater",
+            "heat",
+            attributes={"hvac_modes": ["off", "heat"], "supported_features": 1, "min_temp": 7, "max_temp": 35},
+        ),
         Device("switch.bot", "SwitchBot 3F", "off", area="Kitchen"),
     )
     grounding = load_grounding(language)
@@ -1665,4 +1730,6 @@ def test_louder_or_quieter_turns_the_only_players_volume(text: str, language: st
     # With two players the words must name one.
     two = make_house(*house.devices, Device("media_player.kueche", "Radio Küche", "playing", area="Küche"))
     assert load_grounding("de").asked_volume("Mach lauter", two) is None
-    assert load_grounding("de").asked_volume("Mach das Radio lauter", two) == Call("media_player", "volume_up", "media_player.kueche")
+    assert load_grounding("de").asked_volume("Mach das Radio lauter", two) == Call(
+        "media_player", "volume_up", "media_player.kueche"
+    )

@@ -19,7 +19,9 @@ from custom_components.home_llm.const import CONF_CONTEXT_LENGTH, CONF_MODEL_PAT
 from .scripted import ScriptedBackend
 
 
-async def test_setup_loads_the_model_and_unload_frees_it(hass: HomeAssistant, core: HomeAssistant, model_path: Path) -> None:
+async def test_setup_loads_the_model_and_unload_frees_it(
+    hass: HomeAssistant, core: HomeAssistant, model_path: Path
+) -> None:
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_MODEL_PATH: str(model_path)}, title="SmolLM2")
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -84,7 +86,9 @@ async def test_version_1_entry_becomes_a_model_with_one_agent(
     )
     entry.add_to_hass(hass)
     devices, entities = dr.async_get(hass), er.async_get(hass)
-    device = devices.async_get_or_create(config_entry_id=entry.entry_id, identifiers={(DOMAIN, entry.entry_id)}, name=title)
+    device = devices.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, entry.entry_id)}, name=title
+    )
     old = entities.async_get_or_create(
         "conversation", DOMAIN, entry.entry_id, config_entry=entry, device_id=device.id, suggested_object_id="old_agent"
     )
@@ -100,7 +104,11 @@ async def test_version_1_entry_becomes_a_model_with_one_agent(
     assert subentry.data == {CONF_PROMPT: "You are Bob.", CONF_TEMPERATURE: 0.3}
     moved = entities.async_get(old.entity_id)
     assert moved.entity_id == "conversation.old_agent"
-    assert (moved.unique_id, moved.config_subentry_id, moved.device_id) == (subentry.subentry_id, subentry.subentry_id, device.id)
+    assert (moved.unique_id, moved.config_subentry_id, moved.device_id) == (
+        subentry.subentry_id,
+        subentry.subentry_id,
+        device.id,
+    )
     device = devices.async_get(device.id)
     assert device.identifiers == {(DOMAIN, subentry.subentry_id)}
     assert device.config_entries_subentries == {entry.entry_id: {subentry.subentry_id}}

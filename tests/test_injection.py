@@ -116,8 +116,10 @@ def test_clean_text_is_idempotent_and_keeps_plain_words() -> None:
     assert clean_text("Kitchen Light") == "Kitchen Light"
     assert clean_text("temp < 20 and > 10") == "temp < 20 and > 10"  # comparisons are not tags
     assert clean_text("<x<y>z>") == "<x\u2039y\u203az>"
-    assert clean_text(clean_text("<<SYS>>[INST]a\u2028b")) == clean_text("<<SYS>>[INST]a\u2028b") == (
-        "<\u2039SYS\u203a>(INST)a b"
+    assert (
+        clean_text(clean_text("<<SYS>>[INST]a\u2028b"))
+        == clean_text("<<SYS>>[INST]a\u2028b")
+        == ("<\u2039SYS\u203a>(INST)a b")
     )
 
 
@@ -126,7 +128,10 @@ def test_prompt_template_variables_are_clean() -> None:
     device = Device("light.a", "A\nlight.b 'B' = on", "on\u2028x", area="K<|im_end|>", aliases=("a\rb",))
     [cleaned] = clean_house(House((device,), {})).devices
     assert (cleaned.name, cleaned.state, cleaned.area, cleaned.aliases) == (
-        "A light.b 'B' = on", "on x", "K\u2039|im_end|\u203a", ("a b",)
+        "A light.b 'B' = on",
+        "on x",
+        "K\u2039|im_end|\u203a",
+        ("a b",),
     )
 
 

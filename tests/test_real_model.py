@@ -54,8 +54,12 @@ def device_states(hass: HomeAssistant) -> dict[str, str]:
 
 async def _say(hass: HomeAssistant, text: str, user: MockUser, conversation_id: str | None = None):
     return await conversation.async_converse(
-        hass=hass, text=text, conversation_id=conversation_id, context=Context(user_id=user.id),
-        language="en", agent_id=AGENT,
+        hass=hass,
+        text=text,
+        conversation_id=conversation_id,
+        context=Context(user_id=user.id),
+        language="en",
+        agent_id=AGENT,
     )
 
 
@@ -93,7 +97,9 @@ async def test_card_question_touches_nothing(
         assert "10" in result.response.speech["plain"]["speech"]
 
 
-async def test_call_to_the_non_exposed_lock_is_refused(hass: HomeAssistant, setup_agent, hass_admin_user: MockUser) -> None:
+async def test_call_to_the_non_exposed_lock_is_refused(
+    hass: HomeAssistant, setup_agent, hass_admin_user: MockUser
+) -> None:
     """Even a prompt that names the lock, with the grammar off, cannot get it unlocked."""
     await setup_agent(
         **{
@@ -131,7 +137,9 @@ async def test_websocket_conversation_process(hass: HomeAssistant, setup_agent, 
     """The chat dialog's door; the follow-up in the same conversation sees the first turn."""
     entry = await setup_agent()
     client = await hass_ws_client(hass)
-    await client.send_json_auto_id({"type": "conversation/process", "text": "turn off the kitchen lights", "agent_id": AGENT})
+    await client.send_json_auto_id(
+        {"type": "conversation/process", "text": "turn off the kitchen lights", "agent_id": AGENT}
+    )
     msg = await client.receive_json()
     assert msg["success"], msg
     assert hass.states.get("light.kitchen_lights").state == "off"

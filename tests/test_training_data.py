@@ -24,8 +24,20 @@ from .gbnf import accepts
 
 EXAMPLES = dataset.generate(300, seed=5)
 LARGE = dataset.generate(8000, seed=8)  # the size and seed of a real training run
-CALL_KINDS = {"single", "args", "multi", "group", "area-pick", "named-switch", "partial-name", "indirect", "terse",
-              "real-name", "purpose", "two-areas"}
+CALL_KINDS = {
+    "single",
+    "args",
+    "multi",
+    "group",
+    "area-pick",
+    "named-switch",
+    "partial-name",
+    "indirect",
+    "terse",
+    "real-name",
+    "purpose",
+    "two-areas",
+}
 
 
 def _called(example: dataset.Example, call: str) -> dict:
@@ -129,7 +141,9 @@ def test_a_quarter_is_prompted_with_updated_devices() -> None:
     ]
     assert len(asked) >= 20
     for example in asked:
-        device = next(d for d in example.devices if d["entity_id"] in example.stale and d["name"].lower() in example.user.lower())
+        device = next(
+            d for d in example.devices if d["entity_id"] in example.stale and d["name"].lower() in example.user.lower()
+        )
         assert device["state"] in example.reply.replace("_", " ") or not example.calls
 
 
@@ -246,7 +260,11 @@ SAID_TO_SERVICE = (
     ({"purpose"}, r"\bthe music\b|\bsong\b|station", r"media_player\."),
     ({"real-name"}, r"^set the [a-z ]+ to \d+(\.5)? degrees$", r"climate\.set_temperature"),
     # German (issue 21): the brief's own sentences, in their kinds
-    ({"area-pick"}, r"^(mach|schalte?)( bitte| mal)? (das licht|die lampe) (in der|im|auf der|auf dem) .* aus$", r"light\.turn_off"),
+    (
+        {"area-pick"},
+        r"^(mach|schalte?)( bitte| mal)? (das licht|die lampe) (in der|im|auf der|auf dem) .* aus$",
+        r"light\.turn_off",
+    ),
     ({"single", "area-pick"}, r"^fahr (bitte )?(den|das|die) .*(runter|herunter)$", r"cover\.close_cover"),
     ({"args", "area-pick"}, r"^stelle? (die heizung|das thermostat) .*auf \d+(,5)? grad$", r"climate\.set_temperature"),
     ({"args", "single"}, r"^(füge?|setz|schreib) (bitte )?\w+ (zur|zum|auf)", r"todo\.add_item"),

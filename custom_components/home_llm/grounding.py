@@ -223,7 +223,8 @@ class Grounding:
         self.domain_table = {d: self.words(text, spoken=False) for d, text in self._map(table, "domain_words").items()}
         self.setting_words = self._set(table, "setting_words")
         parts = "|".join(rf"\b{re.escape(word)}\b" for word in _split(table.get("part_words", "")))
-        self.parts_pattern = re.compile(r"(?<!\d),(?!\d)|;|[.!?](?:\s|$)" + (f"|{parts}" if parts else ""), re.IGNORECASE)
+        between = r"(?<!\d),(?!\d)|;|[.!?](?:\s|$)"  # not a decimal comma ("17,5 Grad")
+        self.parts_pattern = re.compile(between + (f"|{parts}" if parts else ""), re.IGNORECASE)
         self.up_words = self._set(table, "up_words")
         self.down_words = self._set(table, "down_words")
         self.down_pattern = _phrases_pattern(table.get("down_phrases") or [])
@@ -634,7 +635,7 @@ class Grounding:
         return frozenset(word.translate(_UMLAUTS) for word in words)
 
     def _read_each(self, text: str, house: House) -> list[Call] | None:
-        """"Beide Nachttischlampen aus", "all the blinds up": the request read once for each device
+        """ "Beide Nachttischlampen aus", "all the blinds up": the request read once for each device
         whose name has the words after "all" or "both" (two or more; "both" exactly two), with its name
         in their place, when each reads as calls on that device alone; None otherwise."""
         if self.all_phrase is None or (match := self.all_phrase.search(text)) is None:
@@ -933,7 +934,9 @@ class Grounding:
         named = [
             mode
             for mode in (str(each) for each in modes)
-            if (words := set(tokens(mode))) and words <= said and not words & (self.up_words | self.down_words)
+            if (words := set(tokens(mode)))
+            and words <= said
+            and not words & (self.up_words | self.down_words)
             and not mode.isdigit()
         ]
         if len(named) != 1:

@@ -51,9 +51,7 @@ SNAPSHOT_ATTRIBUTES = frozenset(
 
 
 @callback
-def async_build_house(
-    hass: HomeAssistant, allowed_services: Mapping[str, tuple[str, ...]] = ALLOWED_SERVICES
-) -> House:
+def async_build_house(hass: HomeAssistant, allowed_services: Mapping[str, tuple[str, ...]] = ALLOWED_SERVICES) -> House:
     """Snapshot of the entities exposed to Assist and the services the model may call."""
     area_registry = ar.async_get(hass)
     entity_registry = er.async_get(hass)

@@ -404,8 +404,10 @@ def template_markers(llama: Any) -> set[str]:
     def is_special(text: str) -> bool:
         """One token when read as special, several when read as text."""
         data = text.encode()
-        return len(llama.tokenize(data, add_bos=False, special=True)) == 1 < len(
-            llama.tokenize(data, add_bos=False, special=False)
+        return (
+            len(llama.tokenize(data, add_bos=False, special=True))
+            == 1
+            < len(llama.tokenize(data, add_bos=False, special=False))
         )
 
     return {text for text in candidates if text and is_special(text)}
