@@ -1733,3 +1733,34 @@ def test_louder_or_quieter_turns_the_only_players_volume(text: str, language: st
     assert load_grounding("de").asked_volume("Mach das Radio lauter", two) == Call(
         "media_player", "volume_up", "media_player.kueche"
     )
+
+
+PATIO = make_house(
+    Device("cover.terrace_awning", "Terrace Awning", "open", attributes={"device_class": "awning"}),
+    Device("vacuum.deebot", "Deebot", "cleaning", aliases=("the robot",)),
+    Device("light.terrace", "Terrace Lanterns", "off"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "runs"),
+    [
+        # A verb of the rephrase table is checked as the verb it stands for, in a part of the request too.
+        ("retract the awning", Call("cover", "close_cover", "cover.terrace_awning"), "close_cover"),
+        (
+            "pull the awning in, the wind's picking up",
+            Call("cover", "open_cover", "cover.terrace_awning"),
+            "close_cover",
+        ),
+        ("roll the awning out", Call("cover", "open_cover", "cover.terrace_awning"), "open_cover"),
+        # "base" says where a vacuum goes, not which device: the robot is named.
+        ("send the robot back to base", Call("vacuum", "return_to_base", "vacuum.deebot"), "return_to_base"),
+    ],
+)
+def test_a_rephrased_verb_and_a_service_word_do_not_hold_a_right_call(text: str, call: Call, runs: str) -> None:
+    grounding = load_grounding("en")
+    keep, held = hold_ungrounded(
+        [Verdict(call, True)], PATIO, text, check=lambda c: check_call(c, PATIO, phrases=grounding.phrases)
+    )
+    assert [v.call.service for v in keep] == [runs]
+    assert not held

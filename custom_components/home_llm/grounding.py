@@ -525,7 +525,11 @@ class Grounding:
         where the caller has already read it and found nothing)."""
         if check is not None and read_first and (read := self.read_request(house, text, check)) is not None:
             return read, []
-        parts = [(part, self.said_words(part, previous)) for part in self.request_parts(text)]
+        said_parts = self.request_parts(text)
+        if any(rephrased := [self.rephrased(part) for part in said_parts]):  # "retract the awning": "close ..."
+            said_parts = [instead or part for instead, part in zip(rephrased, said_parts, strict=True)]
+            text = ", ".join(said_parts)
+        parts = [(part, self.said_words(part, previous)) for part in said_parts]
         keep: list[Verdict] = []
         held: list[Hold] = []
         for given in verdicts:
