@@ -1764,3 +1764,31 @@ def test_a_rephrased_verb_and_a_service_word_do_not_hold_a_right_call(text: str,
     )
     assert [v.call.service for v in keep] == [runs]
     assert not held
+
+
+def test_a_german_compound_names_its_place_and_kind() -> None:
+    """ "Gangbeleuchtung" is the light of the Gang; "Vorzimmerlicht" the light of the Vorzimmer."""
+    house = make_house(
+        Device("switch.hmip_bsm_diele", "Diele Licht", "off", area="Diele", aliases=("Gangbeleuchtung",)),
+        Device("switch.shelly1_vorzimmer", "Vorzimmer Licht", "off", area="Vorzimmer"),
+        Device("media_player.wohnzimmer", "Wohnzimmer", "off", area="Wohnzimmer"),
+        Device("cover.sonnenstore", "Sonnenstore", "open"),
+    )
+    grounding = load_grounding("de")
+
+    def runs(text: str, call: Call) -> list[Call]:
+        keep, _ = hold_ungrounded(
+            [Verdict(call, True)],
+            house,
+            text,
+            grounding=grounding,
+            check=lambda c: check_call(c, house, phrases=grounding.phrases),
+        )
+        return [v.call for v in keep]
+
+    on_diele = Call("switch", "turn_on", "switch.hmip_bsm_diele")
+    assert runs("Mach im Gang das Licht an", on_diele) == [on_diele]
+    assert runs("Vorzimmerlicht an", Call("media_player", "turn_on", "media_player.wohnzimmer")) == [
+        Call("switch", "turn_on", "switch.shelly1_vorzimmer")
+    ]
+    assert "tor" not in grounding.words("Sonnenstore")  # a short kind noun ends too many words

@@ -109,6 +109,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
+_MIN_COMPOUND_HEAD = 5  # letters of the shortest kind noun read as the end of a compound ("licht")
 NOT_MENTIONED = "the request does not mention"  # a hold's reason when the words name another device
 AGAINST = "goes against the words of the request"  # a hold's reason when the words say the other way
 # A move and its opposite ("Spiegelschrank aus" written as turn_on is run as turn_off).
@@ -213,6 +214,11 @@ class Grounding:
         table = lexicon.words
         self._stem = table.get("stem", "")
         self._stem_endings = sorted(_split(self._stem), key=len, reverse=True) if self._stem != "english" else []
+        # Kind nouns that end a compound ("Gangbeleuchtung") in a language that joins nouns: longest first;
+        # short ones end too many other words ("Sonnenstore" is no "Tor").
+        kinds = self._map(table, "kind_nouns").values()
+        kind_nouns = {word for words in kinds for word in tokens(str(words)) if len(word) >= _MIN_COMPOUND_HEAD}
+        self.compound_heads = sorted(kind_nouns, key=len, reverse=True) if table.get("compounds") else []
         self.filler = self._set(table, "filler") | self._set(table, "skip_words")
         self.normalised_filler = frozenset(self.normalise(word) for word in self.filler)
         self.action_words = self._set(table, "action_words")
@@ -415,7 +421,15 @@ class Grounding:
             for index, word in enumerate(raw)
             if word not in self.filler and not (spoken and self._is_verb(raw, index))
         }
+        for word in raw if self.compound_heads else ():
+            kept |= self._compound_parts(word)
         return frozenset(kept - self.normalised_filler)
+
+    def _compound_parts(self, word: str) -> set[str]:
+        """The parts of a word joined from a place and a kind ("Gangbeleuchtung": Gang, Beleuchtung),
+        so that "das Licht im Gang" meets it; none for a word that is only a kind."""
+        head = next((head for head in self.compound_heads if word.endswith(head) and len(word) - len(head) >= 3), None)
+        return set() if head is None else {self.normalise(word[: -len(head)]), self.normalise(head)}
 
     def _is_verb(self, raw: list[str], index: int) -> bool:
         """True when a noun that is also a verb is the verb here: "switch off the lamp" uses the
