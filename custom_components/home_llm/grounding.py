@@ -218,7 +218,8 @@ class Grounding:
         # short ones end too many other words ("Sonnenstore" is no "Tor").
         kinds = self._map(table, "kind_nouns").values()
         kind_nouns = {word for words in kinds for word in tokens(str(words)) if len(word) >= _MIN_COMPOUND_HEAD}
-        self.compound_heads = sorted(kind_nouns, key=len, reverse=True) if table.get("compounds") else []
+        joins = str(table.get("compounds", "")).lower() in ("true", "yes")  # the lexicon keeps words as text
+        self.compound_heads = sorted(kind_nouns, key=len, reverse=True) if joins else []
         self.filler = self._set(table, "filler") | self._set(table, "skip_words")
         self.normalised_filler = frozenset(self.normalise(word) for word in self.filler)
         self.action_words = self._set(table, "action_words")
