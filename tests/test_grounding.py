@@ -1792,3 +1792,21 @@ def test_a_german_compound_names_its_place_and_kind() -> None:
         Call("switch", "turn_on", "switch.shelly1_vorzimmer")
     ]
     assert "tor" not in grounding.words("Sonnenstore")  # a short kind noun ends too many words
+
+
+def test_back_names_a_place_before_a_noun() -> None:
+    """ "the back door" is the brand-named lock of the Back Porch; "back" in "turn it back on" names nothing."""
+    house = make_house(
+        Device("lock.schlage_encode", "Schlage Encode", "unlocked", area="Back Porch"),
+        Device("lock.front_door", "Front Door", "unlocked", area="Foyer"),
+        Device("cover.garage_door", "Garage Door", "closed", attributes={"device_class": "garage"}),
+    )
+    grounding = load_grounding("en")
+    keep, held = hold_ungrounded(
+        [Verdict(Call("lock", "lock", "lock.front_door"), True)],
+        house,
+        "lock the back door",
+        check=lambda c: check_call(c, house, phrases=grounding.phrases),
+    )
+    assert [v.call.entity_id for v in keep] == ["lock.schlage_encode"] and not held
+    assert "back" not in grounding.words("turn the light back on")

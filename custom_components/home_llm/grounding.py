@@ -222,6 +222,7 @@ class Grounding:
         self.compound_heads = sorted(kind_nouns, key=len, reverse=True) if joins else []
         self.filler = self._set(table, "filler") | self._set(table, "skip_words")
         self.normalised_filler = frozenset(self.normalise(word) for word in self.filler)
+        self.place_fillers = self._set(table, "place_fillers")
         self.action_words = self._set(table, "action_words")
         self.other_verbs = self._set(table, "other_verbs")
         self.need_only = self._set(table, "need_only")
@@ -424,7 +425,16 @@ class Grounding:
         }
         for word in raw if self.compound_heads else ():
             kept |= self._compound_parts(word)
-        return frozenset(kept - self.normalised_filler)
+        places = {self.normalise(word) for index, word in enumerate(raw) if self._is_place_word(raw, index)}
+        return frozenset(kept - self.normalised_filler) | places
+
+    def _is_place_word(self, raw: list[str], index: int) -> bool:
+        """True for a filler word that names a place before a noun ("the *back* door", "Back Porch"),
+        not when it is an adverb ("turn it back on", "go back to the last song")."""
+        if raw[index] not in self.place_fillers or index + 1 >= len(raw):
+            return False
+        following = raw[index + 1]
+        return following not in self.filler and following not in self.asking and not following.isdigit()
 
     def _compound_parts(self, word: str) -> set[str]:
         """The parts of a word joined from a place and a kind ("Gangbeleuchtung": Gang, Beleuchtung),
