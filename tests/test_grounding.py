@@ -1810,3 +1810,16 @@ def test_back_names_a_place_before_a_noun() -> None:
     )
     assert [v.call.entity_id for v in keep] == ["lock.schlage_encode"] and not held
     assert "back" not in grounding.words("turn the light back on")
+
+
+def test_a_room_word_names_the_only_device_of_that_room() -> None:
+    house = make_house(
+        Device("light.shelly_pro_1_diele", "Diele Licht", "on", area="Diele"),
+        Device("light.kuche_led_band", "Küchen LED", "on", area="Küche"),
+        Device("light.kuche_decke", "Küche Deckenlicht", "off", area="Küche"),
+    )
+    grounding = load_grounding("de")
+    assert grounding.read_by_home_assistant("Mach die Diele aus", house) == [
+        Call("light", "turn_off", "light.shelly_pro_1_diele")
+    ]
+    assert grounding.read_by_home_assistant("Mach die Küche aus", house) is None  # two devices there

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -219,12 +220,19 @@ def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[s
             for form in (" ".join(words[:count]), " ".join(words[count:])):
                 owners.setdefault(form.casefold(), set()).add(device.entity_id)
                 forms.setdefault(form.casefold(), form)
+    # A room's words name the only device of that room ("Mach die Diele aus" for the Diele Licht).
+    in_area = Counter(device.area.casefold() for device in devices if device.area)
+    alone = {
+        device.entity_id: device.area.casefold()
+        for device in devices
+        if device.area and in_area[device.area.casefold()] == 1
+    }
     short: dict[str, list[str]] = {}
     for folded, ids in sorted(owners.items()):
         if (
             len(ids) == 1
             and folded not in said
-            and not set(folded.split()) <= room_words
+            and (not set(folded.split()) <= room_words or alone.get(next(iter(ids))) == folded)
             and not set(folded.split()) <= kind_words
             and re.search(r"[^\W\d_]", folded)
         ):
