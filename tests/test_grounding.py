@@ -1823,3 +1823,28 @@ def test_a_room_word_names_the_only_device_of_that_room() -> None:
         Call("light", "turn_off", "light.shelly_pro_1_diele")
     ]
     assert grounding.read_by_home_assistant("Mach die Küche aus", house) is None  # two devices there
+
+
+def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
+    house = make_house(
+        Device(
+            "climate.mini_split",
+            "Mini Split",
+            "cool",
+            attributes={"hvac_modes": ["off", "cool", "dry", "fan_only"], "fan_modes": ["auto", "low", "high"]},
+        ),
+        Device("climate.daikin_suite", "Master Suite Daikin", "off", attributes={"fan_modes": ["Auto", "Silence"]}),
+        Device("fan.maxxair_fan", "MaxxAir Fan", "off", attributes={"preset_modes": ["breeze"]}),
+    )
+    grounding = load_grounding("en")
+    assert grounding.asked_mode("mini split fan on high", house) == Call(
+        "climate", "set_fan_mode", "climate.mini_split", {"fan_mode": "high"}
+    )
+    assert grounding.asked_mode("master suite daikin fan on silence", house) == Call(
+        "climate", "set_fan_mode", "climate.daikin_suite", {"fan_mode": "Silence"}
+    )
+    assert grounding.asked_mode("switch the mini split over to dry mode", house) == Call(
+        "climate", "set_hvac_mode", "climate.mini_split", {"hvac_mode": "dry"}
+    )
+    assert grounding.asked_mode("fan on auto", house) is None  # two thermostats have it: which one
+    assert grounding.asked_mode("is the mini split on high?", house) is None  # a question

@@ -606,8 +606,8 @@ class Grounding:
 
     @property
     def _word_readings(self) -> tuple[Callable[[str, House], Call | None], ...]:
-        """The readings of a request's own words: a source, a cleaning or watering job, the volume."""
-        return (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume)
+        """The readings of a request's own words: a source, a cleaning or watering job, the volume, a mode."""
+        return (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume, self.asked_mode)
 
     def _read_by_words(self, text: str, house: House) -> list[Call] | None:
         """A part of a request as the first of the word readings that reads it, or None."""
@@ -805,6 +805,24 @@ class Grounding:
         Wohnzimmer") on the house's only vacuum, or the one of several its words name; else None."""
         # Only a place is cleaned: "clean the windows" or "vacuum the car" is no job for the robot.
         return self._asked_by_verb(text, house, Call("vacuum", "start", ""), self.cleaning_places, located=False)
+
+    def asked_mode(self, text: str, house: House) -> Call | None:
+        """A mode the request names from a thermostat's or fan's own list ("mini split fan on high",
+        "switch the office mini split over to dry mode"), on the one such device its words point at;
+        None otherwise (see with_said_mode, with_listed_mode)."""
+        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+            return None
+        said, head, lead = self.said_words(text), self.head_kind(text), self._lead_word(text)
+        found = []
+        for device in house.devices:
+            if device.domain not in ("climate", "fan"):
+                continue
+            plain = Verdict(Call(device.domain, "turn_on", device.entity_id), True)
+            moded = self.with_said_mode(plain, house, text, _allow)
+            moded = self.with_listed_mode(plain, device, text, _allow) if moded is plain else moded
+            if moded is not plain and self.is_grounded(moded.call, device, said, house, head, lead=lead):
+                found.append(moded.call)
+        return found[0] if len(found) == 1 else None
 
     def asked_watering(self, text: str, house: House) -> Call | None:
         """valve.open_valve for a request that begins with a watering verb ("water the orchard", "gieß die
@@ -1672,6 +1690,11 @@ class Grounding:
         for device in house.devices:
             known |= self.device_words(device) | self.domain_words(device.domain)
         return bool({word for word in said & known if not word.isdigit()})  # "12 times 4" is not about vacuum 4
+
+
+def _allow(call: Call) -> Verdict:
+    """A verdict that lets a call through: the policy checks a reading's call afterwards."""
+    return Verdict(call, True)
 
 
 def _sources(device: Device) -> list[str]:
