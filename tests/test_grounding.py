@@ -1582,7 +1582,8 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
         ("cool the living room to 23", ["set the living room to 23 degrees"]),
         ("warm up the kitchen to 21 degrees", ["set the kitchen to 21 degrees"]),
         # A bare number or degrees: only as a thermostat's temperature ("office AC to 68" is no brightness).
-        ("office AC to 68", ["set the office AC temperature to 68"]),
+        ("office AC to 68", ["set the office AC temperature to 68", "set the office temperature to 68"]),
+        ("salon aircon to 23", ["set the salon aircon temperature to 23", "set the salon temperature to 23"]),
         ("mini split to twenty one", ["set the mini split temperature to 21"]),
         ("bay window shade to half", ["set bay window shade to 50 percent"]),
         ("the den to 70 degrees", ["set the the den temperature to 70"]),
@@ -1848,3 +1849,31 @@ def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
     )
     assert grounding.asked_mode("fan on auto", house) is None  # two thermostats have it: which one
     assert grounding.asked_mode("is the mini split on high?", house) is None  # a question
+
+
+VILLA = make_house(
+    Device("climate.daikin_salon", "Salón Daikin", "cool", area="Salón", attributes={"supported_features": 1}),
+    Device(
+        "climate.daikin_suite", "Master Suite Daikin", "off", area="Master Suite", attributes={"supported_features": 1}
+    ),
+    Device("valve.olive_grove_drip", "Olive Grove Drip", "closed", attributes={"device_class": "water"}),
+    Device("scene.relax", "Relax", "unknown"),
+    Device("light.salon", "Salón Lamp", "off", area="Salón"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        # A name or area typed without its accents.
+        ("salon aircon to 23", [Call("climate", "set_temperature", "climate.daikin_salon", {"temperature": 23})]),
+        ("turn on the salon lamp", [Call("light", "turn_on", "light.salon")]),
+        # A verb that stands for several: "start" a valve opens it.
+        ("start the olive grove drip", [Call("valve", "open_valve", "valve.olive_grove_drip")]),
+        ("set the relax scene", [Call("scene", "turn_on", "scene.relax")]),
+    ],
+)
+def test_unaccented_names_and_verbs_that_stand_for_several_are_read(text: str, calls: list[Call]) -> None:
+    grounding = load_grounding("en")
+    read = grounding.read_request(VILLA, text, lambda call: Verdict(call, True))
+    assert [verdict.call for verdict in read or []] == calls

@@ -383,10 +383,16 @@ class Grounding:
         """The request with a verb Home Assistant's sentences lack said as one they have ("kill the
         kitchen lights" as "turn off the kitchen lights", "Lösch das Licht" as "Schalte das Licht
         aus"), by the language's `rephrase` table; None where no entry fits."""
+        return next(iter(self.rephrasings_of(text)), None)
+
+    def rephrasings_of(self, text: str) -> list[str]:
+        """Every rephrasing of the request, in the table's order: a verb may stand for several
+        ("start the drip": "turn on the drip", "open the drip" for a valve)."""
+        found = []
         for pattern, instead in self.rephrasings:
             if match := pattern.match(text.strip()):
-                return instead.format(rest=match["rest"], ending=match.groupdict().get("ending") or "")
-        return None
+                found.append(instead.format(rest=match["rest"], ending=match.groupdict().get("ending") or ""))
+        return found
 
     @staticmethod
     def _word_domains(table: Mapping[str, Any], name: str) -> dict[str, frozenset[str]]:
@@ -652,8 +658,9 @@ class Grounding:
         for implied in self.implied_settings(text) if calls is None else ():
             if (calls := self.read_by_home_assistant(implied, house)) is not None:
                 break
-        if calls is None and (rephrased := self.rephrased(text)) is not None:
-            calls = self.read_by_home_assistant(rephrased, house)
+        for rephrased in self.rephrasings_of(text) if calls is None else ():
+            if (calls := self.read_by_home_assistant(rephrased, house)) is not None:
+                break
         if calls is None and each:
             calls = self._read_each(text, house)
         return calls
@@ -707,8 +714,20 @@ class Grounding:
         if unit and self.percent_pattern.search(f"{number}{unit}"):
             return [self.set_sentence.format(target=target, value=f"{number} {unit}")]
         if unit is None or unit.casefold() in self.degree_words:
-            return [sentence.format(target=target, value=number) for sentence in self.temperature_sentences]
+            targets = dict.fromkeys([target, self._without_climate_kind(target)])  # "office AC": the office
+            return [
+                sentence.format(target=each, value=number)
+                for each in targets
+                for sentence in self.temperature_sentences
+            ]
         return []
+
+    def _without_climate_kind(self, target: str) -> str:
+        """A place said with a word for its thermostat after it ("office AC", "salon aircon"): the place."""
+        words = target.split()
+        while len(words) > 1 and self.normalise(words[-1]) in self.domain_words("climate"):
+            words.pop()
+        return " ".join(words)
 
     @cached_property
     def _number_words(self) -> dict[str, str]:

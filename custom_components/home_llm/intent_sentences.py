@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -183,13 +184,20 @@ def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozense
         if isinstance(device_class := device.attributes.get("device_class"), str):
             context["device_class"] = device_class
         spoken = _spoken_names(device) + short.get(device.entity_id, [])
-        names += [(name, device.entity_id, context) for name in spoken]
+        names += [(said, device.entity_id, context) for name in spoken for said in _with_unaccented(name)]
+    places = [(said, area) for area in sorted(areas) for said in _with_unaccented(area)]
     # Names and areas are the house's untrusted text: matched as plain words, never parsed as templates.
     return {
         "name": TextSlotList.from_tuples(names, allow_template=False),
-        "area": TextSlotList.from_tuples([(a, a) for a in sorted(areas)], allow_template=False) if areas else _NO_PLACE,
+        "area": TextSlotList.from_tuples(places, allow_template=False) if areas else _NO_PLACE,
         "floor": _NO_PLACE,
     }
+
+
+def _with_unaccented(text: str) -> list[str]:
+    """A name as written and, where it has accents, without them: people type "Salon" for "Salón"."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return [text, plain] if plain != text and plain.strip() else [text]
 
 
 def _spoken_names(device: Device) -> list[str]:
