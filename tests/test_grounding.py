@@ -1627,7 +1627,7 @@ def test_a_setting_said_without_set_runs() -> None:
         Call("cover", "set_cover_position", "cover.greenhouse_roof_vent", {"position": 50})
     ]
     assert held == []
-    assert load_grounding("de").implied_settings("Heiz das Bad auf 22") == ["stell das Bad auf 22 grad"]
+    assert load_grounding("de").implied_settings("Heiz das Bad auf 22") == ["das Bad auf 22 grad"]
 
 
 def test_the_volume_of_one_player_among_several_is_asked_about() -> None:
@@ -1877,3 +1877,15 @@ def test_unaccented_names_and_verbs_that_stand_for_several_are_read(text: str, c
     grounding = load_grounding("en")
     read = grounding.read_request(VILLA, text, lambda call: Verdict(call, True))
     assert [verdict.call for verdict in read or []] == calls
+
+
+def test_a_brightness_said_with_dim_or_a_word_for_half_is_read() -> None:
+    lamps = make_house(
+        Device("light.nursery_lamp", "Nursery Lamp", "on", attributes={"supported_color_modes": ["brightness"]}),
+        Device("light.decke", "Deckenlampe Wohnzimmer", "on", attributes={"supported_color_modes": ["brightness"]}),
+    )
+    allow = lambda call: Verdict(call, True)  # noqa: E731
+    english = load_grounding("en").read_request(lamps, "dim the nursery lamp to ten percent", allow)
+    assert [v.call for v in english or []] == [Call("light", "turn_on", "light.nursery_lamp", {"brightness": 26})]
+    german = load_grounding("de").read_request(lamps, "Deckenlampe Wohnzimmer auf die Hälfte", allow)
+    assert [v.call for v in german or []] == [Call("light", "turn_on", "light.decke", {"brightness": 128})]

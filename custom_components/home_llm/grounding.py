@@ -655,6 +655,8 @@ class Grounding:
         if len(text) > MAX_TEXT:
             return None  # longer than any spoken command: neither read nor rephrased (see intent_sentences)
         calls = self.read_by_home_assistant(text, house)
+        if calls is None and (digits := self.with_digits(text)) != text:  # "auf die Hälfte": "auf 50 prozent"
+            calls = self.read_by_home_assistant(digits, house)
         for implied in self.implied_settings(text) if calls is None else ():
             if (calls := self.read_by_home_assistant(implied, house)) is not None:
                 break
@@ -709,6 +711,8 @@ class Grounding:
         if self.temperature_verb is not None and (verb := self.temperature_verb.match(target)):
             return [self.set_sentence.format(target=target[verb.end() :], value=f"{number} {self.degree_word}")]
         lead = self.leading_verb(target)
+        if lead in self.setting_verbs.get("brightness", ()) and unit and self.percent_pattern.search(f"{number}{unit}"):
+            return [self.set_sentence.format(target=target.split(None, 1)[-1], value=f"{number} {unit}")]  # "dim"
         if lead is not None and self.normalise(lead) in self.action | self.verbs:
             return []  # "turn the lights to 50%": its own verb, read as said
         if unit and self.percent_pattern.search(f"{number}{unit}"):
