@@ -1793,6 +1793,19 @@ def test_a_german_compound_names_its_place_and_kind() -> None:
         Call("switch", "turn_on", "switch.shelly1_vorzimmer")
     ]
     assert "tor" not in grounding.words("Sonnenstore")  # a short kind noun ends too many words
+    valves = make_house(
+        Device("valve.gas_hauptventil", "Gas Hauptventil", "open", area="Keller"),
+        Device("valve.wasser_haupthahn", "Wasser Haupthahn", "open", area="Keller"),
+        Device("switch.keller", "Keller Licht", "off", area="Keller"),
+    )
+    keep, held = hold_ungrounded(
+        [Verdict(Call("switch", "turn_on", "switch.keller"), True)],
+        valves,
+        "Mach das Ventil zu",
+        grounding=grounding,
+        check=lambda c: check_call(c, valves, phrases=grounding.phrases),
+    )
+    assert not keep and held  # "das Ventil" is either valve: a device's compound gives its place only
 
 
 def test_back_names_a_place_before_a_noun() -> None:

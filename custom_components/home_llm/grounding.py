@@ -430,7 +430,7 @@ class Grounding:
             if word not in self.filler and not (spoken and self._is_verb(raw, index))
         }
         for word in raw if self.compound_heads else ():
-            kept |= self._compound_parts(word)
+            kept |= self._compound_parts(word, spoken=spoken)
         places = {self.normalise(word) for index, word in enumerate(raw) if self._is_place_word(raw, index)}
         return frozenset(kept - self.normalised_filler) | places
 
@@ -442,11 +442,14 @@ class Grounding:
         following = raw[index + 1]
         return following not in self.filler and following not in self.asking and not following.isdigit()
 
-    def _compound_parts(self, word: str) -> set[str]:
+    def _compound_parts(self, word: str, *, spoken: bool) -> set[str]:
         """The parts of a word joined from a place and a kind ("Gangbeleuchtung": Gang, Beleuchtung),
-        so that "das Licht im Gang" meets it; none for a word that is only a kind."""
+        so that "das Licht im Gang" meets it; none for a word that is only a kind. A device's name gives
+        only its place: "das Ventil" does not name the Hauptventil more than the Haupthahn."""
         head = next((head for head in self.compound_heads if word.endswith(head) and len(word) - len(head) >= 3), None)
-        return set() if head is None else {self.normalise(word[: -len(head)]), self.normalise(head)}
+        if head is None:
+            return set()
+        return {self.normalise(word[: -len(head)])} | ({self.normalise(head)} if spoken else set())
 
     def _is_verb(self, raw: list[str], index: int) -> bool:
         """True when a noun that is also a verb is the verb here: "switch off the lamp" uses the
