@@ -1577,15 +1577,29 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
 @pytest.mark.parametrize(
     ("text", "implied"),
     [
-        ("vent to 50 percent", ["set vent to 50 percent"]),
-        ("chandelier 25%", ["set chandelier to 25 %"]),
+        ("vent to 50 percent", ["set vent to 50 percent", "set vent volume to 50 percent"]),
+        ("chandelier 25%", ["set chandelier to 25 %", "set chandelier volume to 25 %"]),
         ("cool the living room to 23", ["set the living room to 23 degrees"]),
         ("warm up the kitchen to 21 degrees", ["set the kitchen to 21 degrees"]),
-        # A bare number or degrees: only as a thermostat's temperature ("office AC to 68" is no brightness).
-        ("office AC to 68", ["set the office AC temperature to 68", "set the office temperature to 68"]),
-        ("salon aircon to 23", ["set the salon aircon temperature to 23", "set the salon temperature to 23"]),
-        ("mini split to twenty one", ["set the mini split temperature to 21"]),
-        ("bay window shade to half", ["set bay window shade to 50 percent"]),
+        # A bare number or degrees: only as a thermostat's temperature or a player's volume (no brightness);
+        # a percentage also as a player's volume. Home Assistant's sentences say which device fits.
+        (
+            "office AC to 68",
+            ["set the office AC temperature to 68", "set the office temperature to 68", "set office AC volume to 68"],
+        ),
+        (
+            "salon aircon to 23",
+            [
+                "set the salon aircon temperature to 23",
+                "set the salon temperature to 23",
+                "set salon aircon volume to 23",
+            ],
+        ),
+        ("mini split to twenty one", ["set the mini split temperature to 21", "set mini split volume to 21"]),
+        (
+            "bay window shade to half",
+            ["set bay window shade to 50 percent", "set bay window shade volume to 50 percent"],
+        ),
         ("the den to 70 degrees", ["set the the den temperature to 70"]),
         # A verb of its own is not replaced.
         ("turn the lights to 50%", []),
@@ -1902,3 +1916,22 @@ def test_a_brightness_said_with_dim_or_a_word_for_half_is_read() -> None:
     assert [v.call for v in english or []] == [Call("light", "turn_on", "light.nursery_lamp", {"brightness": 26})]
     german = load_grounding("de").read_request(lamps, "Deckenlampe Wohnzimmer auf die Hälfte", allow)
     assert [v.call for v in german or []] == [Call("light", "turn_on", "light.decke", {"brightness": 128})]
+
+
+def test_a_players_volume_said_without_the_word_is_read() -> None:
+    house = make_house(
+        Device("media_player.sonos_move", "Sonos Move", "playing", area="Gym", attributes={"supported_features": 4}),
+        Device("media_player.kuche", "Radio", "playing", area="Küche", attributes={"supported_features": 4}),
+        Device("climate.gym", "Gym Heater", "heat", area="Gym", attributes={"supported_features": 1}),
+    )
+    allow = lambda call: Verdict(call, True)  # noqa: E731
+    english = load_grounding("en").read_request(house, "the Sonos to 70", allow)
+    assert [v.call for v in english or []] == [
+        Call("media_player", "volume_set", "media_player.sonos_move", {"volume_level": 0.7})
+    ]
+    german = load_grounding("de").read_request(house, "Musik in der Küche auf 30 Prozent", allow)
+    assert [v.call for v in german or []] == [
+        Call("media_player", "volume_set", "media_player.kuche", {"volume_level": 0.3})
+    ]
+    gym = load_grounding("en").read_request(house, "gym heater to 20", allow)  # a thermostat's number: a temperature
+    assert [v.call for v in gym or []] == [Call("climate", "set_temperature", "climate.gym", {"temperature": 20})]

@@ -311,6 +311,9 @@ class Grounding:
         value = rf"(?P<number>\d+(?:[.,]\d+)?)\s*(?P<unit>%|(?:{_either([*degrees, *percents])})\b)?"
         value_at_end = rf"^(?P<target>.+?)\s+(?:(?:{to})\s+)?{value}[\s.!?]*$"
         self.value_at_end = re.compile(value_at_end, re.IGNORECASE) if to and percents else None
+        self.volume_sentence = str(table.get("volume_sentence", ""))
+        self.volume_noun = str(table.get("volume_noun", ""))
+        self.music_words = frozenset(word.casefold() for word in _listed(table.get("music_words")))
         self.degree_words = frozenset(word.casefold() for word in degrees)
         # A temperature for a place or thermostat said without "set" ("office AC to 68", "Wohnzimmer auf
         # 23 Grad"): read by these sentences, which only a thermostat's temperature can fit.
@@ -718,16 +721,30 @@ class Grounding:
             return [self.set_sentence.format(target=target.split(None, 1)[-1], value=f"{number} {unit}")]  # "dim"
         if lead is not None and self.normalise(lead) in self.action | self.verbs:
             return []  # "turn the lights to 50%": its own verb, read as said
+        if lead is not None and self._lead_word(target) is not None:
+            target = target.split(None, 1)[-1]  # "crank the Sonos to 70": an unknown verb before an article
         if unit and self.percent_pattern.search(f"{number}{unit}"):
-            return [self.set_sentence.format(target=target, value=f"{number} {unit}")]
+            value = f"{number} {unit}"
+            return [self.set_sentence.format(target=target, value=value), *self._volume_sentences(target, value)]
         if unit is None or unit.casefold() in self.degree_words:
             targets = dict.fromkeys([target, self._without_climate_kind(target)])  # "office AC": the office
-            return [
-                sentence.format(target=each, value=number)
-                for each in targets
-                for sentence in self.temperature_sentences
-            ]
+            temperatures = [s.format(target=each, value=number) for each in targets for s in self.temperature_sentences]
+            return temperatures + (self._volume_sentences(target, number) if unit is None else [])
         return []
+
+    def _volume_sentences(self, target: str, value: str) -> list[str]:
+        """A player's volume set without the word ("the Sonos to 70", "Musik in der Küche auf 30 Prozent"):
+        Home Assistant's volume sentence for the target, and the set sentence with the music word said
+        as the volume; only a player's volume can fit them."""
+        if not self.volume_sentence:
+            return []
+        found = [self.volume_sentence.format(target=target, value=value)]
+        words = target.split()
+        music = [index for index, word in enumerate(words) if word.casefold() in self.music_words]
+        if music and self.volume_noun:
+            words[music[0]] = self.volume_noun
+            found.insert(0, self.set_sentence.format(target=" ".join(words), value=value))
+        return found
 
     def _without_climate_kind(self, target: str) -> str:
         """A place said with a word for its thermostat after it ("office AC", "salon aircon"): the place."""
