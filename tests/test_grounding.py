@@ -1935,3 +1935,19 @@ def test_a_players_volume_said_without_the_word_is_read() -> None:
     ]
     gym = load_grounding("en").read_request(house, "gym heater to 20", allow)  # a thermostat's number: a temperature
     assert [v.call for v in gym or []] == [Call("climate", "set_temperature", "climate.gym", {"temperature": 20})]
+
+
+def test_a_colour_temperature_in_kelvin_is_read_on_the_light_named_most() -> None:
+    desk = make_house(
+        Device("light.key_light", "Elgato Key Light", "on", attributes={"supported_color_modes": ["color_temp"]}),
+        Device(
+            "light.key_light_air", "Elgato Key Light Air", "on", attributes={"supported_color_modes": ["color_temp"]}
+        ),
+        Device("light.strip", "TV Backlight", "on", attributes={"supported_color_modes": ["hs"]}),
+    )
+    grounding = load_grounding("en")
+    assert grounding.asked_kelvin("key light air to 4500 kelvin", desk) == Call(
+        "light", "turn_on", "light.key_light_air", {"color_temp_kelvin": 4500}
+    )
+    assert grounding.asked_kelvin("key light to 4000K", desk) is None  # the Air is a key light too: which one
+    assert grounding.asked_kelvin("backlight to 3000K", desk) is None  # no colour temperatures

@@ -618,8 +618,16 @@ class Grounding:
 
     @property
     def _word_readings(self) -> tuple[Callable[[str, House], Call | None], ...]:
-        """The readings of a request's own words: a source, a cleaning or watering job, the volume, a mode."""
-        return (self.asked_source, self.asked_cleaning, self.asked_watering, self.asked_volume, self.asked_mode)
+        """The readings of a request's own words: a source, a cleaning or watering job, the volume, a mode,
+        a colour temperature."""
+        return (
+            self.asked_source,
+            self.asked_cleaning,
+            self.asked_watering,
+            self.asked_volume,
+            self.asked_mode,
+            self.asked_kelvin,
+        )
 
     def _read_by_words(self, text: str, house: House) -> list[Call] | None:
         """A part of a request as the first of the word readings that reads it, or None."""
@@ -865,7 +873,39 @@ class Grounding:
             moded = self.with_listed_mode(plain, device, text, _allow) if moded is plain else moded
             if moded is not plain and self.is_grounded(moded.call, device, said, house, head, lead=lead):
                 found.append(moded.call)
-        return found[0] if len(found) == 1 else None
+        return self._most_named(found, said, house)
+
+    def asked_kelvin(self, text: str, house: House) -> Call | None:
+        """light.turn_on with the colour temperature a request gives in kelvin ("key light air to 4500
+        kelvin", "workbench LED to 5000K") on the one light its words point at that has colour
+        temperatures; None otherwise (Home Assistant's sentences have no kelvin)."""
+        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+            return None
+        if len(kelvins := _KELVIN.findall(text)) != 1:
+            return None
+        said, head, lead = self.said_words(text), self.head_kind(text), self._lead_word(text)
+        found = [
+            call
+            for device in house.devices
+            if device.domain == "light"
+            and "color_temp" in (device.attributes.get("supported_color_modes") or ())
+            and self.is_grounded(
+                call := Call("light", "turn_on", device.entity_id, {"color_temp_kelvin": int(kelvins[0])}),
+                device,
+                said,
+                house,
+                head,
+                lead=lead,
+            )
+        ]
+        return self._most_named(found, said, house)
+
+    def _most_named(self, calls: list[Call], said: frozenset[str], house: House) -> Call | None:
+        """The one call whose device shares the most of the said words, kind words too ("key light air":
+        the Key Light Air, not the Key Light); None where two share as many."""
+        scores = [len(said & self.device_words(device)) if (device := house.device(c.entity_id)) else 0 for c in calls]
+        best = [call for call, score in zip(calls, scores, strict=True) if score == max(scores)]
+        return best[0] if len(best) == 1 else None
 
     def asked_watering(self, text: str, house: House) -> Call | None:
         """valve.open_valve for a request that begins with a watering verb ("water the orchard", "gieß die
