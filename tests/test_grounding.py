@@ -1951,3 +1951,18 @@ def test_a_colour_temperature_in_kelvin_is_read_on_the_light_named_most() -> Non
     )
     assert grounding.asked_kelvin("key light to 4000K", desk) is None  # the Air is a key light too: which one
     assert grounding.asked_kelvin("backlight to 3000K", desk) is None  # no colour temperatures
+
+
+def test_a_humidity_is_read_on_the_humidifier_named() -> None:
+    house = make_house(
+        Device("humidifier.shop", "Shop Dehumidifier", "on", area="Shop", attributes={"min_humidity": 30}),
+        Device("humidifier.keller", "Luftentfeuchter Keller", "on", area="Keller"),
+        Device("light.shop", "Shop Lights", "on", area="Shop", attributes={"supported_color_modes": ["brightness"]}),
+    )
+    assert load_grounding("en").asked_humidity("dehumidifier in the shop down to 40%", house) == Call(
+        "humidifier", "set_humidity", "humidifier.shop", {"humidity": 40}
+    )
+    assert load_grounding("de").asked_humidity("Stell den Entfeuchter im Keller auf 50 Prozent", house) == Call(
+        "humidifier", "set_humidity", "humidifier.keller", {"humidity": 50}
+    )
+    assert load_grounding("en").asked_humidity("shop lights to 40%", house) is None  # no humidity word

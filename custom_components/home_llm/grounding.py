@@ -619,7 +619,7 @@ class Grounding:
     @property
     def _word_readings(self) -> tuple[Callable[[str, House], Call | None], ...]:
         """The readings of a request's own words: a source, a cleaning or watering job, the volume, a mode,
-        a colour temperature."""
+        a colour temperature, a humidity."""
         return (
             self.asked_source,
             self.asked_cleaning,
@@ -627,6 +627,7 @@ class Grounding:
             self.asked_volume,
             self.asked_mode,
             self.asked_kelvin,
+            self.asked_humidity,
         )
 
     def _read_by_words(self, text: str, house: House) -> list[Call] | None:
@@ -895,6 +896,31 @@ class Grounding:
                 said,
                 house,
                 head,
+                lead=lead,
+            )
+        ]
+        return self._most_named(found, said, house)
+
+    def asked_humidity(self, text: str, house: House) -> Call | None:
+        """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
+        shop down to 40%", "Stell den Entfeuchter im Keller auf 50 Prozent") on the one its words point
+        at; None otherwise (Home Assistant's sentences have no humidity)."""
+        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+            return None
+        percents = self.percent_pattern.findall(self.with_digits(text))
+        if self.head_kind(text) != "humidity" or len(percents) != 1:
+            return None
+        said, lead = self.said_words(text), self._lead_word(text)
+        found = [
+            call
+            for device in house.devices
+            if device.domain == "humidifier"
+            and self.is_grounded(
+                call := Call("humidifier", "set_humidity", device.entity_id, {"humidity": int(percents[0])}),
+                device,
+                said,
+                house,
+                "humidity",
                 lead=lead,
             )
         ]
