@@ -1966,3 +1966,43 @@ def test_a_humidity_is_read_on_the_humidifier_named() -> None:
         "humidifier", "set_humidity", "humidifier.keller", {"humidity": 50}
     )
     assert load_grounding("en").asked_humidity("shop lights to 40%", house) is None  # no humidity word
+
+
+SHOP = make_house(
+    Device("switch.air_compressor", "Air Compressor", "on", area="Workshop"),
+    Device("switch.shop_lights", "Shop Lights", "on", area="Workshop"),
+    Device("humidifier.meaco", "Dehumidifier", "off", area="Bedroom"),
+    Device("light.kitchen_cans", "Kitchen Cans", "off", area="Kitchen"),
+    Device("todo.restock", "Restock List", "3", attributes={"supported_features": 1}),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        # A part that only says why is left out; the others are read.
+        (
+            "I'm done in the shop, kill the compressor and the shop lights",
+            [Call("switch", "turn_off", "switch.air_compressor"), Call("switch", "turn_off", "switch.shop_lights")],
+        ),
+        (
+            "dehumidifier on, I've got washing drying in the bedroom",
+            [Call("humidifier", "turn_on", "humidifier.meaco")],
+        ),
+        # A name is no remark, though its words are a room's ("cans" is a filler word): both go off.
+        (
+            "kitchen cans, and the compressor off",
+            [Call("light", "turn_off", "light.kitchen_cans"), Call("switch", "turn_off", "switch.air_compressor")],
+        ),
+        # "them" is said before: only the model can say what to add.
+        ("we're almost out of paper towels, add them to the restock list", None),
+        # A wish with a direction is a request.
+        (
+            "I want the shop lights off, and the compressor off",
+            [Call("switch", "turn_off", "switch.shop_lights"), Call("switch", "turn_off", "switch.air_compressor")],
+        ),
+    ],
+)
+def test_a_remark_is_left_out_of_a_reading(text: str, calls: list[Call] | None) -> None:
+    read = load_grounding("en").read_request(SHOP, text, lambda call: Verdict(call, True))
+    assert (None if read is None else [verdict.call for verdict in read]) == calls

@@ -223,6 +223,7 @@ class Grounding:
         self.filler = self._set(table, "filler") | self._set(table, "skip_words")
         self.normalised_filler = frozenset(self.normalise(word) for word in self.filler)
         self.place_fillers = self._set(table, "place_fillers")
+        self.subject_words = self._set(table, "subject_words")
         self.action_words = self._set(table, "action_words")
         self.other_verbs = self._set(table, "other_verbs")
         self.need_only = self._set(table, "need_only")
@@ -652,17 +653,35 @@ class Grounding:
         calls = self._read(text, house)
         parts = self.request_parts(text)
         if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
+            parts = [part for part in parts if not self._is_remark(part, house)] or parts
             readings = [
                 self._read_part(parts, index, house) or self._read_by_words(parts[index], house)
                 for index in range(len(parts))
             ]
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
-        if not calls:
-            return None
+        if not calls or any(str(call.arguments.get("item", "")).casefold() in self.pronouns for call in calls):
+            return None  # "add them to the list": the item is said before, in words only the model reads
         if any("percentage" in call.arguments for call in calls) and not self.percent_pattern.search(text):
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
+
+    def _is_remark(self, part: str, house: House) -> bool:
+        """True for a part of a request that only says why ("I'm done in the shop", "the wind's picking
+        up"): no verb that asks for anything, no number, no device's name, and either a statement's
+        subject first ("I", "we") with no direction last, or no word of a device or a kind but a room's."""
+        said = tokens(part)
+        verbs = self.action_words | self.verb_domains.keys() | self.leading_verb_domains.keys()
+        if not said or set(said) & verbs or any(word.isdigit() for word in said) or self.rephrasings_of(part):
+            return False
+        folded = part.casefold()
+        if any(name.casefold() in folded for device in house.devices for name in (device.name, *device.aliases)):
+            return False  # "kitchen cans": a name, though its words are a room's and a filler's
+        if said[0] in self.subject_words:
+            return said[-1] not in self.up_words | self.down_words  # not "I want the porch light on"
+        areas = {word for device in house.devices for word in self.words(device.area or "", spoken=False)}
+        named = {word for device in house.devices for word in self.device_words(device)} | self.kind_of.keys()
+        return not (self.said_words(part) & named) - areas
 
     def _read(self, text: str, house: House, *, each: bool = True) -> list[Call] | None:
         """The request read by Home Assistant's sentences as said, as the setting it implies, with
