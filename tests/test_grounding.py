@@ -2006,3 +2006,24 @@ SHOP = make_house(
 def test_a_remark_is_left_out_of_a_reading(text: str, calls: list[Call] | None) -> None:
     read = load_grounding("en").read_request(SHOP, text, lambda call: Verdict(call, True))
     assert (None if read is None else [verdict.call for verdict in read]) == calls
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "service"),
+    [
+        ("arm the security system, we're heading into town", "en", "alarm_arm_away"),
+        ("arm the alarm in home mode", "en", "alarm_arm_home"),
+        ("Wir fahren weg, Alarmanlage scharf schalten", "de", "alarm_arm_away"),
+        ("arm the alarm", "en", None),  # how is not said: the model's, or a question
+        ("don't arm the alarm, we're home", "en", None),
+        ("disarm the alarm, we're home", "en", None),  # never read: disarming is the policy's to allow
+        ("arm the alarm, we're off to bed", "en", None),  # away or night: not guessed
+    ],
+)
+def test_arming_the_alarm_is_read_when_the_words_say_how(text: str, language: str, service: str | None) -> None:
+    house = make_house(
+        Device("alarm_control_panel.hub", "Ajax Hub", "disarmed", attributes={"supported_features": 63}),
+        Device("light.porch", "Porch Light", "off"),
+    )
+    read = load_grounding(language).asked_arming(text, house)
+    assert read == (None if service is None else Call("alarm_control_panel", service, "alarm_control_panel.hub"))

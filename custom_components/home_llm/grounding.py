@@ -224,6 +224,14 @@ class Grounding:
         self.normalised_filler = frozenset(self.normalise(word) for word in self.filler)
         self.place_fillers = self._set(table, "place_fillers")
         self.subject_words = self._set(table, "subject_words")
+        self.negations = self._set(table, "negations")
+        self.arm_words = self._set(table, "arm_words")
+        self.disarm_words = self._set(table, "disarm_words")
+        self.arm_modes = {
+            mode: pattern
+            for mode, words in self._map(table, "arm_modes").items()
+            if (pattern := _phrases_pattern(_listed(words)))
+        }
         self.action_words = self._set(table, "action_words")
         self.other_verbs = self._set(table, "other_verbs")
         self.need_only = self._set(table, "need_only")
@@ -620,7 +628,7 @@ class Grounding:
     @property
     def _word_readings(self) -> tuple[Callable[[str, House], Call | None], ...]:
         """The readings of a request's own words: a source, a cleaning or watering job, the volume, a mode,
-        a colour temperature, a humidity."""
+        a colour temperature, a humidity, arming the alarm."""
         return (
             self.asked_source,
             self.asked_cleaning,
@@ -629,6 +637,7 @@ class Grounding:
             self.asked_mode,
             self.asked_kelvin,
             self.asked_humidity,
+            self.asked_arming,
         )
 
     def _read_by_words(self, text: str, house: House) -> list[Call] | None:
@@ -668,17 +677,19 @@ class Grounding:
 
     def _is_remark(self, part: str, house: House) -> bool:
         """True for a part of a request that only says why ("I'm done in the shop", "the wind's picking
-        up"): no verb that asks for anything, no number, no device's name, and either a statement's
-        subject first ("I", "we") with no direction last, or no word of a device or a kind but a room's."""
+        up"): no number and no device's name, and either a statement's subject first ("I", "wir") with no
+        direction last, or no verb that asks for anything and no word of a device or kind but a room's."""
         said = tokens(part)
-        verbs = self.action_words | self.verb_domains.keys() | self.leading_verb_domains.keys()
-        if not said or set(said) & verbs or any(word.isdigit() for word in said) or self.rephrasings_of(part):
+        if not said or any(word.isdigit() for word in said):
             return False
         folded = part.casefold()
         if any(name.casefold() in folded for device in house.devices for name in (device.name, *device.aliases)):
             return False  # "kitchen cans": a name, though its words are a room's and a filler's
         if said[0] in self.subject_words:
             return said[-1] not in self.up_words | self.down_words  # not "I want the porch light on"
+        verbs = self.action_words | self.verb_domains.keys() | self.leading_verb_domains.keys()
+        if set(said) & verbs or self.rephrasings_of(part):
+            return False
         areas = {word for device in house.devices for word in self.words(device.area or "", spoken=False)}
         named = {word for device in house.devices for word in self.device_words(device)} | self.kind_of.keys()
         return not (self.said_words(part) & named) - areas
@@ -919,6 +930,31 @@ class Grounding:
             )
         ]
         return self._most_named(found, said, house)
+
+    def asked_arming(self, text: str, house: House) -> Call | None:
+        """alarm_arm_away/home/night for a request to arm the alarm that says how ("arm the alarm, we're
+        off to the beach", "Wir fahren weg, Alarmanlage scharf schalten") on the house's only alarm panel
+        or the one its words name; None where it says no way or more than one, or asks something else."""
+        said = set(tokens(text))
+        if not said & self.arm_words or said & (self.disarm_words | self.negations) or self.asks_about_state(text):
+            return None
+        parts = self.request_parts(text)
+        if sum(not self._is_remark(part, house) for part in parts) != 1:
+            return None  # one part arms; the others only say why
+        lowered = " ".join(tokens(text))
+        modes = [mode for mode, pattern in self.arm_modes.items() if pattern.search(lowered)]
+        if len(modes) != 1:
+            return None
+        panels = [device for device in house.devices if device.domain == "alarm_control_panel"]
+        calls = [Call("alarm_control_panel", f"alarm_arm_{modes[0]}", device.entity_id) for device in panels]
+        if len(calls) == 1:
+            return calls[0]
+        head, lead = self.head_kind(text), self._lead_word(text)
+        said_words = self.said_words(text)
+        named = [
+            c for c, d in zip(calls, panels, strict=True) if self.is_grounded(c, d, said_words, house, head, lead=lead)
+        ]
+        return self._most_named(named, said_words, house)
 
     def asked_humidity(self, text: str, house: House) -> Call | None:
         """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
