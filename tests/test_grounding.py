@@ -2027,3 +2027,18 @@ def test_arming_the_alarm_is_read_when_the_words_say_how(text: str, language: st
     )
     read = load_grounding(language).asked_arming(text, house)
     assert read == (None if service is None else Call("alarm_control_panel", service, "alarm_control_panel.hub"))
+
+
+def test_a_word_that_fits_two_kinds_of_device_asks() -> None:
+    villa = make_house(
+        Device("water_heater.pool_heat_pump", "Pool Heat Pump", "heat_pump"),
+        Device("valve.garden_irrigation", "Garden Irrigation", "closed", attributes={"device_class": "water"}),
+        Device("climate.salon", "Salón Daikin", "off"),
+    )
+
+    def held(text: str) -> list[str]:
+        call = Call("water_heater", "turn_on", "water_heater.pool_heat_pump")
+        return [hold.reason for hold in hold_ungrounded([Verdict(call, True)], villa, text)[1]]
+
+    assert held("turn the water on") == ["'water' fits devices of several kinds"]  # the valve, or the heat pump
+    assert held("turn the hot water on") == []  # only a water heater is hot water

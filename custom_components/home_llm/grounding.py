@@ -1445,6 +1445,8 @@ class Grounding:
             names = [self.the(d.name) for d in self.called(self.normalise(word), house)][:_MAX_QUOTED]
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
             return Hold(call, f"several devices are called '{word}'", sentence)
+        if kind == "kinds":
+            return self._which(call, part, f"'{word}' fits devices of several kinds")
         if kind == "tied":
             names = [self.the(d.name) for d in self.tied(call, device, part, house)][:_MAX_QUOTED]
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
@@ -1597,9 +1599,23 @@ class Grounding:
             return f"pronoun:{pronoun}"
         if house is not None and not naming and (noun := self.several_called(part, house)):
             return f"several:{noun}"
+        if house is not None and not naming and (word := self._kinds_word(call, part, house)):
+            return f"kinds:{word}"
         if house is not None and naming and self.tied(call, device, part, house, previous):
             return f"tied:{self.head_noun(part)}"
         return None
+
+    def _kinds_word(self, call: Call, part: str, house: House) -> str | None:
+        """The word that ties a request naming no device to the call's domain, where its words fit
+        devices of another domain as well ("turn the water on": a valve or the pool's heat pump; "hot
+        water" fits only a water heater); else None."""
+        said = self.said_words(part)
+        tying = said & self.domain_words(call.domain)
+        if not tying:
+            return None
+        present = {device.domain for device in house.devices} - {call.domain}
+        others = {domain for domain in present if tying <= self.domain_words(domain)}
+        return min(tying) if others else None
 
     def _named_only_by_area(self, device: Device, service: str, said: frozenset[str]) -> bool:
         """True for a relay whose name says what it drives ("Towel Rail", "Gefriertruhe"), none of whose
