@@ -1169,9 +1169,10 @@ def test_an_area_with_the_intents_own_domain_names_its_devices() -> None:
     assert _read("set Deckenlampe brightness to 50%", "en") == [
         Call("light", "turn_on", "light.schlafzimmer", {"brightness": 128})
     ]
-    # Not one of Home Assistant's sentences, or a device the intent has no service for: nothing is read.
+    # Not one of Home Assistant's sentences: nothing is read. A thermostat turns on as in Home Assistant
+    # (the policy then asks whether this one can).
     assert _read("it is cold in here", "en") is None
-    assert _read("turn on the thermostat", "en") is None
+    assert _read("turn on the thermostat", "en") == [Call("climate", "turn_on", "climate.schlafzimmer")]
 
 
 DIMMING = make_house(
@@ -2042,3 +2043,25 @@ def test_a_word_that_fits_two_kinds_of_device_asks() -> None:
 
     assert held("turn the water on") == ["'water' fits devices of several kinds"]  # the valve, or the heat pump
     assert held("turn the hot water on") == []  # only a water heater is hot water
+
+
+def test_a_name_written_kind_then_room_is_read_when_said_kind_in_room() -> None:
+    altbau = make_house(
+        Device("climate.bad", "Heizkörper Bad", "heat", area="Bad", attributes={"supported_features": 401}),
+        Device(
+            "cover.kinderzimmer",
+            "Rollladen Kinderzimmer",
+            "open",
+            area="Kinderzimmer",
+            attributes={"supported_features": 15},
+        ),
+        Device("light.bad", "Spiegelschrank", "off", area="Bad"),
+    )
+    allow = lambda call: Verdict(call, True)  # noqa: E731
+    german = load_grounding("de")
+    assert [v.call for v in german.read_request(altbau, "Heizkörper im Bad ausschalten", allow) or []] == [
+        Call("climate", "turn_off", "climate.bad")
+    ]
+    assert [v.call for v in german.read_request(altbau, "Rollladen im Kinderzimmer auf halb", allow) or []] == [
+        Call("cover", "set_cover_position", "cover.kinderzimmer", {"position": 50})
+    ]

@@ -710,7 +710,22 @@ class Grounding:
                 break
         if calls is None and each:
             calls = self._read_each(text, house)
+        if calls is None and (named := self._with_names_as_written(text, house)) != text:
+            calls = self._read(named, house, each=each)  # "Heizkörper im Bad" for the Heizkörper Bad
         return calls
+
+    def _with_names_as_written(self, text: str, house: House) -> str:
+        """The text with "<kind> in <room>" said as the name of a device written "<kind> <room>"
+        ("Heizkörper im Bad ausschalten": Heizkörper Bad), where the house has such a device."""
+        for device in house.devices:
+            area = device.area or ""
+            if not area or not device.name.casefold().endswith(" " + area.casefold()):
+                continue
+            kind = re.escape(device.name[: -len(area)].strip())
+            between = rf"(?:{_either(self.place_words)})(?:\s+(?:{_either(self.articles)}))?"
+            pattern = rf"\b{kind}\s+{between}\s+{re.escape(area)}\b"
+            text = re.sub(pattern, device.name, text, flags=re.IGNORECASE)
+        return text
 
     @staticmethod
     def _folded(words: frozenset[str]) -> frozenset[str]:
