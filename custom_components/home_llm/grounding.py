@@ -907,44 +907,43 @@ class Grounding:
         """A mode the request names from a thermostat's or fan's own list ("mini split fan on high",
         "switch the office mini split over to dry mode"), on the one such device its words point at;
         None otherwise (see with_said_mode, with_listed_mode)."""
-        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+        if not self._one_plain_request(text, house):
             return None
-        said, head, lead = self.said_words(text), self.head_kind(text), self._lead_word(text)
-        found = []
+        calls = []
         for device in house.devices:
-            if device.domain not in ("climate", "fan"):
-                continue
-            plain = Verdict(Call(device.domain, "turn_on", device.entity_id), True)
-            moded = self.with_said_mode(plain, house, text, _allow)
-            moded = self.with_listed_mode(plain, device, text, _allow) if moded is plain else moded
-            if moded is not plain and self.is_grounded(moded.call, device, said, house, head, lead=lead):
-                found.append(moded.call)
-        return self._most_named(found, said, house)
+            if device.domain in ("climate", "fan"):
+                plain = Verdict(Call(device.domain, "turn_on", device.entity_id), True)
+                moded = self.with_said_mode(plain, house, text, _allow)
+                moded = self.with_listed_mode(plain, device, text, _allow) if moded is plain else moded
+                calls += [moded.call] if moded is not plain else []
+        return self._on_named(calls, text, house)
 
     def asked_kelvin(self, text: str, house: House) -> Call | None:
         """light.turn_on with the colour temperature a request gives in kelvin ("key light air to 4500
         kelvin", "workbench LED to 5000K") on the one light its words point at that has colour
         temperatures; None otherwise (Home Assistant's sentences have no kelvin)."""
-        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+        if not self._one_plain_request(text, house) or len(kelvins := _KELVIN.findall(text)) != 1:
             return None
-        if len(kelvins := _KELVIN.findall(text)) != 1:
-            return None
-        said, head, lead = self.said_words(text), self.head_kind(text), self._lead_word(text)
-        found = [
-            call
+        calls = [
+            Call("light", "turn_on", device.entity_id, {"color_temp_kelvin": int(kelvins[0])})
             for device in house.devices
-            if device.domain == "light"
-            and "color_temp" in (device.attributes.get("supported_color_modes") or ())
-            and self.is_grounded(
-                call := Call("light", "turn_on", device.entity_id, {"color_temp_kelvin": int(kelvins[0])}),
-                device,
-                said,
-                house,
-                head,
-                lead=lead,
-            )
+            if device.domain == "light" and "color_temp" in (device.attributes.get("supported_color_modes") or ())
         ]
-        return self._most_named(found, said, house)
+        return self._on_named(calls, text, house)
+
+    def asked_humidity(self, text: str, house: House) -> Call | None:
+        """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
+        shop down to 40%", "Stell den Entfeuchter im Keller auf 50 Prozent") on the one its words point
+        at; None otherwise (Home Assistant's sentences have no humidity)."""
+        percents = self.percent_pattern.findall(self.with_digits(text))
+        if not self._one_plain_request(text, house) or self.head_kind(text) != "humidity" or len(percents) != 1:
+            return None
+        calls = [
+            Call("humidifier", "set_humidity", device.entity_id, {"humidity": int(percents[0])})
+            for device in house.devices
+            if device.domain == "humidifier"
+        ]
+        return self._on_named(calls, text, house)
 
     def asked_arming(self, text: str, house: House) -> Call | None:
         """alarm_arm_away/home/night for a request to arm the alarm that says how ("arm the alarm, we're
@@ -953,8 +952,7 @@ class Grounding:
         said = set(tokens(text))
         if not said & self.arm_words or said & (self.disarm_words | self.negations) or self.asks_about_state(text):
             return None
-        parts = self.request_parts(text)
-        if sum(not self._is_remark(part, house) for part in parts) != 1:
+        if sum(not self._is_remark(part, house) for part in self.request_parts(text)) != 1:
             return None  # one part arms; the others only say why
         lowered = " ".join(tokens(text))
         modes = [mode for mode, pattern in self.arm_modes.items() if pattern.search(lowered)]
@@ -962,45 +960,24 @@ class Grounding:
             return None
         panels = [device for device in house.devices if device.domain == "alarm_control_panel"]
         calls = [Call("alarm_control_panel", f"alarm_arm_{modes[0]}", device.entity_id) for device in panels]
-        if len(calls) == 1:
-            return calls[0]
-        head, lead = self.head_kind(text), self._lead_word(text)
-        said_words = self.said_words(text)
-        named = [
-            c for c, d in zip(calls, panels, strict=True) if self.is_grounded(c, d, said_words, house, head, lead=lead)
-        ]
-        return self._most_named(named, said_words, house)
+        return calls[0] if len(calls) == 1 else self._on_named(calls, text, house)
 
-    def asked_humidity(self, text: str, house: House) -> Call | None:
-        """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
-        shop down to 40%", "Stell den Entfeuchter im Keller auf 50 Prozent") on the one its words point
-        at; None otherwise (Home Assistant's sentences have no humidity)."""
-        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
-            return None
-        percents = self.percent_pattern.findall(self.with_digits(text))
-        if self.head_kind(text) != "humidity" or len(percents) != 1:
-            return None
-        said, lead = self.said_words(text), self._lead_word(text)
+    def _one_plain_request(self, text: str, house: House) -> bool:
+        """True for a request of one part that is no question and may act (see may_act)."""
+        return len(self.request_parts(text)) == 1 and not self.asks_about_state(text) and self.may_act(text, house)
+
+    def _on_named(self, calls: list[Call], text: str, house: House) -> Call | None:
+        """The one of `calls` whose device the request's words point at (see is_grounded), the one they
+        name most where several fit ("key light air": the Key Light Air, not the Key Light, kind words
+        counted); None where none or two fit as well."""
+        said, head, lead = self.said_words(text), self.head_kind(text), self._lead_word(text)
         found = [
-            call
-            for device in house.devices
-            if device.domain == "humidifier"
-            and self.is_grounded(
-                call := Call("humidifier", "set_humidity", device.entity_id, {"humidity": int(percents[0])}),
-                device,
-                said,
-                house,
-                "humidity",
-                lead=lead,
-            )
+            (call, len(said & self.device_words(device)))
+            for call in calls
+            if (device := house.device(call.entity_id)) is not None
+            and self.is_grounded(call, device, said, house, head, lead=lead)
         ]
-        return self._most_named(found, said, house)
-
-    def _most_named(self, calls: list[Call], said: frozenset[str], house: House) -> Call | None:
-        """The one call whose device shares the most of the said words, kind words too ("key light air":
-        the Key Light Air, not the Key Light); None where two share as many."""
-        scores = [len(said & self.device_words(device)) if (device := house.device(c.entity_id)) else 0 for c in calls]
-        best = [call for call, score in zip(calls, scores, strict=True) if score == max(scores)]
+        best = [call for call, score in found if score == max(count for _, count in found)]
         return best[0] if len(best) == 1 else None
 
     def asked_watering(self, text: str, house: House) -> Call | None:
