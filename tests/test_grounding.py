@@ -1580,8 +1580,8 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
     [
         ("vent to 50 percent", ["set vent to 50 percent", "set vent volume to 50 percent"]),
         ("chandelier 25%", ["set chandelier to 25 %", "set chandelier volume to 25 %"]),
-        ("cool the living room to 23", ["set the living room to 23 degrees"]),
-        ("warm up the kitchen to 21 degrees", ["set the kitchen to 21 degrees"]),
+        ("cool the living room to 23", ["set the living room to 23 degrees", "set the living room temperature to 23"]),
+        ("warm up the kitchen to 21 degrees", ["set the kitchen to 21 degrees", "set the kitchen temperature to 21"]),
         # A bare number or degrees: only as a thermostat's temperature or a player's volume (no brightness);
         # a percentage also as a player's volume. Home Assistant's sentences say which device fits.
         (
@@ -1642,7 +1642,11 @@ def test_a_setting_said_without_set_runs() -> None:
         Call("cover", "set_cover_position", "cover.greenhouse_roof_vent", {"position": 50})
     ]
     assert held == []
-    assert load_grounding("de").implied_settings("Heiz das Bad auf 22") == ["das Bad auf 22 grad"]
+    assert load_grounding("de").implied_settings("Heiz das Bad auf 22") == [
+        "das Bad auf 22 grad",
+        "stell die Temperatur Bad auf 22",
+        "stell Bad auf 22 Grad",
+    ]
 
 
 def test_the_volume_of_one_player_among_several_is_asked_about() -> None:
@@ -2065,3 +2069,26 @@ def test_a_name_written_kind_then_room_is_read_when_said_kind_in_room() -> None:
     assert [v.call for v in german.read_request(altbau, "Rollladen im Kinderzimmer auf halb", allow) or []] == [
         Call("cover", "set_cover_position", "cover.kinderzimmer", {"position": 50})
     ]
+
+
+def test_a_water_heater_is_set_by_home_assistants_temperature_sentences() -> None:
+    house = make_house(
+        Device(
+            "water_heater.hot_tub", "Hot Tub", "electric", area="Deck", attributes={"min_temp": 80, "max_temp": 104}
+        ),
+        Device("water_heater.pool_heat_pump", "Pool Heat Pump", "heat_pump", area="Pool"),
+        Device("light.pool", "Pool Lights", "off", area="Pool"),
+    )
+    allow = lambda call: Verdict(call, True)  # noqa: E731
+    english = load_grounding("en")
+    for text, calls in [
+        (
+            "set the hot tub to 102",
+            [Call("water_heater", "set_temperature", "water_heater.hot_tub", {"temperature": 102})],
+        ),
+        (
+            "heat the pool to 30",
+            [Call("water_heater", "set_temperature", "water_heater.pool_heat_pump", {"temperature": 30})],
+        ),
+    ]:
+        assert [v.call for v in english.read_request(house, text, allow) or []] == calls

@@ -769,7 +769,12 @@ class Grounding:
             return []  # "what is 50 percent of 20"
         target, number, unit = match.group("target", "number", "unit")
         if self.temperature_verb is not None and (verb := self.temperature_verb.match(target)):
-            return [self.set_sentence.format(target=target[verb.end() :], value=f"{number} {self.degree_word}")]
+            place = target[verb.end() :]  # "heat the pool to 30": also the pool's temperature sentences
+            temperatures = [
+                sentence.format(target=self._without_article(place), value=number)
+                for sentence in self.temperature_sentences
+            ]
+            return [self.set_sentence.format(target=place, value=f"{number} {self.degree_word}"), *temperatures]
         lead = self.leading_verb(target)
         if lead in self.setting_verbs.get("brightness", ()) and unit and self.percent_pattern.search(f"{number}{unit}"):
             return [self.set_sentence.format(target=target.split(None, 1)[-1], value=f"{number} {unit}")]  # "dim"
@@ -799,6 +804,11 @@ class Grounding:
             words[music[0]] = self.volume_noun
             found.insert(0, self.set_sentence.format(target=" ".join(words), value=value))
         return found
+
+    def _without_article(self, target: str) -> str:
+        """A place without its leading article ("the pool": pool), for sentences that have their own."""
+        words = target.split()
+        return " ".join(words[1:]) if len(words) > 1 and words[0].casefold() in self.articles else target
 
     def _without_climate_kind(self, target: str) -> str:
         """A place said with a word for its thermostat after it ("office AC", "salon aircon"): the place."""

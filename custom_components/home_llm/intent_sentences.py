@@ -26,7 +26,7 @@ from .snapshot import Device, House
 try:
     from hassil import Intents, recognize_all
     from hassil.errors import HassilError
-    from hassil.intents import TextSlotList
+    from hassil.intents import RangeFractionType, RangeSlotList, RangeType, TextSlotList
     from hassil.parser import ParseError
 except ImportError:  # outside Home Assistant (the training environment): nothing is read
     Intents = None  # type: ignore[assignment,misc]
@@ -67,7 +67,7 @@ _MEDIA_STATES = {
 # Schlafzimmer auf 18 Grad": the climate devices of that room).
 _INTENT_DOMAINS = {
     "HassLightSet": "light",
-    "HassClimateSetTemperature": "climate",
+    "HassClimateSetTemperature": ["climate", "water_heater"],
     "HassSetPosition": "cover",
     "HassFanSetSpeed": "fan",
     "HassSetVolume": "media_player",
@@ -95,6 +95,13 @@ _HOUSE_WIDE_STATES = {
     "HassClimateSetTemperature": (None,),
     "HassFanSetSpeed": (None,),
 }
+# Temperatures as Home Assistant's list has them (0-100, halves), up to 200: a water heater or hot tub
+# in °F is set to 102-140.
+_TEMPERATURES = (
+    RangeSlotList("temperature", 0, 200, type=RangeType.TEMPERATURE, fraction_type=RangeFractionType.HALVES)
+    if Intents is not None
+    else None
+)
 # A slot list no request can match (the sentences need one for {area} and {floor} even where a house has none).
 _NO_PLACE = TextSlotList.from_tuples([("\x00", "\x00")], allow_template=False) if Intents is not None else None
 
@@ -181,7 +188,8 @@ def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozense
     areas = {device.area for device in devices if device.area and len(device.area) <= _MAX_NAME}
     short = _short_names(devices, areas, kind_words)
     for device in devices:
-        context = {"domain": device.domain}
+        # Home Assistant's temperature sentences are for thermostats; a water heater is set the same way.
+        context = {"domain": "climate" if device.domain == "water_heater" else device.domain}
         if isinstance(device_class := device.attributes.get("device_class"), str):
             context["device_class"] = device_class
         spoken = _spoken_names(device) + short.get(device.entity_id, [])
@@ -192,6 +200,7 @@ def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozense
         "name": TextSlotList.from_tuples(names, allow_template=False),
         "area": TextSlotList.from_tuples(places, allow_template=False) if areas else _NO_PLACE,
         "floor": _NO_PLACE,
+        "temperature": _TEMPERATURES,
     }
 
 
@@ -341,7 +350,7 @@ def _call(intent: str, slots: Mapping[str, Any], device: Device) -> Call | None:
         service, arguments = "turn_on", _light_values(slots)
         if not arguments:
             return None
-    elif intent == "HassClimateSetTemperature" and domain == "climate" and "temperature" in slots:
+    elif intent == "HassClimateSetTemperature" and domain in ("climate", "water_heater") and "temperature" in slots:
         service, arguments = "set_temperature", {"temperature": _number(slots["temperature"])}
     elif intent == "HassSetPosition" and domain == "cover" and "position" in slots:
         service, arguments = "set_cover_position", {"position": _number(slots["position"])}
