@@ -2092,3 +2092,19 @@ def test_a_water_heater_is_set_by_home_assistants_temperature_sentences() -> Non
         ),
     ]:
         assert [v.call for v in english.read_request(house, text, allow) or []] == calls
+
+
+def test_a_room_said_before_the_objects_is_read_for_the_devices_of_that_room() -> None:
+    house = make_house(
+        Device("light.kinderzimmer_decke", "Deckenlampe", "on", area="Kinderzimmer"),
+        Device("light.sternenhimmel", "Sternenhimmel", "off", area="Kinderzimmer"),
+        Device("light.key_light", "Key Light", "on", area="Arbeitszimmer"),
+    )
+    german = load_grounding("de")
+    allow = lambda call: Verdict(call, True)  # noqa: E731
+    read = german.read_request(house, "Im Kinderzimmer die Deckenlampe aus und den Sternenhimmel an", allow)
+    assert [v.call for v in read or []] == [
+        Call("light", "turn_off", "light.kinderzimmer_decke"),
+        Call("light", "turn_on", "light.sternenhimmel"),
+    ]
+    assert german.read_request(house, "Mach im Kinderzimmer das Key Light aus", allow) is None  # not in that room

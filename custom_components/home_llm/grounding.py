@@ -712,7 +712,25 @@ class Grounding:
             calls = self._read_each(text, house)
         if calls is None and (named := self._with_names_as_written(text, house)) != text:
             calls = self._read(named, house, each=each)  # "Heizkörper im Bad" for the Heizkörper Bad
+        if calls is None:
+            calls = self._read_without_place(text, house, each=each)
         return calls
+
+    def _read_without_place(self, text: str, house: House, *, each: bool) -> list[Call] | None:
+        """The request read without a room it says before its objects ("Im Kinderzimmer die Deckenlampe
+        aus", "Mach im Arbeitszimmer das Key Light aus"), when every device read is in that room."""
+        for area in sorted({device.area for device in house.devices if device.area}, key=len, reverse=True):
+            pattern = re.compile(rf"\b{self._place_phrase(area)}\s+(?={_either(self.articles)}\b)", re.IGNORECASE)
+            if (without := pattern.sub("", text, count=1)) == text:
+                continue
+            calls = self._read(without, house, each=each)
+            devices = [house.device(call.entity_id) for call in calls or ()]
+            return calls if calls and all(device is not None and device.area == area for device in devices) else None
+        return None
+
+    def _place_phrase(self, area: str) -> str:
+        """A pattern for a room said with its preposition and article ("im Bad", "in der Küche")."""
+        return rf"(?:{_either(self.place_words)})(?:\s+(?:{_either(self.articles)}))?\s+{re.escape(area)}"
 
     def _with_names_as_written(self, text: str, house: House) -> str:
         """The text with "<kind> in <room>" said as the name of a device written "<kind> <room>"
@@ -722,8 +740,7 @@ class Grounding:
             if not area or not device.name.casefold().endswith(" " + area.casefold()):
                 continue
             kind = re.escape(device.name[: -len(area)].strip())
-            between = rf"(?:{_either(self.place_words)})(?:\s+(?:{_either(self.articles)}))?"
-            pattern = rf"\b{kind}\s+{between}\s+{re.escape(area)}\b"
+            pattern = rf"\b{kind}\s+{self._place_phrase(area)}\b"
             text = re.sub(pattern, device.name, text, flags=re.IGNORECASE)
         return text
 
