@@ -2108,3 +2108,17 @@ def test_a_room_said_before_the_objects_is_read_for_the_devices_of_that_room() -
         Call("light", "turn_on", "light.sternenhimmel"),
     ]
     assert german.read_request(house, "Mach im Kinderzimmer das Key Light aus", allow) is None  # not in that room
+
+
+def test_a_part_ending_in_too_takes_the_first_parts_ending() -> None:
+    house = make_house(
+        Device("switch.kaffeemaschine", "Kaffeemaschine", "off"),
+        Device("light.unterbau", "Küche Unterbauleuchte", "off", aliases=("Arbeitsplattenlicht",)),
+    )
+    read = load_grounding("de").read_request(
+        house, "Mach die Kaffeemaschine an und das Arbeitsplattenlicht auch", lambda call: Verdict(call, True)
+    )
+    assert [v.call for v in read or []] == [
+        Call("switch", "turn_on", "switch.kaffeemaschine"),
+        Call("light", "turn_on", "light.unterbau"),
+    ]

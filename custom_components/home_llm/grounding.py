@@ -224,6 +224,7 @@ class Grounding:
         self.normalised_filler = frozenset(self.normalise(word) for word in self.filler)
         self.place_fillers = self._set(table, "place_fillers")
         self.subject_words = self._set(table, "subject_words")
+        self.also_words = self._set(table, "also_words")
         self.negations = self._set(table, "negations")
         self.arm_words = self._set(table, "arm_words")
         self.disarm_words = self._set(table, "disarm_words")
@@ -873,10 +874,12 @@ class Grounding:
         dining room lights", "Mach die Waschmaschine und den Trockner aus"); the fewest words lent win,
         and None where nothing reads or two ways read with as few."""
         words = [part.split() for part in parts]
-        first, last = words[0], words[-1]
+        first, last, own = words[0], words[-1], words[index]
         befores = [first[:count] for count in range(1, min(4, len(first)))] if index else []
         afters = [last[-count:] for count in range(1, min(3, len(last)))] if index < len(words) - 1 else []
-        candidates = [(len(b) + len(a), b + words[index] + a) for b in [[], *befores] for a in [[], *afters]]
+        if index and len(own) > 1 and own[-1].casefold().strip(".!?") in self.also_words:
+            own, afters = own[:-1], [first[-1:], *afters]  # "… an und das Arbeitsplattenlicht auch": "an" too
+        candidates = [(len(b) + len(a), b + own + a) for b in [[], *befores] for a in [[], *afters]]
         for lent in sorted({count for count, _ in candidates}):
             readings = {
                 repr(calls): calls
