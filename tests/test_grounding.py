@@ -2122,31 +2122,3 @@ def test_a_part_ending_in_too_takes_the_first_parts_ending() -> None:
         Call("switch", "turn_on", "switch.kaffeemaschine"),
         Call("light", "turn_on", "light.unterbau"),
     ]
-
-
-@pytest.mark.parametrize(
-    ("text", "arguments", "runs"),
-    [
-        ("set the hot tub to 110", {"temperature": 104}, False),  # another value than asked: not run
-        ("set the hot tub to 102", {"temperature": 102}, True),
-        ("set the hot tub to one hundred", {"temperature": 100}, True),  # a spelled number, read as digits
-        ("turn the hot tub up by 2", {"temperature": 102}, True),  # a step: the number is no setting
-        ("Warmwasser auf 70 Grad", {"temperature": 60}, False),
-    ],
-)
-def test_a_call_that_sets_another_number_than_asked_is_held(text: str, arguments: dict, runs: bool) -> None:
-    house = make_house(
-        Device("water_heater.hot_tub", "Hot Tub", "electric", attributes={"min_temp": 80, "max_temp": 104}),
-        Device("water_heater.warmwasser", "Warmwasser", "eco", attributes={"min_temp": 40, "max_temp": 60}),
-    )
-    target = "water_heater.warmwasser" if "Warmwasser" in text else "water_heater.hot_tub"
-    grounding = load_grounding("de" if "Warmwasser" in text else "en")
-    call = Call("water_heater", "set_temperature", target, arguments)
-    keep, held = hold_ungrounded(
-        [Verdict(call, True)],
-        house,
-        text,
-        grounding=grounding,
-        check=lambda c: check_call(c, house, phrases=grounding.phrases),
-    )
-    assert bool(keep) == runs and bool(held) != runs

@@ -225,7 +225,6 @@ class Grounding:
         self.place_fillers = self._set(table, "place_fillers")
         self.subject_words = self._set(table, "subject_words")
         self.also_words = self._set(table, "also_words")
-        self.relative_words = self._set(table, "relative_words")
         self.negations = self._set(table, "negations")
         self.arm_words = self._set(table, "arm_words")
         self.disarm_words = self._set(table, "disarm_words")
@@ -1200,9 +1199,6 @@ class Grounding:
         written as a plain light.turn_on), when the device takes it; else a hold: run as written, the call
         would do something other than what was asked (a relay switched on for "dim it to 50%")."""
         call = verdict.call
-        if (other := self._other_value(call, text)) is not None:
-            sentence = self.phrases.text("no_value", name=self.the(device.name), value=other)
-            return verdict, Hold(call, f"{call.service_name} sets another value than the request gives", sentence)
         written = (call.domain, call.service, "percent")  # light.turn_off for "dim it to 40%" among them
         value_less = not call.arguments and (call.service in _VALUE_LESS_SERVICES or written in _VALUE_CALLS)
         asked = self.asked_value(call, device, text) if value_less else None
@@ -1217,20 +1213,6 @@ class Grounding:
                 return completed, None
         sentence = self.phrases.text("no_value", name=self.the(device.name), value=said)
         return verdict, Hold(call, f"{call.service_name} does not set the value the request gives", sentence)
-
-    def _other_value(self, call: Call, text: str) -> str | None:
-        """The number a request gives where the call sets none of its numbers ("the hot tub to 110"
-        written as 104, "Warmwasser auf 70 Grad" as 60), as said; None where it sets one of them, the
-        request gives none or asks for a step ("by 2", "two degrees warmer")."""
-        written = _written_number(call)
-        if written is None or set(tokens(text)) & self.relative_words:
-            return None
-        said = re.findall(r"\d+(?:[.,]\d+)?", self.with_digits(text))
-        numbers = [float(number.replace(",", ".")) for number in said]
-        value, tolerance = written
-        if not numbers or any(abs(value - number) <= tolerance for number in numbers):
-            return None
-        return said[-1]
 
     def asked_value(self, call: Call, device: Device, text: str) -> tuple[str, object, str] | None:
         """The value a request gives that is not part of the device's name, as (kind, value, the words):
@@ -1915,28 +1897,6 @@ class Grounding:
 def _allow(call: Call) -> Verdict:
     """A verdict that lets a call through: the policy checks a reading's call afterwards."""
     return Verdict(call, True)
-
-
-def _written_number(call: Call) -> tuple[float, float] | None:
-    """The number a call sets as a request would say it (a brightness in percent, a volume in percent), with
-    the rounding it may differ by; None for a call that sets no number."""
-    for argument, scale, tolerance in _SAID_NUMBERS:
-        if isinstance(value := call.arguments.get(argument), int | float) and not isinstance(value, bool):
-            return float(value) * scale, tolerance
-    return None
-
-
-# Arguments whose number a request says, with the factor to the said number and the rounding allowed.
-_SAID_NUMBERS = (
-    ("temperature", 1.0, 0.5),
-    ("brightness", 100 / 255, 1.5),
-    ("brightness_pct", 1.0, 1.0),
-    ("percentage", 1.0, 1.0),
-    ("position", 1.0, 1.0),
-    ("humidity", 1.0, 1.0),
-    ("volume_level", 100.0, 1.0),
-    ("color_temp_kelvin", 1.0, 100.0),
-)
 
 
 def _sources(device: Device) -> list[str]:
