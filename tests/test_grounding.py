@@ -1881,6 +1881,8 @@ def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
     )
     assert grounding.asked_mode("fan on auto", house) is None  # two thermostats have it: which one
     assert grounding.asked_mode("is the mini split on high?", house) is None  # a question
+    two_modes = grounding.read_request(house, "set the mini split to dry and cool", lambda call: Verdict(call, True))
+    assert two_modes is None  # "cool" is a setting, no remark to leave out: not read as dry alone
 
 
 VILLA = make_house(

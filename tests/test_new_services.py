@@ -266,7 +266,7 @@ PRIMED_TURNS = [
     ),
     Primed(
         "climate.set_hvac_mode",
-        "set the hvac to heat",
+        "put the hvac in heat mode",  # "set the hvac to heat" is read without the model (grounding.asked_mode)
         'climate.set_hvac_mode(climate.hvac, hvac_mode="heat")',
         "climate.hvac",
         lambda before, after: (before.state, after.state) == ("cool", "heat"),

@@ -691,6 +691,8 @@ class Grounding:
         verbs = self.action_words | self.verb_domains.keys() | self.leading_verb_domains.keys()
         if set(said) & verbs or self.rephrasings_of(part):
             return False
+        if len(said) < 2 or set(said) & (self.asking | self.setting_words | self.hvac_modes.keys()):
+            return False  # "… to heat and cool": "cool" is a setting, not a remark
         areas = {word for device in house.devices for word in self.words(device.area or "", spoken=False)}
         named = {word for device in house.devices for word in self.device_words(device)} | self.kind_of.keys()
         return not (self.said_words(part) & named) - areas
