@@ -1494,6 +1494,10 @@ def test_very_long_names_texts_and_requests_are_not_read_by_home_assistant() -> 
     def check(call: Call) -> Verdict:
         return check_call(call, house, phrases=grounding.phrases)
 
+    # A room said before the objects and "<kind> in <room>" look for every room and name: the huge ones not.
+    german = load_grounding("de")
+    assert german.read_request(house, "Mach im Kitchen das Kitchen Light an", check) is not None
+    assert german.read_request(house, f"Mach im {huge} das Licht an", check) is None
     four = "turn on the kitchen light, turn off the hall light, turn on the hall light, turn off the kitchen light"
     assert grounding.read_request(house, four, check) is not None
     assert grounding.read_request(house, four + ", turn on the hall light", check) is None

@@ -38,7 +38,7 @@ from typing import Any
 from unicode_rbnf import RbnfEngine
 
 from .arguments import COLOR_NAMES, value_domain
-from .intent_sentences import MAX_TEXT, RELAY_WORDS, command_sentences, read_command
+from .intent_sentences import MAX_NAME, MAX_TEXT, RELAY_WORDS, command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
 from .parser import Call
@@ -722,7 +722,8 @@ class Grounding:
     def _read_without_place(self, text: str, house: House, *, each: bool) -> list[Call] | None:
         """The request read without a room it says before its objects ("Im Kinderzimmer die Deckenlampe
         aus", "Mach im Arbeitszimmer das Key Light aus"), when every device read is in that room."""
-        for area in sorted({device.area for device in house.devices if device.area}, key=len, reverse=True):
+        areas = {device.area for device in house.devices if device.area and len(device.area) <= MAX_NAME}
+        for area in sorted(areas, key=len, reverse=True):
             pattern = re.compile(rf"\b{self._place_phrase(area)}\s+(?={_either(self.articles)}\b)", re.IGNORECASE)
             if (without := pattern.sub("", text, count=1)) == text:
                 continue
@@ -740,8 +741,8 @@ class Grounding:
         ("Heizkörper im Bad ausschalten": Heizkörper Bad), where the house has such a device."""
         for device in house.devices:
             area = device.area or ""
-            if not area or not device.name.casefold().endswith(" " + area.casefold()):
-                continue
+            if not area or len(device.name) > MAX_NAME or not device.name.casefold().endswith(" " + area.casefold()):
+                continue  # (a longer name is not read at all: see intent_sentences)
             kind = re.escape(device.name[: -len(area)].strip())
             pattern = rf"\b{kind}\s+{self._place_phrase(area)}\b"
             text = re.sub(pattern, device.name, text, flags=re.IGNORECASE)

@@ -159,7 +159,7 @@ def _one_list(readings: Iterable[list[Call]]) -> bool:
 # Matching time grows quickly with the length of the text and of the names in the slot lists: longer ones
 # than any spoken command or real device name are not read (a hostile 3,000-word name took minutes).
 MAX_TEXT = 250
-_MAX_NAME = 100
+MAX_NAME = 100
 _MAX_SHORT_WORDS = 8  # a name's leading and trailing forms are O(words²) characters
 
 # The slot lists of the last houses read: one turn reads up to ~20 sentences on the same house, and
@@ -185,7 +185,7 @@ def _slot_lists(devices: Iterable[Device], kind_words: frozenset[str] = frozense
     """The house's names (each with its entity id and context) and areas as hassil slot lists."""
     devices = list(devices)
     names: list[tuple[str, str, dict[str, str]]] = []
-    areas = {device.area for device in devices if device.area and len(device.area) <= _MAX_NAME}
+    areas = {device.area for device in devices if device.area and len(device.area) <= MAX_NAME}
     short = _short_names(devices, areas, kind_words)
     for device in devices:
         # Home Assistant's temperature sentences are for thermostats; a water heater is set the same way.
@@ -213,8 +213,8 @@ def _with_unaccented(text: str) -> list[str]:
 def _spoken_names(device: Device) -> list[str]:
     """A device's name and aliases; a list also by the leading words of its name ("Johnny's" for
     "Johnny's Seeds"), as people shorten a shop's name."""
-    spoken = {name for name in (device.name, *device.aliases) if len(name) <= _MAX_NAME}
-    if device.domain == "todo" and len(device.name) <= _MAX_NAME:
+    spoken = {name for name in (device.name, *device.aliases) if len(name) <= MAX_NAME}
+    if device.domain == "todo" and len(device.name) <= MAX_NAME:
         words = device.name.split()
         spoken |= {" ".join(words[:count]) for count in range(1, len(words))}
     return sorted(name for name in spoken if name.strip())
@@ -232,7 +232,7 @@ def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[s
     forms: dict[str, str] = {}  # the form as first written, by its casefolded words
     for device in devices:
         words = device.name.split()
-        if len(words) > _MAX_SHORT_WORDS or len(device.name) > _MAX_NAME:
+        if len(words) > _MAX_SHORT_WORDS or len(device.name) > MAX_NAME:
             continue
         for count in range(1, len(words)):
             for form in (" ".join(words[:count]), " ".join(words[count:])):
