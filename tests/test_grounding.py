@@ -1155,6 +1155,12 @@ def _read(text: str, language: str) -> list[Call] | None:
     return load_grounding(language).read_by_home_assistant(text, ROOMS)
 
 
+def _words_read(language: str, house: House, text: str) -> list[Call] | None:
+    """The calls the words alone read `text` as on `house` (read_request, every call allowed), or None."""
+    read = load_grounding(language).read_request(house, text, lambda call: Verdict(call, True))
+    return None if read is None else [verdict.call for verdict in read]
+
+
 def test_an_area_with_the_intents_own_domain_names_its_devices() -> None:
     # The sentence names a room and a temperature: the room's climate device, as Home Assistant does.
     # (German's "Stell die Heizung im Schlafzimmer auf 18 Grad" is read from the intents of 2026 on.)
@@ -1885,8 +1891,9 @@ def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
     )
     assert grounding.asked_mode("fan on auto", house) is None  # two thermostats have it: which one
     assert grounding.asked_mode("is the mini split on high?", house) is None  # a question
-    two_modes = grounding.read_request(house, "set the mini split to dry and cool", lambda call: Verdict(call, True))
-    assert two_modes is None  # "cool" is a setting, no remark to leave out: not read as dry alone
+    assert (
+        _words_read("en", house, "set the mini split to dry and cool") is None
+    )  # "cool" is a setting, no remark to leave out: not read as dry alone
 
 
 VILLA = make_house(
@@ -1912,9 +1919,7 @@ VILLA = make_house(
     ],
 )
 def test_unaccented_names_and_verbs_that_stand_for_several_are_read(text: str, calls: list[Call]) -> None:
-    grounding = load_grounding("en")
-    read = grounding.read_request(VILLA, text, lambda call: Verdict(call, True))
-    assert [verdict.call for verdict in read or []] == calls
+    assert _words_read("en", VILLA, text) == calls
 
 
 def test_a_brightness_said_with_dim_or_a_word_for_half_is_read() -> None:
@@ -1922,11 +1927,12 @@ def test_a_brightness_said_with_dim_or_a_word_for_half_is_read() -> None:
         Device("light.nursery_lamp", "Nursery Lamp", "on", attributes={"supported_color_modes": ["brightness"]}),
         Device("light.decke", "Deckenlampe Wohnzimmer", "on", attributes={"supported_color_modes": ["brightness"]}),
     )
-    allow = lambda call: Verdict(call, True)  # noqa: E731
-    english = load_grounding("en").read_request(lamps, "dim the nursery lamp to ten percent", allow)
-    assert [v.call for v in english or []] == [Call("light", "turn_on", "light.nursery_lamp", {"brightness": 26})]
-    german = load_grounding("de").read_request(lamps, "Deckenlampe Wohnzimmer auf die Hälfte", allow)
-    assert [v.call for v in german or []] == [Call("light", "turn_on", "light.decke", {"brightness": 128})]
+    assert _words_read("en", lamps, "dim the nursery lamp to ten percent") == [
+        Call("light", "turn_on", "light.nursery_lamp", {"brightness": 26})
+    ]
+    assert _words_read("de", lamps, "Deckenlampe Wohnzimmer auf die Hälfte") == [
+        Call("light", "turn_on", "light.decke", {"brightness": 128})
+    ]
 
 
 def test_a_players_volume_said_without_the_word_is_read() -> None:
@@ -1935,17 +1941,15 @@ def test_a_players_volume_said_without_the_word_is_read() -> None:
         Device("media_player.kuche", "Radio", "playing", area="Küche", attributes={"supported_features": 4}),
         Device("climate.gym", "Gym Heater", "heat", area="Gym", attributes={"supported_features": 1}),
     )
-    allow = lambda call: Verdict(call, True)  # noqa: E731
-    english = load_grounding("en").read_request(house, "the Sonos to 70", allow)
-    assert [v.call for v in english or []] == [
+    assert _words_read("en", house, "the Sonos to 70") == [
         Call("media_player", "volume_set", "media_player.sonos_move", {"volume_level": 0.7})
     ]
-    german = load_grounding("de").read_request(house, "Musik in der Küche auf 30 Prozent", allow)
-    assert [v.call for v in german or []] == [
+    assert _words_read("de", house, "Musik in der Küche auf 30 Prozent") == [
         Call("media_player", "volume_set", "media_player.kuche", {"volume_level": 0.3})
     ]
-    gym = load_grounding("en").read_request(house, "gym heater to 20", allow)  # a thermostat's number: a temperature
-    assert [v.call for v in gym or []] == [Call("climate", "set_temperature", "climate.gym", {"temperature": 20})]
+    assert _words_read("en", house, "gym heater to 20") == [  # a thermostat's number: a temperature
+        Call("climate", "set_temperature", "climate.gym", {"temperature": 20})
+    ]
 
 
 def test_a_colour_temperature_in_kelvin_is_read_on_the_light_named_most() -> None:
@@ -2015,8 +2019,7 @@ SHOP = make_house(
     ],
 )
 def test_a_remark_is_left_out_of_a_reading(text: str, calls: list[Call] | None) -> None:
-    read = load_grounding("en").read_request(SHOP, text, lambda call: Verdict(call, True))
-    assert (None if read is None else [verdict.call for verdict in read]) == calls
+    assert _words_read("en", SHOP, text) == calls
 
 
 @pytest.mark.parametrize(
@@ -2067,12 +2070,8 @@ def test_a_name_written_kind_then_room_is_read_when_said_kind_in_room() -> None:
         ),
         Device("light.bad", "Spiegelschrank", "off", area="Bad"),
     )
-    allow = lambda call: Verdict(call, True)  # noqa: E731
-    german = load_grounding("de")
-    assert [v.call for v in german.read_request(altbau, "Heizkörper im Bad ausschalten", allow) or []] == [
-        Call("climate", "turn_off", "climate.bad")
-    ]
-    assert [v.call for v in german.read_request(altbau, "Rollladen im Kinderzimmer auf halb", allow) or []] == [
+    assert _words_read("de", altbau, "Heizkörper im Bad ausschalten") == [Call("climate", "turn_off", "climate.bad")]
+    assert _words_read("de", altbau, "Rollladen im Kinderzimmer auf halb") == [
         Call("cover", "set_cover_position", "cover.kinderzimmer", {"position": 50})
     ]
 
@@ -2085,19 +2084,12 @@ def test_a_water_heater_is_set_by_home_assistants_temperature_sentences() -> Non
         Device("water_heater.pool_heat_pump", "Pool Heat Pump", "heat_pump", area="Pool"),
         Device("light.pool", "Pool Lights", "off", area="Pool"),
     )
-    allow = lambda call: Verdict(call, True)  # noqa: E731
-    english = load_grounding("en")
-    for text, calls in [
-        (
-            "set the hot tub to 102",
-            [Call("water_heater", "set_temperature", "water_heater.hot_tub", {"temperature": 102})],
-        ),
-        (
-            "heat the pool to 30",
-            [Call("water_heater", "set_temperature", "water_heater.pool_heat_pump", {"temperature": 30})],
-        ),
-    ]:
-        assert [v.call for v in english.read_request(house, text, allow) or []] == calls
+    assert _words_read("en", house, "set the hot tub to 102") == [
+        Call("water_heater", "set_temperature", "water_heater.hot_tub", {"temperature": 102})
+    ]
+    assert _words_read("en", house, "heat the pool to 30") == [
+        Call("water_heater", "set_temperature", "water_heater.pool_heat_pump", {"temperature": 30})
+    ]
 
 
 def test_a_room_said_before_the_objects_is_read_for_the_devices_of_that_room() -> None:
@@ -2106,14 +2098,11 @@ def test_a_room_said_before_the_objects_is_read_for_the_devices_of_that_room() -
         Device("light.sternenhimmel", "Sternenhimmel", "off", area="Kinderzimmer"),
         Device("light.key_light", "Key Light", "on", area="Arbeitszimmer"),
     )
-    german = load_grounding("de")
-    allow = lambda call: Verdict(call, True)  # noqa: E731
-    read = german.read_request(house, "Im Kinderzimmer die Deckenlampe aus und den Sternenhimmel an", allow)
-    assert [v.call for v in read or []] == [
+    assert _words_read("de", house, "Im Kinderzimmer die Deckenlampe aus und den Sternenhimmel an") == [
         Call("light", "turn_off", "light.kinderzimmer_decke"),
         Call("light", "turn_on", "light.sternenhimmel"),
     ]
-    assert german.read_request(house, "Mach im Kinderzimmer das Key Light aus", allow) is None  # not in that room
+    assert _words_read("de", house, "Mach im Kinderzimmer das Key Light aus") is None  # not in that room
 
 
 def test_a_part_ending_in_too_takes_the_first_parts_ending() -> None:
@@ -2121,10 +2110,7 @@ def test_a_part_ending_in_too_takes_the_first_parts_ending() -> None:
         Device("switch.kaffeemaschine", "Kaffeemaschine", "off"),
         Device("light.unterbau", "Küche Unterbauleuchte", "off", aliases=("Arbeitsplattenlicht",)),
     )
-    read = load_grounding("de").read_request(
-        house, "Mach die Kaffeemaschine an und das Arbeitsplattenlicht auch", lambda call: Verdict(call, True)
-    )
-    assert [v.call for v in read or []] == [
+    assert _words_read("de", house, "Mach die Kaffeemaschine an und das Arbeitsplattenlicht auch") == [
         Call("switch", "turn_on", "switch.kaffeemaschine"),
         Call("light", "turn_on", "light.unterbau"),
     ]
