@@ -897,7 +897,7 @@ class Grounding:
         """select_source on the one player whose source list has a source the request names ("tv to
         twitch", "Mach mal NDR 2 an"), or None. A source that is also a device's or a kind's word ("TV",
         "Living Room TV") says nothing; among several players with the source, the one the words name."""
-        if len(self.request_parts(text)) != 1 or self.asks_about_state(text) or not self.may_act(text, house):
+        if not self._one_plain_request(text, house):
             return None
         if set(tokens(text)) & self.down_words.union(*self.verb_services.values()):
             return None  # "pause netflix on the tv", "netflix off": another service on the source
