@@ -1612,13 +1612,37 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
             ["set bay window shade to 50 percent", "set bay window shade volume to 50 percent"],
         ),
         ("the den to 70 degrees", ["set the the den temperature to 70"]),
-        # A verb of its own is not replaced.
-        ("turn the lights to 50%", []),
+        # A verb before an article and "to" only says "set" ("crank the Sonos to 70"); a verb with its
+        # particle ("turn on") is read as said, and a value without "to" may be by how much.
+        ("turn the lights to 50%", ["set the lights to 50 %", "set the lights volume to 50 %"]),
+        ("crank the Sonos to 70", ["set the the Sonos temperature to 70", "set the Sonos volume to 70"]),
+        ("turn on the lights to 50%", []),
+        ("raise the volume 10 percent", []),
+        # Fractions and numbers as people say them.
+        ("blinds to three quarters open", ["set blinds to 75 percent", "set blinds volume to 75 percent"]),
+        ("hot tub to a hundred and two", ["set the hot tub temperature to 102", "set hot tub volume to 102"]),
         ("what is 50 percent of 20", []),
     ],
 )
 def test_a_setting_said_without_set_is_read_as_set(text: str, implied: list[str]) -> None:
     assert load_grounding("en").implied_settings(text) == implied
+
+
+@pytest.mark.parametrize(
+    ("text", "implied"),
+    [
+        # "mach"/"dreh" before an article only say "stell" (Home Assistant reads "stell … auf 30 Prozent"
+        # only with "Helligkeit"); "ein Viertel" is 25 percent.
+        ("Mach das Licht auf dreißig Prozent", ["das Licht auf 30 Prozent", "das Licht Lautstärke auf 30 Prozent"]),
+        ("Luster auf ein Viertel", ["Luster auf 25 prozent", "Luster Lautstärke auf 25 prozent"]),
+        (
+            "Dreh die Heizung auf 22",
+            ["stell die Temperatur die Heizung auf 22", "stell die Heizung auf 22 Grad", "die Heizung Lautstärke auf 22"],
+        ),
+    ],
+)
+def test_a_setting_said_without_stell_is_read_as_set_in_german(text: str, implied: list[str]) -> None:
+    assert load_grounding("de").implied_settings(text) == implied
 
 
 @pytest.mark.parametrize(

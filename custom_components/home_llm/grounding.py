@@ -299,6 +299,10 @@ class Grounding:
         self.white_kelvin = {str(words).casefold(): int(k) for words, k in self._map(table, "white_kelvin").items()}
         self.setting_nouns = self._set(table, "setting_nouns")
         self.half_words = self._set(table, "half_words")
+        fractions = {str(words).casefold(): int(percent) for words, percent in self._map(table, "fraction_words").items()}
+        self.fraction_words = dict.fromkeys(self.half_words, 50) | fractions
+        number_said = self._map(table, "number_said")  # spaces kept: "hundred " is said "hundred and "
+        self.number_said = {str(written): [str(said)] for written, said in number_said.items()}
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
         verb_services = self._map(table, "verb_services")
         self.verb_services = {service: frozenset(tokens(str(words))) for service, words in verb_services.items()}
@@ -319,7 +323,7 @@ class Grounding:
         self.unit_words = frozenset(self.normalise(word) for word in tokens(" ".join([*degrees, *percents])))
         to = _either(_split(table.get("to_words", "")))
         value = rf"(?P<number>\d+(?:[.,]\d+)?)\s*(?P<unit>%|(?:{_either([*degrees, *percents])})\b)?"
-        value_at_end = rf"^(?P<target>.+?)\s+(?:(?:{to})\s+)?{value}[\s.!?]*$"
+        value_at_end = rf"^(?P<target>.+?)\s+(?:(?P<to>{to})\s+)?{value}[\s.!?]*$"
         self.value_at_end = re.compile(value_at_end, re.IGNORECASE) if to and percents else None
         self.volume_sentence = str(table.get("volume_sentence", ""))
         self.volume_noun = str(table.get("volume_noun", ""))
@@ -737,14 +741,20 @@ class Grounding:
         return rf"(?:{_either(self.place_words)})(?:\s+(?:{_either(self.articles)}))?\s+{re.escape(area)}"
 
     def _with_names_as_written(self, text: str, house: House) -> str:
-        """The text with "<kind> in <room>" said as the name of a device written "<kind> <room>"
-        ("Heizkörper im Bad ausschalten": Heizkörper Bad), where the house has such a device."""
+        """The text with "<kind> in <room>" said as the name of a device written "<kind> <room>" or
+        "<room> <kind>" ("Heizkörper im Bad ausschalten": Heizkörper Bad; "Licht in der Stube": Stube
+        Licht), where the house has such a device."""
         for device in house.devices:
-            area = device.area or ""
-            if not area or len(device.name) > MAX_NAME or not device.name.casefold().endswith(" " + area.casefold()):
+            area, name = device.area or "", device.name.casefold()
+            if not area or len(device.name) > MAX_NAME:
                 continue  # (a longer name is not read at all: see intent_sentences)
-            kind = re.escape(device.name[: -len(area)].strip())
-            pattern = rf"\b{kind}\s+{self._place_phrase(area)}\b"
+            if name.endswith(" " + area.casefold()):
+                kind = device.name[: -len(area)].strip()
+            elif name.startswith(area.casefold() + " "):
+                kind = device.name[len(area) :].strip()
+            else:
+                continue
+            pattern = rf"\b{re.escape(kind)}\s+{self._place_phrase(area)}\b"
             text = re.sub(pattern, device.name, text, flags=re.IGNORECASE)
         return text
 
@@ -799,10 +809,12 @@ class Grounding:
         lead = self.leading_verb(target)
         if lead in self.setting_verbs.get("brightness", ()) and unit and self.percent_pattern.search(f"{number}{unit}"):
             return [self.set_sentence.format(target=target.split(None, 1)[-1], value=f"{number} {unit}")]  # "dim"
-        if lead is not None and self.normalise(lead) in self.action | self.verbs:
-            return []  # "turn the lights to 50%": its own verb, read as said
+        if lead is not None and self._lead_word(target) is None and self.normalise(lead) in self.action | self.verbs:
+            return []  # "turn on the lights to 50%": its own verb, read as said
         if lead is not None and self._lead_word(target) is not None:
-            target = target.split(None, 1)[-1]  # "crank the Sonos to 70": an unknown verb before an article
+            if match.group("to") is None and lead not in self.wants_a_complement:
+                return []  # "raise the volume 10 percent": by how much, not to what
+            target = target.split(None, 1)[-1]  # "crank the Sonos to 70", "Mach das Licht auf 30 Prozent"
         if unit and self.percent_pattern.search(f"{number}{unit}"):
             value = f"{number} {unit}"
             return [self.set_sentence.format(target=target, value=value), *self._volume_sentences(target, value)]
@@ -836,7 +848,7 @@ class Grounding:
         words = target.split()
         while len(words) > 1 and self.normalise(words[-1]) in self.domain_words("climate"):
             words.pop()
-        return " ".join(words)
+        return target if words[-1].casefold() in self.articles else " ".join(words)  # not "die Heizung": "die"
 
     @cached_property
     def _number_words(self) -> dict[str, str]:
@@ -849,20 +861,40 @@ class Grounding:
         spelled: dict[str, str] = {}
         for number in range(131):
             for text in engine.format_number(number).text_by_ruleset.values():
-                spelled.setdefault(text.lower(), str(number))
-                spelled.setdefault(text.lower().replace("-", " "), str(number))
+                for said in self._number_said_as(text.lower()):
+                    spelled.setdefault(said, str(number))
         return spelled
 
+    def _number_said_as(self, spelled: str) -> list[str]:
+        """A spelled number as people also say it: without hyphens, and with the language's `number_said`
+        forms, each on the forms before it ("one hundred two": "a hundred and two"), which the engine
+        does not write."""
+        forms = [spelled, spelled.replace("-", " ")]
+        for written, said in self.number_said.items():
+            forms += [form.replace(written, other) for form in forms if written in form for other in said]
+        return forms
+
     def with_digits(self, text: str) -> str:
-        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad"), and
-        a word for half at its end as 50 percent ("Rollladen auf halb")."""
+        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad"), a
+        fraction at its end as percent ("Rollladen auf halb", "blinds to three quarters open": 75 percent)."""
         words = text.rstrip(" .!?").split()
-        if len(words) > 1 and words[-1].lower() in self.half_words and self.percent_word:
-            before = words[:-2] if words[-2].lower() in self.articles else words[:-1]  # "auf die Hälfte"
-            text = " ".join([*before, "50", self.percent_word])
+        if len(words) > 2 and words[-1].casefold() in self.up_words and self._fraction_at_end(words[:-1]):
+            words = words[:-1]  # "three quarters open": how far open, as a position says it
+        if (fraction := self._fraction_at_end(words)) and self.percent_word:
+            before = words[: -fraction[0]]
+            before = before[:-1] if before[-1].casefold() in self.articles else before  # "auf die Hälfte"
+            text = " ".join([*before, str(fraction[1]), self.percent_word])
         if self._number_pattern is None:
             return text
         return self._number_pattern.sub(lambda match: self._number_words[match.group(1).lower()], text, count=1)
+
+    def _fraction_at_end(self, words: list[str]) -> tuple[int, int] | None:
+        """(its word count, the percent) of a fraction the words end in after others ("to a quarter")."""
+        for count in (3, 2, 1):
+            said = " ".join(words[-count:]).casefold()
+            if len(words) > count and said in self.fraction_words:
+                return count, self.fraction_words[said]
+        return None
 
     @cached_property
     def _number_pattern(self) -> re.Pattern[str] | None:
