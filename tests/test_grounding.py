@@ -2100,6 +2100,42 @@ def test_a_name_written_kind_then_room_is_read_when_said_kind_in_room() -> None:
     ]
 
 
+def test_a_name_written_room_then_kind_is_read_alone_and_said_kind_in_room() -> None:
+    """ "Licht Stube" is the light of that name, not every light of the Stube; "Mach das Licht in der
+    Stube auf dreißig Prozent" is it too ("mach" only says "set"; Home Assistant reads no "mach … auf")."""
+    bauernhof = make_house(
+        Device("light.stube", "Licht Stube", "on", area="Stube", attributes={"supported_color_modes": ["brightness"]}),
+        Device("light.herrgottswinkel", "Herrgottswinkel", "on", area="Stube"),
+        Device("light.kuchl", "Kuchl Deckenlicht", "off", area="Kuchl"),
+    )
+    assert _words_read("de", bauernhof, "Licht Stube abdrehen") == [Call("light", "turn_off", "light.stube")]
+    assert _words_read("de", bauernhof, "Mach das Licht in der Stube auf dreißig Prozent") == [
+        Call("light", "turn_on", "light.stube", {"brightness": 76})
+    ]
+    assert _words_read("de", bauernhof, "Licht in der Stube auf ein Viertel") == [
+        Call("light", "turn_on", "light.stube", {"brightness": 64})
+    ]
+
+
+def test_a_number_and_a_half_is_one_value_not_two_parts() -> None:
+    """ "twenty one and a half" is 21.5, not "twenty one" and a half-bright light."""
+    house = make_house(
+        Device(
+            "climate.office_trv",
+            "Office TRV",
+            "heat",
+            area="Office",
+            attributes={"supported_features": 401, "min_temp": 5, "max_temp": 30},
+        ),
+        Device("light.desk", "Desk Lamp", "off", area="Office", attributes={"supported_color_modes": ["brightness"]}),
+    )
+    assert _words_read("en", house, "office TRV twenty one and a half") == [
+        Call("climate", "set_temperature", "climate.office_trv", {"temperature": 21.5})
+    ]
+    assert load_grounding("en").request_parts("office TRV twenty one and a half") == ["office TRV twenty one and a half"]
+    assert load_grounding("de").with_digits("Büro auf einundzwanzigeinhalb Grad") == "Büro auf 21.5 Grad"
+
+
 def test_a_water_heater_is_set_by_home_assistants_temperature_sentences() -> None:
     house = make_house(
         Device(

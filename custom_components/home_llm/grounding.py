@@ -240,7 +240,9 @@ class Grounding:
         self.verb_nouns = {noun: frozenset(_split(after)) for noun, after in self._map(table, "verb_nouns").items()}
         self.domain_table = {d: self.words(text, spoken=False) for d, text in self._map(table, "domain_words").items()}
         self.setting_words = self._set(table, "setting_words")
-        parts = "|".join(rf"\b{re.escape(word)}\b" for word in _split(table.get("part_words", "")))
+        # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
+        self.and_a_half = str(table.get("and_a_half", "")).strip()
+        parts = "|".join(rf"\b{re.escape(word)}\b{self._not_a_half(word)}" for word in _split(table.get("part_words", "")))
         between = r"(?<!\d),(?!\d)|;|[.!?](?:\s|$)"  # not a decimal comma ("17,5 Grad")
         self.parts_pattern = re.compile(between + (f"|{parts}" if parts else ""), re.IGNORECASE)
         self.up_words = self._set(table, "up_words")
@@ -875,8 +877,12 @@ class Grounding:
         return forms
 
     def with_digits(self, text: str) -> str:
-        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad"), a
-        fraction at its end as percent ("Rollladen auf halb", "blinds to three quarters open": 75 percent)."""
+        """The text with a spelled number before its end or its unit in digits ("auf neunzehn Grad"; "twenty
+        one and a half": 21.5), a fraction at its end as percent ("Rollladen auf halb", "blinds to three
+        quarters open": 75 percent)."""
+        if self.and_a_half and (half := self._half_pattern.search(text)):
+            number = self._number_words.get(half.group(1).casefold(), half.group(1))
+            return f"{text[: half.start()]}{number}.5{text[half.end() :]}"
         words = text.rstrip(" .!?").split()
         if len(words) > 2 and words[-1].casefold() in self.up_words and self._fraction_at_end(words[:-1]):
             words = words[:-1]  # "three quarters open": how far open, as a position says it
@@ -888,6 +894,11 @@ class Grounding:
             return text
         return self._number_pattern.sub(lambda match: self._number_words[match.group(1).lower()], text, count=1)
 
+    def _not_a_half(self, part_word: str) -> str:
+        """A lookahead that keeps a part word from splitting "… and a half" (empty where it cannot)."""
+        head, _, rest = self.and_a_half.partition(" ")
+        return rf"(?!\s+{re.escape(rest)}\b)" if rest and head.casefold() == part_word.casefold() else ""
+
     def _fraction_at_end(self, words: list[str]) -> tuple[int, int] | None:
         """(its word count, the percent) of a fraction the words end in after others ("to a quarter")."""
         for count in (3, 2, 1):
@@ -895,6 +906,13 @@ class Grounding:
             if len(words) > count and said in self.fraction_words:
                 return count, self.fraction_words[said]
         return None
+
+    @cached_property
+    def _half_pattern(self) -> re.Pattern[str]:
+        """A number in digits or spelled, then the language's "and a half", before the end or a unit."""
+        number = rf"\d+|{_either(self._number_words)}" if self._number_words else r"\d+"
+        end = r"(?=(?:\s+\w+)?[\s.!?]*$)"
+        return re.compile(rf"(?<!\w)({number})\s*{re.escape(self.and_a_half)}{end}", re.IGNORECASE)
 
     @cached_property
     def _number_pattern(self) -> re.Pattern[str] | None:

@@ -147,7 +147,22 @@ def read_command(
     if len(readings) > 1 and _one_list(added.values()):
         # German sentences also read the verb into the item ("Setz Kaffee"): the shortest item is meant.
         readings = {min(readings, key=len)}
-    return added[readings.pop()] if len(readings) == 1 else None
+    return _named_alone(added[readings.pop()], text, house) if len(readings) == 1 else None
+
+
+def _named_alone(calls: list[Call], text: str, house: House) -> list[Call]:
+    """A room's reading narrowed to the one of its devices whose whole name the text says ("Licht Stube
+    abdrehen" for the light named Licht Stube, not every light of the Stube); the calls as read otherwise."""
+    if len(calls) < 2:
+        return calls
+    folded = f" {' '.join(re.findall(r'[^\W_]+', text.casefold()))} "
+    named = [
+        call
+        for call in calls
+        if (device := house.device(call.entity_id)) is not None
+        and any(f" {' '.join(re.findall(r'[^\W_]+', name.casefold()))} " in folded for name in _spoken_names(device))
+    ]
+    return named if len(named) == 1 else calls
 
 
 def _one_list(readings: Iterable[list[Call]]) -> bool:
