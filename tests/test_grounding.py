@@ -1637,7 +1637,11 @@ def test_a_setting_said_without_set_is_read_as_set(text: str, implied: list[str]
         ("Luster auf ein Viertel", ["Luster auf 25 prozent", "Luster Lautstärke auf 25 prozent"]),
         (
             "Dreh die Heizung auf 22",
-            ["stell die Temperatur die Heizung auf 22", "stell die Heizung auf 22 Grad", "die Heizung Lautstärke auf 22"],
+            [
+                "stell die Temperatur die Heizung auf 22",
+                "stell die Heizung auf 22 Grad",
+                "die Heizung Lautstärke auf 22",
+            ],
         ),
     ],
 )
@@ -2132,7 +2136,9 @@ def test_a_number_and_a_half_is_one_value_not_two_parts() -> None:
     assert _words_read("en", house, "office TRV twenty one and a half") == [
         Call("climate", "set_temperature", "climate.office_trv", {"temperature": 21.5})
     ]
-    assert load_grounding("en").request_parts("office TRV twenty one and a half") == ["office TRV twenty one and a half"]
+    assert load_grounding("en").request_parts("office TRV twenty one and a half") == [
+        "office TRV twenty one and a half"
+    ]
     assert load_grounding("de").with_digits("Büro auf einundzwanzigeinhalb Grad") == "Büro auf 21.5 Grad"
 
 

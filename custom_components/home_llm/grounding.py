@@ -242,7 +242,9 @@ class Grounding:
         self.setting_words = self._set(table, "setting_words")
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
-        parts = "|".join(rf"\b{re.escape(word)}\b{self._not_a_half(word)}" for word in _split(table.get("part_words", "")))
+        parts = "|".join(
+            rf"\b{re.escape(word)}\b{self._not_a_half(word)}" for word in _split(table.get("part_words", ""))
+        )
         between = r"(?<!\d),(?!\d)|;|[.!?](?:\s|$)"  # not a decimal comma ("17,5 Grad")
         self.parts_pattern = re.compile(between + (f"|{parts}" if parts else ""), re.IGNORECASE)
         self.up_words = self._set(table, "up_words")
@@ -301,7 +303,9 @@ class Grounding:
         self.white_kelvin = {str(words).casefold(): int(k) for words, k in self._map(table, "white_kelvin").items()}
         self.setting_nouns = self._set(table, "setting_nouns")
         self.half_words = self._set(table, "half_words")
-        fractions = {str(words).casefold(): int(percent) for words, percent in self._map(table, "fraction_words").items()}
+        fractions = {
+            str(words).casefold(): int(percent) for words, percent in self._map(table, "fraction_words").items()
+        }
         self.fraction_words = dict.fromkeys(self.half_words, 50) | fractions
         number_said = self._map(table, "number_said")  # spaces kept: "hundred " is said "hundred and "
         self.number_said = {str(written): [str(said)] for written, said in number_said.items()}
