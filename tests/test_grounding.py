@@ -2121,6 +2121,25 @@ def test_a_name_written_room_then_kind_is_read_alone_and_said_kind_in_room() -> 
     ]
 
 
+def test_a_compound_kind_and_an_inflected_name_are_read_as_written() -> None:
+    """ "Storen in der Stube" for the only …storen of the Stube; "den gemütlichen Abend" for the scene
+    Gemütlicher Abend; two …storen there make "Storen in der Stube" either, so it is not read."""
+    chalet = make_house(
+        Device("cover.stube", "Lamellenstoren Stube", "open", area="Stube", attributes={"supported_features": 15}),
+        Device("scene.abend", "Gemütlicher Abend", "unknown"),
+        Device("light.stube", "Stubenlampe", "off", area="Stube"),
+    )
+    assert _words_read("de", chalet, "Lass die Storen in der Stube runter") == [
+        Call("cover", "close_cover", "cover.stube")
+    ]
+    assert _words_read("de", chalet, "Starte den gemütlichen Abend") == [Call("scene", "turn_on", "scene.abend")]
+    two = make_house(
+        *chalet.devices,
+        Device("cover.seite", "Seitenstoren Stube", "open", area="Stube", attributes={"supported_features": 15}),
+    )
+    assert _words_read("de", two, "Lass die Storen in der Stube runter") is None
+
+
 def test_a_number_and_a_half_is_one_value_not_two_parts() -> None:
     """ "twenty one and a half" is 21.5, not "twenty one" and a half-bright light."""
     house = make_house(

@@ -109,6 +109,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
+_MAX_INFLECTED_WORDS = 4  # words of the longest name read with other endings ("den gemütlichen Abend")
 _MIN_COMPOUND_HEAD = 5  # letters of the shortest kind noun read as the end of a compound ("licht")
 NOT_MENTIONED = "the request does not mention"  # a hold's reason when the words name another device
 AGAINST = "goes against the words of the request"  # a hold's reason when the words say the other way
@@ -749,20 +750,54 @@ class Grounding:
     def _with_names_as_written(self, text: str, house: House) -> str:
         """The text with "<kind> in <room>" said as the name of a device written "<kind> <room>" or
         "<room> <kind>" ("Heizkörper im Bad ausschalten": Heizkörper Bad; "Licht in der Stube": Stube
-        Licht), where the house has such a device."""
+        Licht; in a language that joins nouns also by the kind's last noun: "Storen in der Stube" for the
+        only Lamellenstoren Stube), and a name said inflected as written ("den gemütlichen Abend")."""
+        by_head: dict[str, list[tuple[str, Device]]] = {}
         for device in house.devices:
-            area, name = device.area or "", device.name.casefold()
-            if not area or len(device.name) > MAX_NAME:
-                continue  # (a longer name is not read at all: see intent_sentences)
-            if name.endswith(" " + area.casefold()):
-                kind = device.name[: -len(area)].strip()
-            elif name.startswith(area.casefold() + " "):
-                kind = device.name[len(area) :].strip()
-            else:
+            if (kind := self._kind_of_name(device)) is None:
                 continue
-            pattern = rf"\b{re.escape(kind)}\s+{self._place_phrase(area)}\b"
-            text = re.sub(pattern, device.name, text, flags=re.IGNORECASE)
-        return text
+            place = self._place_phrase(device.area or "")
+            text = re.sub(rf"\b{re.escape(kind)}\s+{place}\b", device.name, text, flags=re.IGNORECASE)
+            head = next((h for h in self.compound_heads if kind.casefold().endswith(h) and kind.casefold() != h), None)
+            if head is not None:
+                by_head.setdefault(rf"\b{head}\s+{place}\b", []).append((head, device))
+        for pattern, devices in by_head.items():
+            if len(devices) == 1:  # two "…storen" of the Stube: "Storen in der Stube" is either
+                text = re.sub(pattern, devices[0][1].name, text, flags=re.IGNORECASE)
+        return self._with_inflected_names(text, house)
+
+    def _kind_of_name(self, device: Device) -> str | None:
+        """The words of a name written "<kind> <room>" or "<room> <kind>" other than its room, or None."""
+        area, name = device.area or "", device.name.casefold()
+        if not area or len(device.name) > MAX_NAME:
+            return None  # (a longer name is not read at all: see intent_sentences)
+        if name.endswith(" " + area.casefold()):
+            return device.name[: -len(area)].strip()
+        if name.startswith(area.casefold() + " "):
+            return device.name[len(area) :].strip()
+        return None
+
+    def _with_inflected_names(self, text: str, house: House) -> str:
+        """The text with a name of several words said with other endings ("Starte den gemütlichen Abend"
+        for the scene Gemütlicher Abend) written as the name, where no other name reads the same; only in
+        a language whose words are compared without their endings."""
+        if not self._stem_endings:
+            return text
+        names: dict[tuple[str, ...], list[str]] = {}
+        for device in house.devices:
+            for name in (device.name, *device.aliases):
+                if 1 < len(name.split()) <= _MAX_INFLECTED_WORDS and len(name) <= MAX_NAME:
+                    names.setdefault(tuple(self.normalise(word) for word in name.split()), []).append(name)
+        said = text.split()
+        stems = [self.normalise(word.strip(",.!?")) for word in said]
+        for start in range(len(said)):
+            for stem, written in names.items():
+                span = said[start : start + len(stem)]
+                if len(set(written)) == 1 and tuple(stems[start : start + len(stem)]) == stem:
+                    ending = span[-1][len(span[-1].rstrip(",.!?")) :]
+                    said[start : start + len(stem)] = [*written[0].split()[:-1], written[0].split()[-1] + ending]
+                    stems[start : start + len(stem)] = list(stem)
+        return " ".join(said)
 
     @staticmethod
     def _folded(words: frozenset[str]) -> frozenset[str]:
