@@ -107,6 +107,8 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 # Letters and digits of any script: "Küchenlicht" is one word.
 _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w.,]*\d)")  # "21", "17,5", "21.5"; not "3000k"
+_KELVIN_ARGUMENTS = frozenset({"color_temp_kelvin", "kelvin", "color_temp"})
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
 _MAX_INFLECTED_WORDS = 4  # words of the longest name read with other endings ("den gemütlichen Abend")
@@ -175,6 +177,11 @@ def _listed(value: object) -> list[str]:
 def _listed_lines(value: object) -> list[str]:
     """A table's sentences: a list of strings."""
     return [str(line) for line in value if str(line).strip()] if isinstance(value, list) else []
+
+
+def _plain_number(number: float) -> str:
+    """A number as said: 21 for 21.0, 21.5 as is."""
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _either(phrases: Iterable[str]) -> str:
@@ -357,7 +364,14 @@ class Grounding:
         self.verbs = frozenset(self.normalise(word) for word in self.other_verbs)
         # Words that never name one device: verbs, words for kinds of device, settings.
         self.generic = frozenset(
-            {self.normalise(w) for w in self.action_words | self.other_verbs | self.setting_words | self.need_only}
+            {
+                self.normalise(word)
+                for word in self.action_words
+                | self.other_verbs
+                | self.wants_a_complement
+                | self.setting_words
+                | self.need_only
+            }
         ).union(*self.domain_table.values())
         # Words for kinds of device ("Luftbefeuchter", "lamp"): they name a device whose own name has them.
         self.kind_words = frozenset(self.kind_of).union(*self.domain_table.values())
@@ -545,7 +559,13 @@ class Grounding:
         # Another domain's noun names ("the *garage* light"), unless it is the kind the request is about.
         nouns = self._other_kind_nouns(call.domain, _SERVICE_PARTS.get(call.service))
         generic = self.generic - {word for word in nouns if head is None or self.kind_of.get(word) != head}
-        return frozenset(word for word in said - generic - values if not word.isdigit())
+        numbers = self._number_word_stems  # "set the heat to seventy three": a value, no name
+        return frozenset(word for word in said - generic - values if not word.isdigit() and word not in numbers)
+
+    @cached_property
+    def _number_word_stems(self) -> frozenset[str]:
+        """The words of spelled numbers ("seventy", "three", "zweiundzwanzig"), normalised as said words are."""
+        return frozenset(self.normalise(word) for spelled in self._number_words for word in spelled.split())
 
     def _other_kind_nouns(self, domain: str, part: str | None = None) -> frozenset[str]:
         """Nouns for devices of other domains: they tell devices apart ("the *garage* light" is no bed
@@ -1291,8 +1311,18 @@ class Grounding:
         written as a plain light.turn_on), when the device takes it; else a hold: run as written, the call
         would do something other than what was asked (a relay switched on for "dim it to 50%")."""
         call = verdict.call
+        if (temperature := self._other_temperature(call, device, text)) is not None:
+            asked = check(
+                Call(call.domain, call.service, call.entity_id, {**call.arguments, "temperature": temperature})
+            )
+            if asked.allowed:
+                return asked, None  # "set the heat to 73" written as 72: the number said
+            sentence = self.phrases.text("no_value", name=self.the(device.name), value=_plain_number(temperature))
+            return verdict, Hold(call, f"{call.service_name} sets another temperature than the request", sentence)
         written = (call.domain, call.service, "percent")  # light.turn_off for "dim it to 40%" among them
         value_less = not call.arguments and (call.service in _VALUE_LESS_SERVICES or written in _VALUE_CALLS)
+        if call.domain in _LIGHT_DOMAINS and not _KELVIN_ARGUMENTS & call.arguments.keys() and _KELVIN.search(text):
+            value_less = True  # "the sofa lamp to 6000 kelvin" written as a brightness: the kelvin was asked
         asked = self.asked_value(call, device, text) if value_less else None
         if asked is None:
             return verdict, None
@@ -1305,6 +1335,19 @@ class Grounding:
                 return completed, None
         sentence = self.phrases.text("no_value", name=self.the(device.name), value=said)
         return verdict, Hold(call, f"{call.service_name} does not set the value the request gives", sentence)
+
+    def _other_temperature(self, call: Call, device: Device, text: str) -> float | None:
+        """The one number a request gives where the call sets another temperature ("set the heat to 95"
+        written as 90, its maximum), or None: the model's number is not what was asked."""
+        written = call.arguments.get("temperature")
+        if call.domain not in _TEMPERATURE_DOMAINS or not isinstance(written, int | float):
+            return None
+        named = set(tokens(f"{device.name} {device.entity_id.replace('_', ' ')}"))
+        said = [n for n in _NUMBER.findall(self.with_digits(text)) if n not in named]
+        if len(said) != 1:
+            return None  # none, or "from 20 to 22": the model's reading stands
+        number = float(said[0].replace(",", "."))
+        return number if abs(number - float(written)) > 0.05 else None
 
     def asked_value(self, call: Call, device: Device, text: str) -> tuple[str, object, str] | None:
         """The value a request gives that is not part of the device's name, as (kind, value, the words):
@@ -1716,7 +1759,7 @@ class Grounding:
         if house is not None and not naming and (word := self._kinds_word(call, part, house)):
             return f"kinds:{word}"
         if house is not None and naming and self.tied(call, device, part, house, previous):
-            return f"tied:{self.head_noun(part)}"
+            return f"tied:{self.head_noun(part) or self._naming_word(part, device)}"
         return None
 
     def _kinds_word(self, call: Call, part: str, house: House) -> str | None:
@@ -1750,7 +1793,7 @@ class Grounding:
         one of a kind ("turn off the bedroom fan", no "all" or "both") fits several ("Bedroom 1 Fan",
         "Bedroom 2 Fan"): the model's pick would be a guess. Every word said but kind words counts here,
         numbers and setting words too ("the bedroom 1 fan", "the percentage limited fan")."""
-        noun = self.head_noun(part)
+        noun = self.head_noun(part) or self._naming_word(part, device)  # "the plug", "Bodenheizung"
         if noun is None or self.normalise(noun) != noun or set(tokens(part)) & self.all_words:
             return []
         # A kind word counts where the target's own name has it: "key light air" names the Key Light Air
@@ -1775,6 +1818,12 @@ class Grounding:
         ]
         return tied if top[0] and len(tied) > 1 else []
 
+    def _naming_word(self, text: str, device: Device) -> str | None:
+        """The last word of a request that names the device, where no word for a kind does ("turn off
+        the *plug*"), or None."""
+        named = self.device_words(device) - self.generic
+        return next((word for word in reversed(tokens(text)) if self.normalise(word) in named), None)
+
     def several_called(self, text: str, house: House) -> str | None:
         """The word of a request for one device ("turn on *the fan*", "turn *the volume* down") that
         names several in the house, when the request says nothing else about it; None for all of them
@@ -1785,7 +1834,8 @@ class Grounding:
         word = self.normalise(noun)
         numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
         louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
-        if self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - {word}:
+        making = {self.normalise(word) for word in self.wants_a_complement}  # "Mach die Lampe an"
+        if self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - making - {word}:
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
@@ -1800,7 +1850,21 @@ class Grounding:
         a word their names rarely carry ("the AC", "the volume") every device of its domain: a
         temperature or a volume set on a guess is a wrong action."""
         domains = self.unnamed_kinds.get(noun, frozenset())
-        return [d for d in house.devices if noun in self.device_words(d) or d.domain in domains]
+        return [
+            d for d in house.devices if noun in self.device_words(d) or d.domain in domains or self._ends_in(d, noun)
+        ]
+
+    def _ends_in(self, device: Device, noun: str) -> bool:
+        """True when a word of the device's name is a compound ending in a kind noun (normalised): the
+        Schreibtischlampe is a "Lampe" (only in a language that joins nouns)."""
+        if noun not in self._compound_head_stems:
+            return False
+        return any(self.normalise(word).endswith(noun) for word in tokens(device.name))
+
+    @cached_property
+    def _compound_head_stems(self) -> frozenset[str]:
+        """The kind nouns that end compounds, normalised as the user's words are."""
+        return frozenset(self.normalise(head) for head in self.compound_heads)
 
     def _argument_words(self, call: Call) -> frozenset[str]:
         """The words of a call's argument values ("sleep" for preset_mode="sleep")."""
@@ -2098,6 +2162,8 @@ def _english_stem(word: str) -> str:
     """
     if len(word) > 6 and word.endswith("ing"):
         word = word[:-3]  # lighting -> light, heating -> heat; "living" is too short to be cut
+        if word[-1] == word[-2] and word[-1] not in "lsz":
+            word = word[:-1]  # setting -> set, dimming -> dim; calling, pressing stay
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"  # batteries -> battery
     if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
