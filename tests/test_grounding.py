@@ -1600,7 +1600,12 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
         # a percentage also as a player's volume. Home Assistant's sentences say which device fits.
         (
             "office AC to 68",
-            ["set the office AC temperature to 68", "set the office temperature to 68", "set office AC volume to 68"],
+            [
+                "set the office AC temperature to 68",
+                "set the office temperature to 68",
+                "set office AC volume to 68",
+                "set office AC to 68 percent",
+            ],
         ),
         (
             "salon aircon to 23",
@@ -1608,9 +1613,13 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
                 "set the salon aircon temperature to 23",
                 "set the salon temperature to 23",
                 "set salon aircon volume to 23",
+                "set salon aircon to 23 percent",
             ],
         ),
-        ("mini split to twenty one", ["set the mini split temperature to 21", "set mini split volume to 21"]),
+        (
+            "mini split to twenty one",
+            ["set the mini split temperature to 21", "set mini split volume to 21", "set mini split to 21 percent"],
+        ),
         (
             "bay window shade to half",
             ["set bay window shade to 50 percent", "set bay window shade volume to 50 percent"],
@@ -1619,9 +1628,20 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
         # A verb before an article and "to" only says "set" ("crank the Sonos to 70"); a verb with its
         # particle ("turn on") is read as said, and a value without "to" may be by how much.
         ("turn the lights to 50%", ["set the lights to 50 %", "set the lights volume to 50 %"]),
-        ("crank the Sonos to 70", ["set the the Sonos temperature to 70", "set the Sonos volume to 70"]),
+        (
+            "crank the Sonos to 70",
+            ["set the the Sonos temperature to 70", "set the Sonos volume to 70", "set the Sonos to 70 percent"],
+        ),
         ("turn on the lights to 50%", []),
         ("raise the volume 10 percent", []),
+        # A bare number above any fan's speed steps is a percentage too; a volume said after the name.
+        ("Dyson to 3", ["set the Dyson temperature to 3", "set Dyson volume to 3"]),
+        (
+            "Arc volume to 25",
+            ["set the Arc volume temperature to 25", "set Arc volume to 25", "set Arc volume to 25 percent"],
+        ),
+        ("pendants at half", ["set pendants to 50 percent", "set pendants volume to 50 percent"]),
+        ("dim the kitchen light to about a quarter", ["set the kitchen light to 25 percent"]),
         # Fractions and numbers as people say them.
         ("blinds to three quarters open", ["set blinds to 75 percent", "set blinds volume to 75 percent"]),
         ("hot tub to a hundred and two", ["set the hot tub temperature to 102", "set hot tub volume to 102"]),
@@ -1645,6 +1665,7 @@ def test_a_setting_said_without_set_is_read_as_set(text: str, implied: list[str]
                 "stell die Temperatur die Heizung auf 22",
                 "stell die Heizung auf 22 Grad",
                 "die Heizung Lautstärke auf 22",
+                "die Heizung auf 22 prozent",
             ],
         ),
     ],

@@ -111,6 +111,7 @@ _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w.,]*\d)")  # "21", "17,5"
 _KELVIN_ARGUMENTS = frozenset({"color_temp_kelvin", "kelvin", "color_temp"})
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
+_MAX_SPEED_STEP = 10  # the most speed steps a fan has: a plain number above it is a percentage
 _MAX_INFLECTED_WORDS = 4  # words of the longest name read with other endings ("den gemütlichen Abend")
 _MIN_COMPOUND_HEAD = 5  # letters of the shortest kind noun read as the end of a compound ("licht")
 NOT_MENTIONED = "the request does not mention"  # a hold's reason when the words name another device
@@ -250,6 +251,8 @@ class Grounding:
         self.setting_words = self._set(table, "setting_words")
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
+        about = _split(table.get("about_words", ""))
+        self.about_pattern = re.compile(rf"\b(?:{_either(about)})\s+(?=\d)", re.IGNORECASE) if about else None
         parts = "|".join(
             rf"\b{re.escape(word)}\b{self._not_a_half(word)}" for word in _split(table.get("part_words", ""))
         )
@@ -702,10 +705,16 @@ class Grounding:
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls or any(str(call.arguments.get("item", "")).casefold() in self.pronouns for call in calls):
             return None  # "add them to the list": the item is said before, in words only the model reads
-        if any("percentage" in call.arguments for call in calls) and not self.percent_pattern.search(text):
+        if any("percentage" in call.arguments for call in calls) and self._may_be_a_step(text):
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
+
+    def _may_be_a_step(self, text: str) -> bool:
+        """True when a request gives a plain number a fan could take as a speed step ("to 3"), no percent."""
+        if self.percent_pattern.search(text):
+            return False
+        return any(int(number) <= _MAX_SPEED_STEP for number in re.findall(r"\d+", self.with_digits(text)))
 
     def _is_remark(self, part: str, house: House) -> bool:
         """True for a part of a request that only says why ("I'm done in the shop", "the wind's picking
@@ -882,7 +891,13 @@ class Grounding:
         if unit is None or unit.casefold() in self.degree_words:
             targets = dict.fromkeys([target, self._without_climate_kind(target)])  # "office AC": the office
             temperatures = [s.format(target=each, value=number) for each in targets for s in self.temperature_sentences]
-            return temperatures + (self._volume_sentences(target, number) if unit is None else [])
+            if unit is not None:
+                return temperatures
+            # A bare number above any fan's speed steps is also a percentage ("Dyson to 70").
+            percent = f"{number} {self.percent_word}"
+            above_steps = number.isdigit() and _MAX_SPEED_STEP < int(number) <= 100
+            percents = [self.set_sentence.format(target=target, value=percent)] if above_steps else []
+            return temperatures + self._volume_sentences(target, number) + percents
         return []
 
     def _volume_sentences(self, target: str, value: str) -> list[str]:
@@ -891,6 +906,9 @@ class Grounding:
         as the volume; only a player's volume can fit them."""
         if not self.volume_sentence:
             return []
+        words = target.split()
+        if len(words) > 1 and words[-1].casefold() == self.volume_noun.casefold():
+            target = " ".join(words[:-1])  # "Arc volume to 25": the Arc's volume
         found = [self.volume_sentence.format(target=target, value=value)]
         words = target.split()
         music = [index for index, word in enumerate(words) if word.casefold() in self.music_words]
@@ -949,6 +967,8 @@ class Grounding:
             before = words[: -fraction[0]]
             before = before[:-1] if before[-1].casefold() in self.articles else before  # "auf die Hälfte"
             text = " ".join([*before, str(fraction[1]), self.percent_word])
+        if self.about_pattern is not None:
+            text = self.about_pattern.sub("", text)  # "to about a quarter": the value, not how sure
         if self._number_pattern is None:
             return text
         return self._number_pattern.sub(lambda match: self._number_words[match.group(1).lower()], text, count=1)
