@@ -1664,6 +1664,8 @@ def test_a_setting_said_without_set_is_read_as_set(text: str, implied: list[str]
             [
                 "stell die Temperatur die Heizung auf 22",
                 "stell die Heizung auf 22 Grad",
+                "stell die Temperatur auf 22",
+                "stell auf 22 Grad",
                 "die Heizung Lautstärke auf 22",
                 "die Heizung auf 22 prozent",
             ],
@@ -2290,3 +2292,44 @@ def test_a_value_said_is_the_value_set_or_asked_about() -> None:
     ran, said = _run_in(house, "en", written, "set the heat to 95")
     assert ran == [] and "95" in said[0]
     assert _run_in(house, "en", written, "set the heat to 90")[0] == [written.call]
+
+
+def test_requests_said_the_way_people_say_them_are_read() -> None:
+    """A remark before a colon or a dash, a closing "bitte", the formal "Machen Sie", a direction
+    before the value, a spoken decimal, and "the heat" for the only thermostat (not the water heater)."""
+    haus = make_house(
+        Device("light.kueche", "Küchenlicht", "on", area="Küche"),
+        Device("light.diele", "Dielenlicht", "on", area="Diele"),
+        Device("lock.haustuer", "Haustür", "unlocked", area="Diele"),
+        Device("climate.bad", "Heizung Bad", "heat", area="Bad", attributes={"supported_features": 1, "min_temp": 5, "max_temp": 30}),
+        Device("cover.schlafzimmer", "Rollladen Schlafzimmer", "open", area="Schlafzimmer", attributes={"supported_features": 15}),
+        Device("cover.wohnzimmer", "Rollladen Wohnzimmer", "open", area="Wohnzimmer", attributes={"supported_features": 15}),
+    )  # fmt: skip
+    assert _words_read(
+        "de", haus, "Wir gehen schlafen: Küchenlicht aus – Dielenlicht aus und die Haustür abschließen"
+    ) == [
+        Call("light", "turn_off", "light.kueche"),
+        Call("light", "turn_off", "light.diele"),
+        Call("lock", "lock", "lock.haustuer"),
+    ]
+    assert _words_read("de", haus, "Bad auf 22 Grad bitte") == [
+        Call("climate", "set_temperature", "climate.bad", {"temperature": 22.0})
+    ]
+    assert _words_read("de", haus, "Es wird dunkel, machen Sie bitte alle Rollläden runter") == [
+        Call("cover", "close_cover", "cover.schlafzimmer"),
+        Call("cover", "close_cover", "cover.wohnzimmer"),
+    ]
+    assert _words_read("de", haus, "Heizung Bad runter auf siebzehn") == [
+        Call("climate", "set_temperature", "climate.bad", {"temperature": 17.0})
+    ]
+    assert _words_read("de", haus, "Stellen Sie das Bad auf einundzwanzig Komma fünf Grad") == [
+        Call("climate", "set_temperature", "climate.bad", {"temperature": 21.5})
+    ]
+    farm = make_house(
+        Device("climate.t6", "Honeywell T6", "heat", attributes={"supported_features": 1, "min_temp": 50, "max_temp": 90}),
+        Device("water_heater.rheem", "Rheem Water Heater", "eco", attributes={"min_temp": 110, "max_temp": 140}),
+    )  # fmt: skip
+    for text, temperature in [("turn the heat down to 66", 66.0), ("set the heat to sixty eight point five", 68.5)]:
+        assert _words_read("en", farm, text) == [
+            Call("climate", "set_temperature", "climate.t6", {"temperature": temperature})
+        ]

@@ -251,12 +251,17 @@ class Grounding:
         self.setting_words = self._set(table, "setting_words")
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
+        self.closing_words = self._set(table, "closing_words")
+        self.value_directions = self._set(table, "value_directions")
+        self.decimal_word = str(table.get("decimal_word", "")).strip()
+        formal = _split(table.get("formal_you", ""))  # "Sie": "<verb>en Sie" is the imperative "<verb>e"
+        self.formal_you = re.compile(rf"^(?P<stem>\w+?)en\s+(?:{_either(formal)})\b", re.IGNORECASE) if formal else None
         about = _split(table.get("about_words", ""))
         self.about_pattern = re.compile(rf"\b(?:{_either(about)})\s+(?=\d)", re.IGNORECASE) if about else None
         parts = "|".join(
             rf"\b{re.escape(word)}\b{self._not_a_half(word)}" for word in _split(table.get("part_words", ""))
         )
-        between = r"(?<!\d),(?!\d)|;|[.!?](?:\s|$)"  # not a decimal comma ("17,5 Grad")
+        between = r"(?<!\d)[,:](?!\d)|;|[.!?](?:\s|$)|\s[–—-]\s"  # not "17,5 Grad" or "20:30"
         self.parts_pattern = re.compile(between + (f"|{parts}" if parts else ""), re.IGNORECASE)
         self.up_words = self._set(table, "up_words")
         self.down_words = self._set(table, "down_words")
@@ -742,6 +747,7 @@ class Grounding:
         its verb rephrased or (`each`) once for each device "all" or "both" names."""
         if len(text) > MAX_TEXT:
             return None  # longer than any spoken command: neither read nor rephrased (see intent_sentences)
+        text = self._plainly(text)
         calls = self.read_by_home_assistant(text, house)
         if calls is None and (digits := self.with_digits(text)) != text:  # "auf die Hälfte": "auf 50 prozent"
             calls = self.read_by_home_assistant(digits, house)
@@ -758,6 +764,18 @@ class Grounding:
         if calls is None:
             calls = self._read_without_place(text, house, each=each)
         return calls
+
+    def _plainly(self, text: str) -> str:
+        """The request without a closing "please" ("Wohnzimmer auf 22 Grad bitte") and with a formal
+        imperative said plainly ("Machen Sie alle Rollläden runter": "Mache alle …"), as Home Assistant's
+        sentences have them."""
+        words = text.rstrip(" .!?").split()
+        while len(words) > 1 and words[-1].casefold().strip(",") in self.closing_words:
+            words.pop()
+        text = " ".join(words)
+        if self.formal_you is not None:
+            text = self.formal_you.sub(r"\g<stem>e", text, count=1)
+        return text
 
     def _read_without_place(self, text: str, house: House, *, each: bool) -> list[Call] | None:
         """The request read without a room it says before its objects ("Im Kinderzimmer die Deckenlampe
@@ -869,6 +887,10 @@ class Grounding:
         if self.asks_about_state(text):
             return []  # "what is 50 percent of 20"
         target, number, unit = match.group("target", "number", "unit")
+        words = target.split()
+        while len(words) > 1 and words[-1].casefold() in self.value_directions:
+            words.pop()  # "Heizung Jonas runter auf 17", "turn the heat down to 68": the value says how far
+        target = " ".join(words)
         if self.temperature_verb is not None and (verb := self.temperature_verb.match(target)):
             place = target[verb.end() :]  # "heat the pool to 30": also the pool's temperature sentences
             temperatures = [
@@ -890,7 +912,11 @@ class Grounding:
             return [self.set_sentence.format(target=target, value=value), *self._volume_sentences(target, value)]
         if unit is None or unit.casefold() in self.degree_words:
             targets = dict.fromkeys([target, self._without_climate_kind(target)])  # "office AC": the office
-            temperatures = [s.format(target=each, value=number) for each in targets for s in self.temperature_sentences]
+            temperatures = [
+                " ".join(s.format(target=each, value=number).split())  # "the heat": no place, the only one
+                for each in targets
+                for s in self.temperature_sentences
+            ]
             if unit is not None:
                 return temperatures
             # A bare number above any fan's speed steps is also a percentage ("Dyson to 70").
@@ -927,7 +953,9 @@ class Grounding:
         words = target.split()
         while len(words) > 1 and self.normalise(words[-1]) in self.domain_words("climate"):
             words.pop()
-        return target if words[-1].casefold() in self.articles else " ".join(words)  # not "die Heizung": "die"
+        if words[-1].casefold() in self.articles or self.normalise(words[-1]) in self.domain_words("climate"):
+            return ""  # "the heat", "die Heizung": a thermostat, no place
+        return " ".join(words)
 
     @cached_property
     def _number_words(self) -> dict[str, str]:
@@ -960,6 +988,9 @@ class Grounding:
         if self.and_a_half and (half := self._half_pattern.search(text)):
             number = self._number_words.get(half.group(1).casefold(), half.group(1))
             return f"{text[: half.start()]}{number}.5{text[half.end() :]}"
+        if self.decimal_word and (decimal := self._decimal_pattern.search(text)):
+            whole, tenth = (self._number_words.get(part.casefold(), part) for part in decimal.group(1, 2))
+            return f"{text[: decimal.start()]}{whole}.{tenth}{text[decimal.end() :]}"  # "einundzwanzig Komma fünf"
         words = text.rstrip(" .!?").split()
         if len(words) > 2 and words[-1].casefold() in self.up_words and self._fraction_at_end(words[:-1]):
             words = words[:-1]  # "three quarters open": how far open, as a position says it
@@ -992,6 +1023,13 @@ class Grounding:
         number = rf"\d+|{_either(self._number_words)}" if self._number_words else r"\d+"
         end = r"(?=(?:\s+\w+)?[\s.!?]*$)"
         return re.compile(rf"(?<!\w)({number})\s*{re.escape(self.and_a_half)}{end}", re.IGNORECASE)
+
+    @cached_property
+    def _decimal_pattern(self) -> re.Pattern[str]:
+        """A number, the language's decimal word and one digit, spelled or not ("twenty one point five")."""
+        number = rf"\d+|{_either(self._number_words)}" if self._number_words else r"\d+"
+        digit = rf"\d|{_either(word for word, value in self._number_words.items() if len(value) == 1)}"
+        return re.compile(rf"(?<!\w)({number})\s+{re.escape(self.decimal_word)}\s+({digit})(?!\w)", re.IGNORECASE)
 
     @cached_property
     def _number_pattern(self) -> re.Pattern[str] | None:

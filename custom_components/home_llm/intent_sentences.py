@@ -293,9 +293,12 @@ def _anywhere(intent: str, slots: Mapping[str, Any], house: House) -> list[Devic
     """The one device a sentence that says no place means (see _ANYWHERE), or none."""
     if intent not in _HOUSE_WIDE_STATES or "domain" not in slots:
         return []
-    domains = set(slots["domain"] if isinstance(slots["domain"], list) else [slots["domain"]])
-    found = _in_state([d for d in house.devices if d.domain in domains], _HOUSE_WIDE_STATES[intent])
-    return found if len(found) == 1 else []
+    domains = slots["domain"] if isinstance(slots["domain"], list) else [slots["domain"]]
+    for domain in domains:  # "set the temperature to 20": the thermostat before a water heater
+        found = _in_state([d for d in house.devices if d.domain == domain], _HOUSE_WIDE_STATES[intent])
+        if found:
+            return found if len(found) == 1 else []
+    return []
 
 
 def _in_state(devices: list[Device], states: tuple[str | None, ...]) -> list[Device]:
