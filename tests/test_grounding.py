@@ -2333,3 +2333,33 @@ def test_requests_said_the_way_people_say_them_are_read() -> None:
         assert _words_read("en", farm, text) == [
             Call("climate", "set_temperature", "climate.t6", {"temperature": temperature})
         ]
+
+
+def test_a_player_or_fan_turned_on_for_a_setting_it_lacks_is_asked_about() -> None:
+    """ "put ESPN on the Roku" (no such source), "Ventilator auf Turbo" (no such mode): turning it on is
+    not what was asked; a plain "turn on the Roku please" runs."""
+    house = make_house(
+        Device("media_player.roku", "Roku", "off", attributes={"source_list": ["Hulu", "Netflix"]}),
+        Device("fan.mehmet", "Ventilator Mehmet", "off", attributes={"preset_modes": ["normal", "nature"]}),
+    )
+    roku = _allowed("media_player", "turn_on", "media_player.roku")
+    ran, said = _run_in(house, "en", roku, "put ESPN on the Roku")
+    assert ran == [] and "ESPN" in said[0]
+    assert _run_in(house, "en", roku, "turn on the Roku please") == ([roku.call], [])
+    ran, said = _run_in(house, "de", _allowed("fan", "turn_on", "fan.mehmet"), "Ventilator Mehmet auf Turbo")
+    assert ran == [] and "Turbo" in said[0]
+
+
+def test_a_near_name_the_house_lacks_is_read_as_the_one_it_has() -> None:
+    """ "the front room" for the Living Room; "Glotze" for the Fernseher; a word the house has is kept."""
+    house = make_house(
+        Device("cover.curtains", "Living Room Curtains", "open", area="Living Room", attributes={"supported_features": 15}),
+        Device("media_player.tv", "Fernseher", "on", area="Wohnzimmer"),
+    )  # fmt: skip
+    assert _words_read("en", house, "close the curtains in the front room") == [
+        Call("cover", "close_cover", "cover.curtains")
+    ]
+    assert _words_read("de", house, "Mach die Glotze aus") == [Call("media_player", "turn_off", "media_player.tv")]
+    assert load_grounding("en")._with_near_names("turn on the living room lights", house) == (
+        "turn on the living room lights"
+    )

@@ -108,6 +108,8 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w.,]*\d)")  # "21", "17,5", "21.5"; not "3000k"
+# Devices with listed settings (sources, modes): turned on for one they lack, the call is not what was asked.
+_LISTING_DOMAINS = frozenset({"media_player", "fan", "climate", "humidifier"})
 _KELVIN_ARGUMENTS = frozenset({"color_temp_kelvin", "kelvin", "color_temp"})
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
@@ -178,6 +180,13 @@ def _listed(value: object) -> list[str]:
 def _listed_lines(value: object) -> list[str]:
     """A table's sentences: a list of strings."""
     return [str(line) for line in value if str(line).strip()] if isinstance(value, list) else []
+
+
+def _as_written(text: str, lowered: str) -> str:
+    """A phrase of the text (found in lower case, one space between words) as the user wrote it."""
+    pattern = r"\W+".join(re.escape(word) for word in lowered.split())
+    match = re.search(pattern, text, re.IGNORECASE)
+    return match.group(0) if match else lowered
 
 
 def _plain_number(number: float) -> str:
@@ -252,6 +261,11 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        groups = table.get("near_names") or []
+        self.near_names = [
+            [phrase.casefold() for phrase in _listed(group)] for group in groups if isinstance(group, str)
+        ]
+        self.to_words = self._set(table, "to_words")
         self.value_directions = self._set(table, "value_directions")
         self.decimal_word = str(table.get("decimal_word", "")).strip()
         formal = _split(table.get("formal_you", ""))  # "Sie": "<verb>en Sie" is the imperative "<verb>e"
@@ -630,6 +644,7 @@ class Grounding:
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict = self.with_said_service(verdict, text, house, check)
                     verdict, hold = self.with_asked_value(verdict, device, text, check)
+                    hold = hold or self._unlisted_setting(verdict.call, device, text, house)
             if hold is not None and check is not None and hold.reason.endswith(AGAINST):
                 turned = self._turned(hold.call, parts, text, house, previous=previous, check=check)
                 if turned is not None:
@@ -763,7 +778,22 @@ class Grounding:
             calls = self._read(named, house, each=each)  # "Heizkörper im Bad" for the Heizkörper Bad
         if calls is None:
             calls = self._read_without_place(text, house, each=each)
+        if calls is None and (near := self._with_near_names(text, house)) != text:
+            calls = self._read(near, house, each=each)  # "stairs on" for the Stairwell
         return calls
+
+    def _with_near_names(self, text: str, house: House) -> str:
+        """The text with a word the house has nowhere said as the one of its `near_names` group the house
+        has ("stairs": Stairwell, "front room": Living Room, "Glotze": Fernseher), where it has one only."""
+        names = " | ".join(
+            name.casefold() for device in house.devices for name in (device.name, *device.aliases, device.area or "")
+        )
+        for group in self.near_names:
+            present = [phrase for phrase in group if re.search(rf"\b{re.escape(phrase)}", names)]
+            said = [phrase for phrase in group if phrase not in present and _says(text, phrase)]
+            if len(present) == 1 and said:
+                text = re.sub(rf"\b{re.escape(said[0])}\b", present[0], text, count=1, flags=re.IGNORECASE)
+        return text
 
     def _plainly(self, text: str) -> str:
         """The request without a closing "please" ("Wohnzimmer auf 22 Grad bitte") and with a formal
@@ -1406,6 +1436,32 @@ class Grounding:
             return None  # none, or "from 20 to 22": the model's reading stands
         number = float(said[0].replace(",", "."))
         return number if abs(number - float(written)) > 0.05 else None
+
+    def _unlisted_setting(self, call: Call, device: Device, text: str, house: House) -> Hold | None:
+        """A hold for a player or fan turned on for a setting nothing in the house has ("put ESPN on the
+        Roku", "Ventilator Mehmet auf Turbo"): words that name no device, said right before "on" or after
+        the last "to"; a source or mode it lists is read before the model (asked_source, asked_mode)."""
+        if call.arguments or call.service not in ("turn_on", "media_play") or call.domain not in _LISTING_DOMAINS:
+            return None
+        known = set(self.generic | self.filler).union(*(self.device_words(other) for other in house.devices))
+        said = tokens(text)
+        unknown = [
+            index
+            for index, word in enumerate(said)
+            if self.normalise(word) not in known and word not in self.filler and not word.isdigit()
+        ]
+        if not unknown or not self.device_words(device) & self.said_words(text):
+            return None  # the device itself is not named: the usual rules judge the call
+        first, last = unknown[0], unknown[-1]
+        if last - first != len(unknown) - 1:
+            return None  # one phrase only: "ESPN", "Prime Video"
+        before_place = last + 1 < len(said) and said[last + 1] in self.place_words
+        after_to = last == len(said) - 1 and first > 0 and said[first - 1] in self.to_words
+        if not (before_place or after_to):
+            return None
+        setting = _as_written(text, " ".join(said[first : last + 1]))
+        sentence = self.phrases.text("no_value", name=self.the(device.name), value=setting)
+        return Hold(call, f"{device.name} lists no '{setting}'", sentence)
 
     def asked_value(self, call: Call, device: Device, text: str) -> tuple[str, object, str] | None:
         """The value a request gives that is not part of the device's name, as (kind, value, the words):
