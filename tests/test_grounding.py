@@ -1624,13 +1624,18 @@ def test_a_name_without_its_brand_or_room_reads_when_it_is_the_only_one(text: st
             "bay window shade to half",
             ["set bay window shade to 50 percent", "set bay window shade volume to 50 percent"],
         ),
-        ("the den to 70 degrees", ["set the the den temperature to 70"]),
+        ("the den to 70 degrees", ["set the the den temperature to 70", "set the den temperature to 70"]),
         # A verb before an article and "to" only says "set" ("crank the Sonos to 70"); a verb with its
         # particle ("turn on") is read as said, and a value without "to" may be by how much.
         ("turn the lights to 50%", ["set the lights to 50 %", "set the lights volume to 50 %"]),
         (
             "crank the Sonos to 70",
-            ["set the the Sonos temperature to 70", "set the Sonos volume to 70", "set the Sonos to 70 percent"],
+            [
+                "set the the Sonos temperature to 70",
+                "set the Sonos temperature to 70",
+                "set the Sonos volume to 70",
+                "set the Sonos to 70 percent",
+            ],
         ),
         ("turn on the lights to 50%", []),
         ("raise the volume 10 percent", []),
@@ -1664,6 +1669,8 @@ def test_a_setting_said_without_set_is_read_as_set(text: str, implied: list[str]
             [
                 "stell die Temperatur die Heizung auf 22",
                 "stell die Heizung auf 22 Grad",
+                "stell die Temperatur Heizung auf 22",
+                "stell Heizung auf 22 Grad",
                 "stell die Temperatur auf 22",
                 "stell auf 22 Grad",
                 "die Heizung Lautstärke auf 22",

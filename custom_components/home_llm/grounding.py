@@ -941,7 +941,8 @@ class Grounding:
             value = f"{number} {unit}"
             return [self.set_sentence.format(target=target, value=value), *self._volume_sentences(target, value)]
         if unit is None or unit.casefold() in self.degree_words:
-            targets = dict.fromkeys([target, self._without_climate_kind(target)])  # "office AC": the office
+            place = self._without_article(target)  # English sentences have their own ("set the … temperature")
+            targets = dict.fromkeys([target, place, self._without_climate_kind(place)])  # "office AC": the office
             temperatures = [
                 " ".join(s.format(target=each, value=number).split())  # "the heat": no place, the only one
                 for each in targets
