@@ -2370,3 +2370,19 @@ def test_a_near_name_the_house_lacks_is_read_as_the_one_it_has() -> None:
     assert load_grounding("en")._with_near_names("turn on the living room lights", house) == (
         "turn on the living room lights"
     )
+
+
+def test_a_colour_after_in_and_a_verb_in_a_name() -> None:
+    """ "Stimmungslicht in Blau", "mach das Stimmungslicht blau" set the colour; "play" of a light named
+    Hue Play is its name, not a verb no light can do."""
+    house = make_house(
+        Device("light.go", "Hue Go", "off", aliases=("Stimmungslicht",), attributes={"supported_color_modes": ["hs"]}),
+        Device("light.play_left", "Hue Play Left", "off", attributes={"supported_color_modes": ["hs"]}),
+    )
+    for text in ("Stimmungslicht in Blau bitte", "mach das Stimmungslicht blau"):
+        assert _words_read("de", house, text) == [Call("light", "turn_on", "light.go", {"color_name": "blue"})]
+    assert (
+        load_grounding("en").verb_misfit("light", "make the hue play left purple", house.device("light.play_left"))
+        is None
+    )
+    assert load_grounding("en").verb_misfit("light", "play music on the hue play left") == "play"

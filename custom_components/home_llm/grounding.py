@@ -261,6 +261,7 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.colour_prepositions = self._set(table, "colour_prepositions")
         groups = table.get("near_names") or []
         self.near_names = [
             [phrase.casefold() for phrase in _listed(group)] for group in groups if isinstance(group, str)
@@ -769,6 +770,8 @@ class Grounding:
         for implied in self.implied_settings(text) if calls is None else ():
             if (calls := self.read_by_home_assistant(implied, house)) is not None:
                 break
+        if calls is None and (coloured := self._as_colour_setting(text)) != text:
+            calls = self.read_by_home_assistant(coloured, house)  # "Stimmungslicht in Blau": "… auf Blau"
         for rephrased in self.rephrasings_of(text) if calls is None else ():
             if (calls := self.read_by_home_assistant(rephrased, house)) is not None:
                 break
@@ -794,6 +797,18 @@ class Grounding:
             if len(present) == 1 and said:
                 text = re.sub(rf"\b{re.escape(said[0])}\b", present[0], text, count=1, flags=re.IGNORECASE)
         return text
+
+    def _as_colour_setting(self, text: str) -> str:
+        """A colour said at the end after "in" or after a verb that only says "make" ("Sternenhimmel in
+        Blau", "mach das Stimmungslicht blau") as Home Assistant's sentence has it ("… auf Blau")."""
+        words = text.rstrip(" .!?").split()
+        if len(words) < 2 or words[-1].casefold() not in self.color_names or not self.to_words:
+            return text
+        if words[-2].casefold() in self.colour_prepositions:
+            words[-2] = sorted(self.to_words)[0]
+        if words[0].casefold() in self.wants_a_complement and len(words) > 2:
+            words = words[1:]
+        return " ".join(words)
 
     def _plainly(self, text: str) -> str:
         """The request without a closing "please" ("Wohnzimmer auf 22 Grad bitte") and with a formal
@@ -1825,12 +1840,14 @@ class Grounding:
             return None
         return said[0]
 
-    def verb_misfit(self, domain: str, text: str) -> str | None:
-        """A verb of the request that no device of this domain can do ("unlock" for a cover), or None."""
+    def verb_misfit(self, domain: str, text: str, device: Device | None = None) -> str | None:
+        """A verb of the request that no device of this domain can do ("unlock" for a cover), or None; a
+        word of the device's own name is no verb ("make both Hue Play bars purple")."""
         if domain in RELAY_DOMAINS:
             return None
+        named = set(tokens(" ".join((device.name, *device.aliases)))) if device is not None else set()
         said = tokens(text)
-        verbs = [word for word in said if word in self.verb_domains]
+        verbs = [word for word in said if word in self.verb_domains and word not in named]
         lead = self.leading_verb(text)
         if lead in self.leading_verb_domains:
             verbs.append(lead)
@@ -1859,7 +1876,7 @@ class Grounding:
     ) -> str | None:
         """Why a part of a request that shares words with the target cannot mean it ("verb:unlock",
         "kind:light", "pronoun:it", "several:fan"), or None when it can."""
-        if verb := self.verb_misfit(call.domain, part):
+        if verb := self.verb_misfit(call.domain, part, device):
             return f"verb:{verb}"
         kind = self.head_kind(part) or (self.head_kind(previous) if previous else None)
         if kind and not self.kind_fits(kind, device, call.service, self._argument_kinds(call)):
