@@ -2386,3 +2386,18 @@ def test_a_colour_after_in_and_a_verb_in_a_name() -> None:
         is None
     )
     assert load_grounding("en").verb_misfit("light", "play music on the hue play left") == "play"
+
+
+def test_a_source_said_with_a_space_and_an_alarm_mode_said_after_to() -> None:
+    """ "HDMI 2" is the source HDMI2; "Alarmanlage auf Teilschutz" arms it at home (no "scharf" said)."""
+    house = make_house(
+        Device("media_player.tv", "Fernseher", "on", attributes={"source_list": ["HDMI1", "HDMI2"]}),
+        Device("alarm_control_panel.bosch", "Alarmanlage", "disarmed", attributes={"supported_features": 3}),
+    )
+    assert _words_read("de", house, "Fernseher auf HDMI 2") == [
+        Call("media_player", "select_source", "media_player.tv", {"source": "HDMI2"})
+    ]
+    assert _words_read("de", house, "Alarmanlage auf Teilschutz, wir gehen schlafen") == [
+        Call("alarm_control_panel", "alarm_arm_home", "alarm_control_panel.bosch")
+    ]
+    assert _words_read("de", house, "Alarmanlage auf aus") is None

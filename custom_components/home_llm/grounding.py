@@ -1196,7 +1196,10 @@ class Grounding:
         off to the beach", "Wir fahren weg, Alarmanlage scharf schalten") on the house's only alarm panel
         or the one its words name; None where it says no way or more than one, or asks something else."""
         said = set(tokens(text))
-        if not said & self.arm_words or said & (self.disarm_words | self.negations) or self.asks_about_state(text):
+        set_to = said & self.to_words and {self.normalise(w) for w in said} & self.domain_words("alarm_control_panel")
+        if not (said & self.arm_words or set_to):  # "arm the alarm", "Alarmanlage auf Teilschutz"
+            return None
+        if said & (self.disarm_words | self.negations) or self.asks_about_state(text):
             return None
         if sum(not self._is_remark(part, house) for part in self.request_parts(text)) != 1:
             return None  # one part arms; the others only say why
@@ -2197,7 +2200,8 @@ def _sources(device: Device) -> list[str]:
 
 def _says(text: str, source: str) -> bool:
     """True when the request names the source as a whole, by its words in order ("hdmi 2", "NDR 2")."""
-    words = [re.escape(word) for word in re.findall(r"\w+", source.casefold())]
+    # Letters and digits apart: "HDMI 2" says the source HDMI2, "hdmi2" the source HDMI 2.
+    words = [re.escape(word) for word in re.findall(r"[^\W\d_]+|\d+", source.casefold())]
     return bool(words) and re.search(r"\b" + r"\W*".join(words) + r"\b", text.casefold()) is not None
 
 
