@@ -2401,3 +2401,17 @@ def test_a_source_said_with_a_space_and_an_alarm_mode_said_after_to() -> None:
         Call("alarm_control_panel", "alarm_arm_home", "alarm_control_panel.bosch")
     ]
     assert _words_read("de", house, "Alarmanlage auf aus") is None
+
+
+def test_a_statement_before_a_colon_only_says_why() -> None:
+    """ "kids are down: sound machine to rain and nursery lamp off": the first part is a statement."""
+    house = make_house(
+        Device("media_player.hatch", "Sound Machine", "on", attributes={"source_list": ["Rain", "Ocean"]}),
+        Device("light.nursery", "Nursery Lamp", "on"),
+    )
+    assert _words_read("en", house, "kids are down: sound machine to rain and nursery lamp off") == [
+        Call("media_player", "select_source", "media_player.hatch", {"source": "Rain"}),
+        Call("light", "turn_off", "light.nursery"),
+    ]
+    assert load_grounding("en")._is_remark("kids are down", house)
+    assert not load_grounding("en")._is_remark("nursery lamp off", house)

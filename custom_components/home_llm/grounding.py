@@ -261,6 +261,7 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.copula_words = self._set(table, "copula_words")
         self.colour_prepositions = self._set(table, "colour_prepositions")
         groups = table.get("near_names") or []
         self.near_names = [
@@ -739,15 +740,16 @@ class Grounding:
 
     def _is_remark(self, part: str, house: House) -> bool:
         """True for a part of a request that only says why ("I'm done in the shop", "the wind's picking
-        up"): no number and no device's name, and either a statement's subject first ("I", "wir") with no
-        direction last, or no verb that asks for anything and no word of a device or kind but a room's."""
+        up", "kids are down"): no number and no device's name, and either a statement (its subject first,
+        "I", "wir", or "is"/"are" second or third) with no direction last, or no verb that asks for
+        anything and no word of a device or kind but a room's."""
         said = tokens(part)
         if not said or any(word.isdigit() for word in said):
             return False
         folded = part.casefold()
         if any(name.casefold() in folded for device in house.devices for name in (device.name, *device.aliases)):
             return False  # "kitchen cans": a name, though its words are a room's and a filler's
-        if said[0] in self.subject_words:
+        if said[0] in self.subject_words or set(said[1:3]) & self.copula_words:  # "the kids are down"
             return said[-1] not in self.up_words | self.down_words  # not "I want the porch light on"
         verbs = self.action_words | self.verb_domains.keys() | self.leading_verb_domains.keys()
         if set(said) & verbs or self.rephrasings_of(part):
