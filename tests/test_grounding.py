@@ -2415,3 +2415,24 @@ def test_a_statement_before_a_colon_only_says_why() -> None:
     ]
     assert load_grounding("en")._is_remark("kids are down", house)
     assert not load_grounding("en")._is_remark("nursery lamp off", house)
+
+
+def test_a_room_and_kind_compound_no_device_is_named_is_read_as_room_and_kind() -> None:
+    """ "Küchenlicht aus" where the kitchen's light is the Tradfri Küche; "das ganze Licht in der Stube" is
+    every light there; a water heater turns off by Home Assistant's sentences."""
+    wg = make_house(
+        Device("light.kueche", "Tradfri Küche", "on", area="Küche"),
+        Device("light.flur", "Flurlicht", "off", area="Flur"),
+        Device("light.stube", "Licht Stube", "on", area="Stube"),
+        Device("light.winkel", "Herrgottswinkel", "on", area="Stube"),
+        Device("water_heater.boiler", "Boiler", "eco", attributes={"min_temp": 35, "max_temp": 60}),
+    )
+    assert _words_read("de", wg, "Küchenlicht aus und Flurlicht an") == [
+        Call("light", "turn_off", "light.kueche"),
+        Call("light", "turn_on", "light.flur"),
+    ]
+    assert _words_read("de", wg, "Mach das ganze Licht in der Stube aus") == [
+        Call("light", "turn_off", "light.stube"),
+        Call("light", "turn_off", "light.winkel"),
+    ]
+    assert _words_read("de", wg, "Boiler aus") == [Call("water_heater", "turn_off", "water_heater.boiler")]

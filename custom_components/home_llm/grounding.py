@@ -113,6 +113,7 @@ _LISTING_DOMAINS = frozenset({"media_player", "fan", "climate", "humidifier"})
 _KELVIN_ARGUMENTS = frozenset({"color_temp_kelvin", "kelvin", "color_temp"})
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
+_LINKS = ("en", "n", "es", "s", "e")  # what joins a German compound's first noun ("Küche-n-licht", "Bad-e-zimmer")
 _MAX_SPEED_STEP = 10  # the most speed steps a fan has: a plain number above it is a percentage
 _MAX_INFLECTED_WORDS = 4  # words of the longest name read with other endings ("den gemütlichen Abend")
 _MIN_COMPOUND_HEAD = 5  # letters of the shortest kind noun read as the end of a compound ("licht")
@@ -261,6 +262,7 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.whole_words = self._set(table, "whole_words")
         self.copula_words = self._set(table, "copula_words")
         self.colour_prepositions = self._set(table, "colour_prepositions")
         groups = table.get("near_names") or []
@@ -783,9 +785,32 @@ class Grounding:
             calls = self._read(named, house, each=each)  # "Heizkörper im Bad" for the Heizkörper Bad
         if calls is None:
             calls = self._read_without_place(text, house, each=each)
+        if calls is None and (apart := self._with_compounds_apart(text, house)) != text:
+            calls = self._read(apart, house, each=each)  # "Küchenlicht aus": "Küche Licht aus"
         if calls is None and (near := self._with_near_names(text, house)) != text:
             calls = self._read(near, house, each=each)  # "stairs on" for the Stairwell
         return calls
+
+    def _with_compounds_apart(self, text: str, house: House) -> str:
+        """The text with a compound of a room and a kind that no device is named ("Küchenlicht" where the
+        kitchen's light is the Tradfri Küche) said as room and kind ("Küche Licht"), as Home Assistant
+        reads a room's lights; only in a language that joins nouns."""
+        if not self.compound_heads:
+            return text
+        areas = {area.casefold(): area for device in house.devices if (area := device.area)}
+        named = {word for device in house.devices for name in (device.name, *device.aliases) for word in tokens(name)}
+        words = text.split()
+        for index, word in enumerate(words):
+            plain = word.strip(",.!?").casefold()
+            head = next((h for h in self.compound_heads if plain.endswith(h) and plain != h), None)
+            if head is None or plain in named:
+                continue
+            start = plain[: -len(head)]
+            unlinked = [start[: -len(link)] for link in _LINKS if start.endswith(link)]
+            area = next((areas[said] for said in (start, *unlinked) if said in areas), None)
+            if area is not None:
+                words[index] = f"{area} {word[len(start) :]}"  # "Küchenlicht": "Küche licht"
+        return " ".join(words)
 
     def _with_near_names(self, text: str, house: House) -> str:
         """The text with a word the house has nowhere said as the one of its `near_names` group the house
@@ -820,6 +845,8 @@ class Grounding:
         while len(words) > 1 and words[-1].casefold().strip(",") in self.closing_words:
             words.pop()
         text = " ".join(words)
+        if self.whole_words:  # "das ganze Licht in der Stube": every light there, as "das Licht" reads
+            text = " ".join(word for word in text.split() if word.casefold() not in self.whole_words)
         if self.formal_you is not None:
             text = self.formal_you.sub(r"\g<stem>e", text, count=1)
         return text

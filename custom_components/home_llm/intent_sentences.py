@@ -42,6 +42,7 @@ _TURN: dict[str, tuple[str, str | None]] = {
     "input_boolean": ("turn_on", "turn_off"),
     "humidifier": ("turn_on", "turn_off"),
     "climate": ("turn_on", "turn_off"),
+    "water_heater": ("turn_on", "turn_off"),
     "siren": ("turn_on", "turn_off"),
     "cover": ("open_cover", "close_cover"),
     "valve": ("open_valve", "close_valve"),
