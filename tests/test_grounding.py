@@ -2436,3 +2436,19 @@ def test_a_room_and_kind_compound_no_device_is_named_is_read_as_room_and_kind() 
         Call("light", "turn_off", "light.winkel"),
     ]
     assert _words_read("de", wg, "Boiler aus") == [Call("water_heater", "turn_off", "water_heater.boiler")]
+
+
+def test_a_label_before_a_colon_is_left_out_and_a_sensor_shares_no_short_name() -> None:
+    """ "bedtime for the kids: …" names what follows; "the PC" is the PC Plug though the PC Power Draw
+    (a sensor, never switched) begins with the same word."""
+    house = make_house(
+        Device("light.emma", "Emma's Ceiling Light", "on"),
+        Device("light.unicorn", "Unicorn Night Light", "off"),
+        Device("switch.pc", "PC Plug", "on"),
+        Device("sensor.pc_power", "PC Power Draw", "120"),
+    )
+    assert _words_read("en", house, "bedtime for the kids: turn off Emma's ceiling light and turn on the unicorn") == [
+        Call("light", "turn_off", "light.emma"),
+        Call("light", "turn_on", "light.unicorn"),
+    ]
+    assert _words_read("en", house, "turn off the PC") == [Call("switch", "turn_off", "switch.pc")]

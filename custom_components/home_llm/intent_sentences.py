@@ -50,6 +50,8 @@ _TURN: dict[str, tuple[str, str | None]] = {
     "scene": ("turn_on", None),
     "script": ("turn_on", "turn_off"),
 }
+# Domains no sentence acts on: their names do not share a short name with a device that acts.
+_READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "event", "image", "camera", "device_tracker"})
 _MEDIA = {
     "HassMediaPause": "media_pause",
     "HassMediaUnpause": "media_play",
@@ -248,8 +250,8 @@ def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[s
     forms: dict[str, str] = {}  # the form as first written, by its casefolded words
     for device in devices:
         words = device.name.split()
-        if len(words) > _MAX_SHORT_WORDS or len(device.name) > MAX_NAME:
-            continue
+        if len(words) > _MAX_SHORT_WORDS or len(device.name) > MAX_NAME or device.domain in _READ_ONLY:
+            continue  # a sensor is asked about, never switched: "PC" is the PC Plug, not the PC Power Draw
         for count in range(1, len(words)):
             for form in (" ".join(words[:count]), " ".join(words[count:])):
                 owners.setdefault(form.casefold(), set()).add(device.entity_id)
