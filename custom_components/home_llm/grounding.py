@@ -113,7 +113,7 @@ _LISTING_DOMAINS = frozenset({"media_player", "fan", "climate", "humidifier"})
 _KELVIN_ARGUMENTS = frozenset({"color_temp_kelvin", "kelvin", "color_temp"})
 _KELVIN = re.compile(r"(\d{4,5})\s*(?:k|kelvin)\b", re.IGNORECASE)  # "3000 kelvin", "4000K": a colour temperature
 _NOT_READINGS = frozenset({"supported_features", "supported_color_modes"})  # bit masks, not values a user sees
-_LABEL = re.compile(r"^[^:;,.!?–—]+?(?::|\s[–—-])\s")  # "Filmabend: …", "Gute Nacht – …"
+_LABEL = re.compile(r"^[^:;,.!?\u2013\u2014]+?(?::|\s[\u2013\u2014-])\s")  # "Filmabend: …", a dash: "Gute Nacht - …"
 _LINKS = ("en", "n", "es", "s", "e")  # what joins a German compound's first noun ("Küche-n-licht", "Bad-e-zimmer")
 _MAX_SPEED_STEP = 10  # the most speed steps a fan has: a plain number above it is a percentage
 _MAX_INFLECTED_WORDS = 4  # words of the longest name read with other endings ("den gemütlichen Abend")
@@ -721,7 +721,7 @@ class Grounding:
         them; None otherwise (a refused reading, "unlock the front door", is left to the usual rules)."""
         calls = self._read(text, house)
         parts = self.request_parts(text)
-        if not calls and 1 < len(parts) and _LABEL.match(text):
+        if not calls and len(parts) > 1 and _LABEL.match(text):
             parts = parts[1:]  # "goodnight: lock the front door, …": a label, then what it means
         if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
             parts = [part for part in parts if not self._is_remark(part, house)] or parts
