@@ -2452,3 +2452,22 @@ def test_a_label_before_a_colon_is_left_out_and_a_sensor_shares_no_short_name() 
         Call("light", "turn_on", "light.unicorn"),
     ]
     assert _words_read("en", house, "turn off the PC") == [Call("switch", "turn_off", "switch.pc")]
+
+
+def test_what_is_outside_is_read_for_the_outdoor_areas() -> None:
+    """ "pause the music outside" on the Deck's only speaker; "the outdoor lights" in every outdoor area."""
+    house = make_house(
+        Device("media_player.deck", "Deck Speaker", "playing", area="Deck"),
+        Device("media_player.lounge", "Lounge Speaker", "playing", area="Lounge"),
+        Device("light.pool", "Pool Lights", "off", area="Pool"),
+        Device("light.terrace", "Terrace Lanterns", "off", area="Terrace"),
+        Device("light.lounge", "Lounge Lamp", "off", area="Lounge"),
+    )
+    assert _words_read("en", house, "pause the music outside") == [
+        Call("media_player", "media_pause", "media_player.deck")
+    ]
+    assert _words_read("en", house, "turn on the outdoor lights") == [
+        Call("light", "turn_on", "light.pool"),
+        Call("light", "turn_on", "light.terrace"),
+    ]
+    assert _words_read("en", house, "turn on the outdoor light") is None  # one of two: which?

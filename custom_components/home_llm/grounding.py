@@ -263,6 +263,10 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.outdoor_words = {
+            str(word).casefold(): str(said) for word, said in self._map(table, "outdoor_words").items()
+        }
+        self.outdoor_areas = self._set(table, "outdoor_areas")
         self.whole_words = self._set(table, "whole_words")
         self.copula_words = self._set(table, "copula_words")
         self.colour_prepositions = self._set(table, "colour_prepositions")
@@ -790,6 +794,8 @@ class Grounding:
             calls = self._read_without_place(text, house, each=each)
         if calls is None and (apart := self._with_compounds_apart(text, house)) != text:
             calls = self._read(apart, house, each=each)  # "Küchenlicht aus": "Küche Licht aus"
+        if calls is None and self.outdoor_words:
+            calls = self._read_outdoors(text, house, each=each)
         if calls is None and (near := self._with_near_names(text, house)) != text:
             calls = self._read(near, house, each=each)  # "stairs on" for the Stairwell
         return calls
@@ -814,6 +820,28 @@ class Grounding:
             if area is not None:
                 words[index] = f"{area} {word[len(start) :]}"  # "Küchenlicht": "Küche licht"
         return " ".join(words)
+
+    def _read_outdoors(self, text: str, house: House, *, each: bool) -> list[Call] | None:
+        """A request for what is outside ("pause the music outside", "all the outdoor lights on") read
+        for each of the house's outdoor areas (a Deck, a Pool, a Garden): the one area that reads, or with
+        "all" every area that does; None where the text says no outdoor word or nothing reads."""
+        words = self._outdoor_pattern.search(text)
+        if words is None:
+            return None
+        areas = sorted({d.area for d in house.devices if d.area and set(tokens(d.area)) & self.outdoor_areas})
+        found: list[Call] = []
+        for area in areas[:_MAX_EACH]:
+            said = self.outdoor_words[words.group(0).casefold()].format(area=area)
+            if (calls := self._read(self._outdoor_pattern.sub(said, text, count=1), house, each=each)) is not None:
+                found += calls
+        noun = self.head_noun(text)
+        everything = set(tokens(text)) & self.all_words or (noun is not None and self._plural(noun))  # "the lights"
+        return found if found and (everything or len({house.device(c.entity_id).area for c in found}) == 1) else None
+
+    @cached_property
+    def _outdoor_pattern(self) -> re.Pattern[str]:
+        """The language's words for outside, as a pattern."""
+        return re.compile(rf"\b(?:{_either(self.outdoor_words)})\b", re.IGNORECASE)
 
     def _with_near_names(self, text: str, house: House) -> str:
         """The text with a word the house has nowhere said as the one of its `near_names` group the house
