@@ -2471,3 +2471,12 @@ def test_what_is_outside_is_read_for_the_outdoor_areas() -> None:
         Call("light", "turn_on", "light.terrace"),
     ]
     assert _words_read("en", house, "turn on the outdoor light") is None  # one of two: which?
+
+
+def test_a_plug_several_plugs_are_is_asked_about() -> None:
+    """ "turn off the plug" with a PC Plug and a Sim Rig Plug: which one; "the PC plug" runs."""
+    house = make_house(Device("switch.pc", "PC Plug", "on"), Device("switch.rig", "Sim Rig Plug", "on"))
+    written = _allowed("switch", "turn_off", "switch.pc")
+    ran, said = _run_in(house, "en", written, "turn off the plug")
+    assert ran == [] and len(said) == 1
+    assert _run_in(house, "en", written, "turn off the PC plug") == ([written.call], [])

@@ -2023,7 +2023,7 @@ class Grounding:
         """The word of a request for one device ("turn on *the fan*", "turn *the volume* down") that
         names several in the house, when the request says nothing else about it; None for all of them
         ("all the fans", "the lights") or for a device called just that ("the Fan")."""
-        noun = self.head_noun(text)
+        noun = self.head_noun(text) or self._relay_noun(text)
         if noun is None or self._plural(noun) or set(tokens(text)) & self.all_words:
             return None
         word = self.normalise(noun)
@@ -2035,6 +2035,12 @@ class Grounding:
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
         return noun if len(self.called(word, house)) > 1 else None
+
+    def _relay_noun(self, text: str) -> str | None:
+        """The last word for a switch said ("turn off the *plug*"): no kind of device, but a word several
+        plugs' names share, or None."""
+        relay = self.domain_words("switch")
+        return next((word for word in reversed(tokens(text)) if self.normalise(word) in relay), None)
 
     def _plural(self, noun: str) -> bool:
         """True for a plural noun ("fans"), by the language's pattern where it has one ("heating" is not)."""
