@@ -2480,3 +2480,21 @@ def test_a_plug_several_plugs_are_is_asked_about() -> None:
     ran, said = _run_in(house, "en", written, "turn off the plug")
     assert ran == [] and len(said) == 1
     assert _run_in(house, "en", written, "turn off the PC plug") == ([written.call], [])
+
+
+def test_a_part_that_only_says_a_value_belongs_to_the_part_before() -> None:
+    """ "Mach die Pendelleuchte warmweiss, so 2700 Kelvin", "…etwas dunkler, so auf vierzig Prozent": one
+    request whose value the model left out, put in."""
+    german = load_grounding("de")
+    assert german.request_parts("Mach die Pendelleuchte warmweiss, so 2700 Kelvin") == [
+        "Mach die Pendelleuchte warmweiss, so 2700 Kelvin"
+    ]
+    assert len(german.request_parts("Küchenlicht aus, Flurlicht an")) == 2
+    house = make_house(
+        Device("light.decke", "Deckenlampe Wohnzimmer", "on", area="Wohnzimmer", attributes={"supported_color_modes": ["brightness"]})
+    )  # fmt: skip
+    written = _allowed("light", "turn_on", "light.decke")
+    assert _run_in(house, "de", written, "Die Deckenlampe im Wohnzimmer etwas dunkler, so auf vierzig Prozent") == (
+        [Call("light", "turn_on", "light.decke", {"brightness": 102})],
+        [],
+    )

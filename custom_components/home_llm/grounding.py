@@ -280,6 +280,7 @@ class Grounding:
         formal = _split(table.get("formal_you", ""))  # "Sie": "<verb>en Sie" is the imperative "<verb>e"
         self.formal_you = re.compile(rf"^(?P<stem>\w+?)en\s+(?:{_either(formal)})\b", re.IGNORECASE) if formal else None
         about = _split(table.get("about_words", ""))
+        self.about_words = frozenset(word.casefold() for word in about)
         self.about_pattern = re.compile(rf"\b(?:{_either(about)})\s+(?=\d)", re.IGNORECASE) if about else None
         parts = "|".join(
             rf"\b{re.escape(word)}\b{self._not_a_half(word)}" for word in _split(table.get("part_words", ""))
@@ -610,7 +611,20 @@ class Grounding:
     def request_parts(self, text: str) -> list[str]:
         """The parts of a request that holds several ("kitchen lights off and the tv on"), or the whole."""
         parts = [part for part in self.parts_pattern.split(text) if self.words(part)] if isinstance(text, str) else []
-        return parts or [text]
+        merged: list[str] = []
+        for part in parts:
+            if merged and self._only_a_value(part):
+                merged[-1] = f"{merged[-1]}, {part.strip()}"  # "…warmweiss, so 2700 Kelvin": the part before's value
+            else:
+                merged.append(part)
+        return merged or [text]
+
+    def _only_a_value(self, part: str) -> bool:
+        """True for a part that says a value and nothing else ("so 2700 Kelvin", "so auf vierzig Prozent")."""
+        said = tokens(self.with_digits(part))
+        other = self.filler | self.about_words | self.to_words | {"k", "kelvin"}
+        rest = [w for w in said if not w.isdigit() and w not in other and self.normalise(w) not in self.unit_words]
+        return any(word.isdigit() for word in said) and not rest
 
     def asks_to_add(self, text: str) -> bool:
         """True when the user asked to add something to a list ("add milk", "put eggs on my list")."""
@@ -1490,7 +1504,7 @@ class Grounding:
         value_less = not call.arguments and (call.service in _VALUE_LESS_SERVICES or written in _VALUE_CALLS)
         if call.domain in _LIGHT_DOMAINS and not _KELVIN_ARGUMENTS & call.arguments.keys() and _KELVIN.search(text):
             value_less = True  # "the sofa lamp to 6000 kelvin" written as a brightness: the kelvin was asked
-        asked = self.asked_value(call, device, text) if value_less else None
+        asked = self.asked_value(call, device, self.with_digits(text)) if value_less else None  # "vierzig"
         if asked is None:
             return verdict, None
         kind, value, said = asked
