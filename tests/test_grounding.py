@@ -2498,3 +2498,12 @@ def test_a_part_that_only_says_a_value_belongs_to_the_part_before() -> None:
         [Call("light", "turn_on", "light.decke", {"brightness": 102})],
         [],
     )
+
+
+def test_a_word_for_a_light_after_its_whole_name_is_read_as_the_name() -> None:
+    house = make_house(
+        Device("light.0xbc33", "Kitchen Counter", "off", area="Kitchen", attributes={"supported_color_modes": ["brightness"]})
+    )  # fmt: skip
+    assert _words_read("en", house, "kitchen counter lights at three quarters") == [
+        Call("light", "turn_on", "light.0xbc33", {"brightness": 191})
+    ]

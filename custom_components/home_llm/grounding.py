@@ -930,7 +930,20 @@ class Grounding:
         for pattern, devices in by_head.items():
             if len(devices) == 1:  # two "…storen" of the Stube: "Storen in der Stube" is either
                 text = re.sub(pattern, devices[0][1].name, text, flags=re.IGNORECASE)
-        return self._with_inflected_names(text, house)
+        return self._with_inflected_names(self._without_trailing_kind(text, house), house)
+
+    def _without_trailing_kind(self, text: str, house: House) -> str:
+        """The text without a word for a light said after a light's whole name ("kitchen counter lights"
+        for the light named Kitchen Counter), which Home Assistant's sentences do not read."""
+        if not self.light_nouns:
+            return text
+        for device in house.devices:
+            words = tokens(device.name)
+            if device.domain != "light" or not words or words[-1] in self.light_nouns or len(device.name) > MAX_NAME:
+                continue  # "Desk Lamp lamp" is no way to say it
+            after = rf"\b({re.escape(device.name)})\s+(?:{_either(self.light_nouns)})\b"
+            text = re.sub(after, r"\1", text, flags=re.IGNORECASE)
+        return text
 
     def _kind_of_name(self, device: Device) -> str | None:
         """The words of a name written "<kind> <room>" or "<room> <kind>" other than its room, or None."""
