@@ -2507,3 +2507,14 @@ def test_a_word_for_a_light_after_its_whole_name_is_read_as_the_name() -> None:
     assert _words_read("en", house, "kitchen counter lights at three quarters") == [
         Call("light", "turn_on", "light.0xbc33", {"brightness": 191})
     ]
+
+
+def test_a_german_noun_whose_ending_is_cut_is_no_plural_for_two_devices() -> None:
+    """ "Storen hoch" with the Storen Schlafzimmer and Storen Stube: which (German plurals are listed, not
+    guessed from a cut ending)."""
+    house = make_house(
+        Device("cover.schlafzimmer", "Storen Schlafzimmer", "closed", area="Schlafzimmer", attributes={"supported_features": 15}),
+        Device("cover.stube", "Storen Stube", "closed", area="Stube", attributes={"supported_features": 15}),
+    )  # fmt: skip
+    ran, said = _run_in(house, "de", _allowed("cover", "open_cover", "cover.schlafzimmer"), "Storen hoch")
+    assert ran == [] and len(said) == 1

@@ -2016,7 +2016,7 @@ class Grounding:
         "Bedroom 2 Fan"): the model's pick would be a guess. Every word said but kind words counts here,
         numbers and setting words too ("the bedroom 1 fan", "the percentage limited fan")."""
         noun = self.head_noun(part) or self._naming_word(part, device)  # "the plug", "Bodenheizung"
-        if noun is None or self.normalise(noun) != noun or set(tokens(part)) & self.all_words:
+        if noun is None or self._plural(noun) or set(tokens(part)) & self.all_words:
             return []
         # A kind word counts where the target's own name has it: "key light air" names the Key Light Air
         # better than the Key Light, though "air" is a word for air conditioning too.
