@@ -1316,6 +1316,7 @@ GARDEN = make_house(
         ("water the orchard", "en", "valve.bhyve_orchard_drip"),  # the valve of the area named, never the gas
         ("could you water the greenhouse please", "en", "valve.misting_system"),
         ("Gieß den Obstgarten", "de", None),  # no area of that name
+        ("Orchard sprengen", "de", "valve.bhyve_orchard_drip"),  # "Rasen sprengen": the verb at the end
         ("water the lawn", "en", None),  # nothing the words name
         ("water the orchard for ten minutes", "en", None),  # more than a place: the model's
         ("stop watering the orchard", "en", None),
