@@ -1442,7 +1442,9 @@ def test_a_rephrased_request_runs_as_home_assistant_reads_it() -> None:
         ("Beide Nachttischlampen aus", "de", ["light.left_nightstand", "light.right_nightstand"]),
         ("Alle Rollläden runter", "de", ["cover.rollladen_bad", "cover.rollladen_kueche", "cover.rollladen_flur"]),
         ("both blinds down", "en", None),  # three, not two
-        ("all the lamps off", "en", None),  # no name has "lamp"
+        # No name has "lamp", but lamps are lights: every light ("all the curtains" goes by names).
+        ("all the lamps off", "en", ["light.left_nightstand", "light.right_nightstand"]),
+        ("Alle Lampen aus", "de", ["light.left_nightstand", "light.right_nightstand"]),
     ],
 )
 def test_all_or_both_is_read_once_for_each_device_it_names(text: str, language: str, runs: list[str] | None) -> None:

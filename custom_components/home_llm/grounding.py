@@ -136,6 +136,10 @@ _KIND_DOMAINS: dict[str, frozenset[str]] = {
         "vacuum": "vacuum", "valve": "valve", "lock": "lock", "alarm": "alarm_control_panel",
     }.items()
 }  # fmt: skip
+# Kinds whose nouns name different things (curtains, shades; a TV, a speaker): "all the X" goes by names.
+_KINDS_OF_KINDS = frozenset({"window", "door", "roof", "media"})
+# The domain a kind of several domains means first ("all the heating": the thermostats).
+_KIND_FIRST = {"heating": "climate", "door": "cover"}
 # A cover's device class says its kind when its name does not.
 _COVER_CLASS_KINDS = {"garage": "door", "door": "door", "gate": "door", "window": "window", "blind": "window",
                       "shade": "window", "curtain": "window", "shutter": "window", "awning": "roof"}  # fmt: skip
@@ -995,6 +999,8 @@ class Grounding:
                 continue  # "Nachttischlampen aus": "aus" names nothing
             wanted = self._folded(self.words(" ".join(words[:count]), spoken=False))
             group = [d for d in house.devices if wanted <= self._folded(self.words(d.name, spoken=False))]
+            if count == 1 and (kind := self._of_kind(words[0], house)):
+                group = kind  # "all the lights", "alle Heizungen": every one of the kind, named so or not
             if len(group) < 2 or (match.group("all").lower() in self.both_words and len(group) != 2):
                 continue
             end = match.start("noun") + len(" ".join(words[:count]))
@@ -1006,6 +1012,15 @@ class Grounding:
                 calls += read
             return calls if len(group) <= _MAX_EACH else None
         return None
+
+    def _of_kind(self, noun: str, house: House) -> list[Device]:
+        """The devices a plural kind noun means ("Heizungen", "thermostats"): those whose names say that
+        kind, and the devices of the kind's first domain (a thermostat, not a water heater, is "heating")."""
+        kind = self.kind_of.get(self.normalise(noun))
+        if kind is None or kind in _KINDS_OF_KINDS or not self._plural(noun):
+            return []  # "all the curtains" are not the shades: for covers and players the names say
+        first = _KIND_FIRST.get(kind) or min(_KIND_DOMAINS[kind])
+        return [d for d in house.devices if d.domain == first or kind in self.device_kinds(d)]
 
     def implied_settings(self, text: str) -> list[str]:
         """Home Assistant's "set ... to ..." for a request that sets a value without the verb: a name and
