@@ -2086,6 +2086,7 @@ class Grounding:
 
     def _plural(self, noun: str) -> bool:
         """True for a plural noun ("fans"), by the language's pattern where it has one ("heating" is not)."""
+        noun = noun.casefold()
         return bool(self.plural_name.search(noun)) if self.plural_name else self.normalise(noun) != noun
 
     def called(self, noun: str, house: House) -> list[Device]:
