@@ -2521,3 +2521,8 @@ def test_a_german_noun_whose_ending_is_cut_is_no_plural_for_two_devices() -> Non
     )  # fmt: skip
     ran, said = _run_in(house, "de", _allowed("cover", "open_cover", "cover.schlafzimmer"), "Storen hoch")
     assert ran == [] and len(said) == 1
+
+
+def test_a_name_of_kind_and_owner_said_with_the_owner_first() -> None:
+    house = make_house(Device("fan.mehmet", "Ventilator Mehmet", "off"), Device("fan.lea", "Ventilator Lea", "off"))
+    assert _words_read("de", house, "Mach Mehmets Ventilator an") == [Call("fan", "turn_on", "fan.mehmet")]

@@ -934,6 +934,11 @@ class Grounding:
         for pattern, devices in by_head.items():
             if len(devices) == 1:  # two "…storen" of the Stube: "Storen in der Stube" is either
                 text = re.sub(pattern, devices[0][1].name, text, flags=re.IGNORECASE)
+        for device in house.devices:  # "Mehmets Ventilator", "Liam's fan": a name written "<kind> <owner>"
+            words = device.name.split()
+            if len(words) == 2 and all(word.isalpha() for word in words):
+                owner = rf"\b{re.escape(words[1])}(?:'s|s|')\s+{re.escape(words[0])}\b"
+                text = re.sub(owner, device.name, text, flags=re.IGNORECASE)
         return self._with_inflected_names(self._without_trailing_kind(text, house), house)
 
     def _without_trailing_kind(self, text: str, house: House) -> str:
