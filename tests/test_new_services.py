@@ -274,7 +274,7 @@ PRIMED_TURNS = [
     ),
     Primed(
         "climate.set_temperature",
-        "make the hvac 24 degrees",
+        "let the hvac run at 24 degrees",  # "make the hvac 24 degrees" is read without the model
         "climate.set_temperature(climate.hvac, temperature=24)",
         "climate.hvac",
         lambda before, after: (before.attributes["temperature"], after.attributes["temperature"]) == (21, 24),
