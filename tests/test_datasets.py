@@ -136,6 +136,8 @@ BLIND_HOUSE_SPLITS = [
     "german_blind.test.jsonl",
     "german_blind2.dev.jsonl",
     "outside_blind2.dev.jsonl",
+    "german_blind3.dev.jsonl",
+    "outside_blind3.dev.jsonl",
 ]
 
 
