@@ -2526,3 +2526,21 @@ def test_a_german_noun_whose_ending_is_cut_is_no_plural_for_two_devices() -> Non
 def test_a_name_of_kind_and_owner_said_with_the_owner_first() -> None:
     house = make_house(Device("fan.mehmet", "Ventilator Mehmet", "off"), Device("fan.lea", "Ventilator Lea", "off"))
     assert _words_read("de", house, "Mach Mehmets Ventilator an") == [Call("fan", "turn_on", "fan.mehmet")]
+
+
+def test_a_landmark_is_no_kind_and_a_list_is_read_with_its_article() -> None:
+    """ "Hue Play hinterm Fernseher auf Grün": the TV says where the light is; "Trag Müll runterbringen in
+    den Putzplan ein": Home Assistant's list sentences lack "den"."""
+    house = make_house(
+        Device("light.hue_play_tv", "Hue Play TV", "off", area="Wohnzimmer", attributes={"supported_color_modes": ["hs"]}),
+        Device("media_player.tv", "Samsung TV", "on", area="Wohnzimmer"),
+        Device("todo.putzplan", "Putzplan", "4", attributes={"supported_features": 1}),
+    )  # fmt: skip
+    written = _allowed("light", "turn_on", "light.hue_play_tv")
+    assert _run_in(house, "de", written, "Hue Play hinterm Fernseher auf Grün") == (
+        [Call("light", "turn_on", "light.hue_play_tv", {"color_name": "green"})],
+        [],
+    )
+    assert _words_read("de", house, "Trag Müll runterbringen in den Putzplan ein") == [
+        Call("todo", "add_item", "todo.putzplan", {"item": "Müll runterbringen"})
+    ]

@@ -267,6 +267,8 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.landmark_words = self._set(table, "landmark_words")
+        self.list_articles = self._set(table, "list_articles")
         self.outdoor_words = {
             str(word).casefold(): str(said) for word, said in self._map(table, "outdoor_words").items()
         }
@@ -934,6 +936,10 @@ class Grounding:
         for pattern, devices in by_head.items():
             if len(devices) == 1:  # two "…storen" of the Stube: "Storen in der Stube" is either
                 text = re.sub(pattern, devices[0][1].name, text, flags=re.IGNORECASE)
+        for device in house.devices:  # "in den Putzplan": Home Assistant's list sentences lack the article
+            if device.domain == "todo" and self.list_articles and len(device.name) <= MAX_NAME:
+                article = rf"\b(?:{_either(self.list_articles)})\s+({re.escape(device.name)})\b"
+                text = re.sub(article, r"\1", text, flags=re.IGNORECASE)
         for device in house.devices:  # "Mehmets Ventilator", "Liam's fan": a name written "<kind> <owner>"
             words = device.name.split()
             if len(words) == 2 and all(word.isalpha() for word in words):
@@ -1899,14 +1905,15 @@ class Grounding:
         """The word for the device a request is about, as said: the last kind noun before its place
         ("the *light* in the garage", "the garage *light*"), or None when it names no kind."""
         phrase: list[str] = []
+        landmark = False  # "the Hue Play *behind the TV*": a phrase after "behind" says where, not what
         for word in [*tokens(text), None]:  # the end closes the last phrase as a place word does
-            if word is not None and word not in self.place_words:
+            if word is not None and word not in self.place_words and word not in self.landmark_words:
                 phrase.append(word)
                 continue
             nouns = [w for w in phrase if self.normalise(w) in self.kind_of and w not in self.verb_nouns]
-            if nouns:
+            if nouns and not landmark:
                 return nouns[-1]
-            phrase = []
+            phrase, landmark = [], word in self.landmark_words
         return None
 
     def head_kind(self, text: str) -> str | None:
