@@ -2544,3 +2544,12 @@ def test_a_landmark_is_no_kind_and_a_list_is_read_with_its_article() -> None:
     assert _words_read("de", house, "Trag Müll runterbringen in den Putzplan ein") == [
         Call("todo", "add_item", "todo.putzplan", {"item": "Müll runterbringen"})
     ]
+
+
+def test_a_fraction_then_a_direction_is_a_position() -> None:
+    house = make_house(
+        Device("cover.markise", "Markise", "closed", area="Wintergarten", attributes={"supported_features": 15, "device_class": "awning"})
+    )  # fmt: skip
+    assert _words_read("de", house, "Markise halb raus") == [
+        Call("cover", "set_cover_position", "cover.markise", {"position": 50})
+    ]

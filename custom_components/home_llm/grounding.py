@@ -1151,7 +1151,8 @@ class Grounding:
             whole, tenth = (self._number_words.get(part.casefold(), part) for part in decimal.group(1, 2))
             return f"{text[: decimal.start()]}{whole}.{tenth}{text[decimal.end() :]}"  # "einundzwanzig Komma fünf"
         words = text.rstrip(" .!?").split()
-        if len(words) > 2 and words[-1].casefold() in self.up_words and self._fraction_at_end(words[:-1]):
+        ways = self.up_words | self.value_directions
+        if len(words) > 2 and words[-1].casefold() in ways and self._fraction_at_end(words[:-1]):
             words = words[:-1]  # "three quarters open": how far open, as a position says it
         if (fraction := self._fraction_at_end(words)) and self.percent_word:
             before = words[: -fraction[0]]
