@@ -2553,3 +2553,11 @@ def test_a_fraction_then_a_direction_is_a_position() -> None:
     assert _words_read("de", house, "Markise halb raus") == [
         Call("cover", "set_cover_position", "cover.markise", {"position": 50})
     ]
+
+
+def test_a_relay_named_for_its_place_is_that_place_s_light() -> None:
+    house = make_house(
+        Device("switch.porch", "Front Porch", "on", area="Front Porch"), Device("switch.kettle", "Kettle", "off")
+    )
+    assert _words_read("en", house, "porch light off") == [Call("switch", "turn_off", "switch.porch")]
+    assert _words_read("en", house, "kettle light off") is None  # a kettle is no light

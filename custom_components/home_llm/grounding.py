@@ -949,15 +949,25 @@ class Grounding:
 
     def _without_trailing_kind(self, text: str, house: House) -> str:
         """The text without a word for a light said after a light's whole name ("kitchen counter lights"
-        for the light named Kitchen Counter), which Home Assistant's sentences do not read."""
+        for the light named Kitchen Counter) or after the last words of a relay named for its place ("porch
+        light" for the switch Front Porch: said by its whole name), which Home Assistant's sentences do not
+        read."""
         if not self.light_nouns:
             return text
         for device in house.devices:
-            words = tokens(device.name)
-            if device.domain != "light" or not words or words[-1] in self.light_nouns or len(device.name) > MAX_NAME:
+            words = device.name.split()
+            if device.domain not in _LIGHT_DOMAINS or not words or len(device.name) > MAX_NAME:
+                continue
+            if words[-1].casefold() in self.light_nouns:
                 continue  # "Desk Lamp lamp" is no way to say it
-            after = rf"\b({re.escape(device.name)})\s+(?:{_either(self.light_nouns)})\b"
-            text = re.sub(after, r"\1", text, flags=re.IGNORECASE)
+            if device.domain != "light" and set(tokens(device.name)) - set(tokens(device.area or "")) - _HARDWARE_WORDS:
+                continue  # only a relay named for its place (and its make) is that place's light, not the Kettle
+            # A relay's name may be said by its last words ("porch light" for the switch Front Porch).
+            ends = (
+                [" ".join(words[start:]) for start in range(len(words))] if device.domain != "light" else [device.name]
+            )
+            after = rf"\b(?:{_either(ends)})\s+(?:{_either(self.light_nouns)})\b"
+            text = re.sub(after, lambda _said, name=device.name: name, text, flags=re.IGNORECASE)
         return text
 
     def _kind_of_name(self, device: Device) -> str | None:
