@@ -107,7 +107,6 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 # Letters and digits of any script: "Küchenlicht" is one word.
 _TOKEN = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?")
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w.,]*\d)")  # "21", "17,5", "21.5"; not "3000k"
 # Devices with listed settings (sources, modes): turned on for one they lack, the call is not what was asked.
 _LISTING_DOMAINS = frozenset({"media_player", "fan", "climate", "humidifier"})
 _KELVIN_ARGUMENTS = frozenset({"color_temp_kelvin", "kelvin", "color_temp"})
@@ -195,11 +194,6 @@ def _as_written(text: str, lowered: str) -> str:
     return match.group(0) if match else lowered
 
 
-def _plain_number(number: float) -> str:
-    """A number as said: 21 for 21.0, 21.5 as is."""
-    return str(int(number)) if float(number).is_integer() else str(number)
-
-
 def _either(phrases: Iterable[str]) -> str:
     """A regex alternation of phrases, the longest first ("warm up" before "warm")."""
     return "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
@@ -281,6 +275,7 @@ class Grounding:
             [phrase.casefold() for phrase in _listed(group)] for group in groups if isinstance(group, str)
         ]
         self.to_words = self._set(table, "to_words")
+        self.to_word = next(iter(_split(table.get("to_words", ""))), "")  # the first listed: "to", not "at"
         self.value_directions = self._set(table, "value_directions")
         self.decimal_word = str(table.get("decimal_word", "")).strip()
         formal = _split(table.get("formal_you", ""))  # "Sie": "<verb>en Sie" is the imperative "<verb>e"
@@ -880,10 +875,10 @@ class Grounding:
         """A colour said at the end after "in" or after a verb that only says "make" ("Sternenhimmel in
         Blau", "mach das Stimmungslicht blau") as Home Assistant's sentence has it ("… auf Blau")."""
         words = text.rstrip(" .!?").split()
-        if len(words) < 2 or words[-1].casefold() not in self.color_names or not self.to_words:
+        if len(words) < 2 or words[-1].casefold() not in self.color_names or not self.to_word:
             return text
         if words[-2].casefold() in self.colour_prepositions:
-            words[-2] = sorted(self.to_words)[0]
+            words[-2] = self.to_word
         if words[0].casefold() in self.wants_a_complement and len(words) > 2:
             words = words[1:]
         return " ".join(words)
@@ -924,7 +919,7 @@ class Grounding:
         "<room> <kind>" ("Heizkörper im Bad ausschalten": Heizkörper Bad; "Licht in der Stube": Stube
         Licht; in a language that joins nouns also by the kind's last noun: "Storen in der Stube" for the
         only Lamellenstoren Stube), and a name said inflected as written ("den gemütlichen Abend")."""
-        by_head: dict[str, list[tuple[str, Device]]] = {}
+        by_head: dict[str, list[Device]] = {}
         for device in house.devices:
             if (kind := self._kind_of_name(device)) is None:
                 continue
@@ -932,10 +927,10 @@ class Grounding:
             text = re.sub(rf"\b{re.escape(kind)}\s+{place}\b", device.name, text, flags=re.IGNORECASE)
             head = next((h for h in self.compound_heads if kind.casefold().endswith(h) and kind.casefold() != h), None)
             if head is not None:
-                by_head.setdefault(rf"\b{head}\s+{place}\b", []).append((head, device))
+                by_head.setdefault(rf"\b{head}\s+{place}\b", []).append(device)
         for pattern, devices in by_head.items():
             if len(devices) == 1:  # two "…storen" of the Stube: "Storen in der Stube" is either
-                text = re.sub(pattern, devices[0][1].name, text, flags=re.IGNORECASE)
+                text = re.sub(pattern, devices[0].name, text, flags=re.IGNORECASE)
         for device in house.devices:  # "in den Putzplan": Home Assistant's list sentences lack the article
             if device.domain == "todo" and self.list_articles and len(device.name) <= MAX_NAME:
                 article = rf"\b(?:{_either(self.list_articles)})\s+({re.escape(device.name)})\b"
@@ -1548,7 +1543,7 @@ class Grounding:
             )
             if asked.allowed:
                 return asked, None  # "set the heat to 73" written as 72: the number said
-            sentence = self.phrases.text("no_value", name=self.the(device.name), value=_plain_number(temperature))
+            sentence = self.phrases.text("no_value", name=self.the(device.name), value=_plain(temperature))
             return verdict, Hold(call, f"{call.service_name} sets another temperature than the request", sentence)
         written = (call.domain, call.service, "percent")  # light.turn_off for "dim it to 40%" among them
         value_less = not call.arguments and (call.service in _VALUE_LESS_SERVICES or written in _VALUE_CALLS)
