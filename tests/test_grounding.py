@@ -2389,6 +2389,7 @@ def test_a_colour_after_in_and_a_verb_in_a_name() -> None:
         is None
     )
     assert load_grounding("en").verb_misfit("light", "play music on the hue play left") == "play"
+    assert load_grounding("en")._as_colour_setting("the strip in blue") == "the strip to blue"  # "to", not "at"
 
 
 def test_a_source_said_with_a_space_and_an_alarm_mode_said_after_to() -> None:
