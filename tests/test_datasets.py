@@ -138,6 +138,8 @@ BLIND_HOUSE_SPLITS = [
     "outside_blind2.dev.jsonl",
     "german_blind3.dev.jsonl",
     "outside_blind3.dev.jsonl",
+    "german_blind4.dev.jsonl",
+    "outside_blind4.dev.jsonl",
 ]
 
 
