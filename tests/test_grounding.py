@@ -2562,3 +2562,107 @@ def test_a_relay_named_for_its_place_is_that_place_s_light() -> None:
     )
     assert _words_read("en", house, "porch light off") == [Call("switch", "turn_off", "switch.porch")]
     assert _words_read("en", house, "kettle light off") is None  # a kettle is no light
+
+
+def test_a_kind_said_alone_is_the_one_device_of_that_kind() -> None:
+    """ "turn off the TV" with one TV and a speaker is the Great Room TV, also in a list ("the TV and the
+    fan"); not where a player named for no kind may be the TV, nor "the lamp" with a ceiling light that may
+    be one, nor "the light" with several lights."""
+    house = make_house(
+        Device("media_player.tv", "Great Room TV", "on", area="Great Room"),
+        Device("media_player.deck", "Deck Speaker", "playing", area="Deck"),
+        Device("fan.great_room", "Great Room Fan", "on", area="Great Room"),
+        Device("light.bunk", "Bunk Room Light", "on", area="Bunk Room"),
+        Device("light.ceiling", "Primary Bedroom Ceiling", "on", area="Primary Suite"),
+        Device("light.sofa", "Sofa Lamp", "on", area="Great Room"),
+    )
+    tv_off = Call("media_player", "turn_off", "media_player.tv")
+    assert _words_read("en", house, "turn off the TV") == [tv_off]
+    assert _words_read("en", house, "turn off the TV and the great room fan") == [
+        tv_off,
+        Call("fan", "turn_off", "fan.great_room"),
+    ]
+    for text in ("turn off the lamp", "turn off the light"):
+        assert _words_read("en", house, text) is None
+    unnamed = make_house(Device("media_player.volumio", "Volumio", "playing"), *house.devices[2:])
+    assert _words_read("en", unnamed, "turn on the tv") is None  # the Volumio may be no TV
+
+
+def test_a_remark_after_the_request_leaves_it_one_part() -> None:
+    """ "Stell die Stube auf 35 Grad, mir is saukalt" written as 30 (its maximum): the remark is no second
+    request, so the number said is checked and 35 is past the range: asked, nothing set. A temperature in
+    degrees written as a mode ("auf 5 Grad" as heat) is the temperature asked for."""
+    house = make_house(
+        Device("climate.stube", "Stube", "heat", area="Stube", attributes={"min_temp": 8, "max_temp": 30, "hvac_modes": ["heat", "off"], "supported_features": 385}),
+    )  # fmt: skip
+    thirty = _allowed("climate", "set_temperature", "climate.stube", temperature=30)
+    assert _run_in(house, "de", thirty, "Stell die Stube auf 35 Grad, mir is saukalt")[0] == []
+    heat = _allowed("climate", "set_hvac_mode", "climate.stube", hvac_mode="heat")
+    assert _run_in(house, "de", heat, "Stell die Stube auf 5 Grad, nur Frostschutz")[0] == []
+    assert _run_in(house, "de", heat, "Stell die Stube auf 15 Grad")[0] == [
+        Call("climate", "set_temperature", "climate.stube", {"temperature": 15.0})
+    ]
+
+
+def test_water_is_no_light_and_a_compound_says_its_kind() -> None:
+    """ "Mach das Wasser im Garten an" is no light of the garden; "Gartenbeleuchtung" is a light, not the
+    garden's valve; "das Wasser" is still the garden's valve."""
+    garden = make_house(
+        Device("valve.rasen", "Rasen", "closed", area="Garten", attributes={"device_class": "water"}),
+        Device("valve.hochbeet", "Bewässerung Gemüsegarten", "closed", area="Garten", attributes={"device_class": "water"}),
+        Device("light.weg", "Wegbeleuchtung", "off", area="Garten"),
+    )  # fmt: skip
+    ran, _ = _run_in(garden, "de", _allowed("light", "turn_on", "light.weg"), "Mach das Wasser im Garten an")
+    assert ran == []
+    ran, _ = _run_in(garden, "de", _allowed("valve", "open_valve", "valve.hochbeet"), "Zünd die Gartenbeleuchtung an")
+    assert ran == []
+    assert load_grounding("de").head_kind("Zünd die Gartenbeleuchtung an") == "light"
+    rasen = _allowed("valve", "open_valve", "valve.rasen")
+    assert _run_in(garden, "de", rasen, "Mach das Wasser am Rasen an")[0] == [rasen.call]
+
+
+def test_a_word_two_devices_share_is_asked_about() -> None:
+    """An alias's words count among the short names ("Deckenlampe" of two lights: not read, asked about);
+    "the Tasmota" may be a light or a plug; "the speaker volume" with two speakers; "das Licht" with
+    several lights."""
+    house = make_house(
+        Device("light.decke", "Wohnzimmer Decke", "on", area="Wohnzimmer", aliases=("Deckenlampe Wohnzimmer",)),
+        Device("light.jonas", "Deckenlampe Jonas", "on", area="Zimmer Jonas"),
+        Device("light.tasmota", "Tasmota 4A2F1C", "on", area="Den"),
+        Device("switch.tasmota_plug", "Tasmota Plug 2", "on", area="Garage"),
+        Device("media_player.beam", "Sonos Beam", "on", aliases=("Living Room Speaker",), attributes={"supported_features": 4}),
+        Device("media_player.mini", "Bedroom Speaker", "on", attributes={"supported_features": 4}),
+    )  # fmt: skip
+    assert _words_read("de", house, "Mach die Deckenlampe aus") is None
+    for language, verdict, text in [
+        ("de", _allowed("light", "turn_off", "light.jonas"), "Mach die Deckenlampe aus"),
+        ("en", _allowed("light", "turn_off", "light.tasmota"), "turn off the Tasmota"),
+        ("en", _allowed("media_player", "volume_set", "media_player.mini", volume_level=0.2), "set the speaker volume to 20"),
+        ("de", _allowed("light", "turn_on", "light.jonas"), "Mach das Licht an"),
+    ]:  # fmt: skip
+        ran, said = _run_in(house, language, verdict, text)
+        assert ran == [] and said, text
+    assert "speaker" in _run_in(house, "en", _allowed("media_player", "volume_set", "media_player.mini", volume_level=0.2), "set the speaker volume to 20")[1][0]  # fmt: skip
+
+
+def test_one_lamp_of_a_room_is_not_every_light_there() -> None:
+    """ "turn off the living room lamp" with three lights there is not read (the model's pick is asked
+    about); "the living room lights" and "the living room light" are every light there."""
+    house = make_house(
+        Device("light.play_1", "Hue Play Left", "on", area="Living Room"),
+        Device("light.play_2", "Hue Play Right", "on", area="Living Room"),
+        Device("light.go", "Hue Go", "on", area="Living Room"),
+    )
+    assert _words_read("en", house, "turn off the living room lamp") is None
+    assert _words_read("de", house, "Mach die Lampe im Living Room aus") is None
+    for text in ("turn off the living room lights", "turn off the living room light"):
+        assert len(_words_read("en", house, text) or []) == 3, text
+
+
+def test_several_items_said_are_added_one_by_one() -> None:
+    """ "Setz Spüli und Klopapier auf die Einkaufsliste": two items, as Home Assistant's list keeps them."""
+    house = make_house(Device("todo.einkauf", "Einkaufsliste", "0", attributes={"supported_features": 1}))
+    assert _words_read("de", house, "Setz Spüli und Klopapier auf die Einkaufsliste") == [
+        Call("todo", "add_item", "todo.einkauf", {"item": "Spüli"}),
+        Call("todo", "add_item", "todo.einkauf", {"item": "Klopapier"}),
+    ]

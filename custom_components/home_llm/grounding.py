@@ -38,7 +38,8 @@ from typing import Any
 from unicode_rbnf import RbnfEngine
 
 from .arguments import COLOR_NAMES, value_domain
-from .intent_sentences import MAX_NAME, MAX_TEXT, RELAY_WORDS, command_sentences, read_command
+from .const import ALLOWED_SERVICES
+from .intent_sentences import MAX_NAME, MAX_TEXT, READ_ONLY, RELAY_WORDS, command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
 from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
 from .parser import Call
@@ -76,6 +77,7 @@ _VALUE_CALLS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("cover", "close_cover", "percent"): ("set_cover_position", "position"),
     ("humidifier", "turn_on", "percent"): ("set_humidity", "humidity"),
     ("climate", "turn_on", "number"): ("set_temperature", "temperature"),
+    ("climate", "set_hvac_mode", "number"): ("set_temperature", "temperature"),
     ("water_heater", "turn_on", "number"): ("set_temperature", "temperature"),
     ("media_player", "volume_up", "percent"): ("volume_set", "volume_level"),
     ("media_player", "volume_down", "percent"): ("volume_set", "volume_level"),
@@ -133,8 +135,11 @@ _KIND_DOMAINS: dict[str, frozenset[str]] = {
         "light": "light", "fan": "fan", "window": "cover", "door": "cover lock", "roof": "cover",
         "media": "media_player", "heating": "climate water_heater", "humidity": "humidifier",
         "vacuum": "vacuum", "valve": "valve", "lock": "lock", "alarm": "alarm_control_panel",
+        "water": "valve water_heater",
     }.items()
 }  # fmt: skip
+# Kinds every device of their domains is, whatever its name says: a valve or a water heater gives water.
+_DOMAIN_WIDE_KINDS = frozenset({"water"})
 # Kinds whose nouns name different things (curtains, shades; a TV, a speaker): "all the X" goes by names.
 _KINDS_OF_KINDS = frozenset({"window", "door", "roof", "media"})
 # The domain a kind of several domains means first ("all the heating": the thermostats).
@@ -316,6 +321,7 @@ class Grounding:
         self.request_after_question = self._set(table, "request_after_question")
         self.state_nouns = self._set(table, "state_nouns")
         self.all_words = self._set(table, "all_words")
+        self.mass_nouns = frozenset(self.normalise(word) for word in _split(table.get("mass_nouns", "")))
         self.both_words = self._set(table, "both_words")
         self.articles = self._set(table, "articles")
         # Question starts that ask someone to do something when a name follows ("have Robbie vacuum").
@@ -650,6 +656,8 @@ class Grounding:
         if check is not None and read_first and (read := self.read_request(house, text, check)) is not None:
             return read, []
         said_parts = self.request_parts(text)
+        if len(said_parts) > 1:  # "Stell die Stube auf 35 Grad, mir is saukalt": one request and why
+            said_parts = [part for part in said_parts if not self._is_remark(part, house)] or said_parts
         if any(rephrased := [self.rephrased(part) for part in said_parts]):  # "retract the awning": "close ..."
             said_parts = [instead or part for instead, part in zip(rephrased, said_parts, strict=True)]
             text = ", ".join(said_parts)
@@ -730,7 +738,18 @@ class Grounding:
 
     def read_by_home_assistant(self, text: str, house: House) -> list[Call] | None:
         """The calls Home Assistant's own sentences read the whole request as, or None (see intent_sentences)."""
-        return read_command(self.command_sentences, text, house, self.domain_nouns, self.light_nouns)
+        calls = read_command(self.command_sentences, text, house, self.domain_nouns, self.light_nouns)
+        if calls is not None and len(calls) > 1 and self._says_one(text):
+            return None  # "turn off the living room lamp" with three lights there: which one is a guess
+        return calls
+
+    def _says_one(self, text: str) -> bool:
+        """True when a request names one device by a singular noun for one thing ("the lamp", "die
+        Lampe"), not a room's light or heating (`mass_nouns`) nor "all" or "both"."""
+        noun = self.head_noun(text)
+        if noun is None or not self.mass_nouns or self._plural(noun) or set(tokens(text)) & self.all_words:
+            return False
+        return self.normalise(noun) not in self.mass_nouns
 
     def _home_assistant_reading(
         self, house: House, text: str, check: Callable[[Call], Verdict]
@@ -751,10 +770,22 @@ class Grounding:
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls or any(str(call.arguments.get("item", "")).casefold() in self.pronouns for call in calls):
             return None  # "add them to the list": the item is said before, in words only the model reads
+        calls = [each for call in calls for each in self._items_apart(call)]
         if any("percentage" in call.arguments for call in calls) and self._may_be_a_step(text):
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
+
+    def _items_apart(self, call: Call) -> list[Call]:
+        """An item read as a list ("Kaffee, Butter und Eier") as one add_item call for each; other calls as
+        they are. Home Assistant's sentences take all of it as one item."""
+        item = call.arguments.get("item")
+        if call.service != "add_item" or not isinstance(item, str):
+            return [call]
+        items = [part.strip() for part in self.parts_pattern.split(item) if part.strip()]
+        if not 1 < len(items) <= _MAX_EACH:
+            return [call]
+        return [Call(call.domain, call.service, call.entity_id, {**call.arguments, "item": each}) for each in items]
 
     def _may_be_a_step(self, text: str) -> bool:
         """True when a request gives a plain number a fan could take as a speed step ("to 3"), no percent."""
@@ -813,6 +844,9 @@ class Grounding:
             calls = self._read_outdoors(text, house, each=each)
         if calls is None and (near := self._with_near_names(text, house)) != text:
             calls = self._read(near, house, each=each)  # "stairs on" for the Stairwell
+        if calls is None and (sole := self._with_sole_of_kind(text, house)) is not None:
+            calls = self._read(sole[0], house, each=False)  # "turn off the TV": the Great Room TV
+            calls = calls if calls and {call.entity_id for call in calls} == {sole[1].entity_id} else None
         return calls
 
     def _with_compounds_apart(self, text: str, house: House) -> str:
@@ -870,6 +904,52 @@ class Grounding:
             if len(present) == 1 and said:
                 text = re.sub(rf"\b{re.escape(said[0])}\b", present[0], text, count=1, flags=re.IGNORECASE)
         return text
+
+    def _with_sole_of_kind(self, text: str, house: House) -> tuple[str, Device] | None:
+        """The text with a kind noun said alone ("turn off the TV") as the name of the one device it can
+        mean, and that device; None where the text says no such noun or it may mean several. A device
+        of the kind's domains may be it unless its name says another noun of that kind (the Deck Speaker
+        is no TV; the Pendants are "lights", not "the lamp")."""
+        raw = tokens(text)
+        found: dict[str, tuple[str, Device]] = {}
+        for index, word in enumerate(raw):
+            noun = self.normalise(word)
+            if noun not in self.kind_of or self._is_verb(raw, index) or self._plural(word):
+                continue
+            meant = [device for device in house.devices if self._may_be_called(noun, device)]
+            if len(meant) == 1 and self._is_called(noun, sole := meant[0]) and sole.domain not in READ_ONLY:
+                found[sole.entity_id] = (word, sole)  # (not the Volumio for "the tv": it may be no TV)
+        if len(found) != 1:
+            return None  # two nouns for two devices ("the TV and the fan"): each part is read on its own
+        word, device = next(iter(found.values()))
+        if len(device.name) > MAX_NAME or device.name.casefold() in text.casefold():
+            return None  # said by its whole name already: read as said, or not at all
+        named = re.sub(rf"\b{re.escape(word)}\b", lambda _said: device.name, text, count=1, flags=re.IGNORECASE)
+        return named, device
+
+    def _is_called(self, noun: str, device: Device) -> bool:
+        """True when a word for one device (normalised) can mean the device (see `called`)."""
+        in_domain = device.domain in self._called_domains(noun)
+        return noun in self.device_words(device) or in_domain or self._ends_in(device, noun)
+
+    def _called_domains(self, noun: str) -> frozenset[str]:
+        """The domains all of whose devices a word can mean: a word their names rarely carry ("the AC",
+        "the volume"), or a room's word for its kind ("das Licht": any light; see `mass_nouns`)."""
+        domains = self.unnamed_kinds.get(noun, frozenset())
+        if noun in self.mass_nouns:
+            domains |= {domain for domain, kind in _DOMAIN_KIND.items() if kind == self.kind_of.get(noun)}
+        return domains
+
+    def _may_be_called(self, noun: str, device: Device) -> bool:
+        """True when a kind noun (normalised) said alone may mean the device: it is called so, or it is of
+        the noun's kind and its name says no other noun of that kind (the Pendants are no "lamp")."""
+        if self._is_called(noun, device):
+            return True
+        kind = self.kind_of[noun]
+        if device.domain in RELAY_DOMAINS or device.domain not in _KIND_DOMAINS.get(kind, frozenset()):
+            return False
+        name_nouns = {self.normalise(word) for name in (device.name, *device.aliases) for word in tokens(name)}
+        return not any(self.kind_of.get(other) == kind for other in name_nouns)
 
     def _as_colour_setting(self, text: str) -> str:
         """A colour said at the end after "in" or after a verb that only says "make" ("Sternenhimmel in
@@ -1549,6 +1629,8 @@ class Grounding:
         value_less = not call.arguments and (call.service in _VALUE_LESS_SERVICES or written in _VALUE_CALLS)
         if call.domain in _LIGHT_DOMAINS and not _KELVIN_ARGUMENTS & call.arguments.keys() and _KELVIN.search(text):
             value_less = True  # "the sofa lamp to 6000 kelvin" written as a brightness: the kelvin was asked
+        if written == ("climate", "set_hvac_mode", "percent") and set(tokens(text)) & self.degree_words:
+            value_less = True  # "den Wintergarten auf 5 Grad" written as a mode: the temperature was asked
         asked = self.asked_value(call, device, self.with_digits(text)) if value_less else None  # "vierzig"
         if asked is None:
             return verdict, None
@@ -1916,7 +1998,7 @@ class Grounding:
             if word is not None and word not in self.place_words and word not in self.landmark_words:
                 phrase.append(word)
                 continue
-            nouns = [w for w in phrase if self.normalise(w) in self.kind_of and w not in self.verb_nouns]
+            nouns = [w for w in phrase if self.word_kind(w) and w not in self.verb_nouns]
             if nouns and not landmark:
                 return nouns[-1]
             phrase, landmark = [], word in self.landmark_words
@@ -1925,7 +2007,15 @@ class Grounding:
     def head_kind(self, text: str) -> str | None:
         """The kind of device a request is about ("the garage light" -> "light"), or None."""
         noun = self.head_noun(text)
-        return self.kind_of[self.normalise(noun)] if noun else None
+        return self.word_kind(noun) if noun else None
+
+    def word_kind(self, word: str) -> str | None:
+        """The kind of device a word names, also by a compound's last noun ("Gartenbeleuchtung": light)."""
+        if (kind := self.kind_of.get(self.normalise(word))) is not None:
+            return kind
+        folded = word.casefold()
+        head = next((h for h in self.compound_heads if folded.endswith(h) and len(folded) - len(h) >= 3), None)
+        return self.kind_of.get(self.normalise(head)) if head else None
 
     def device_kinds(self, device: Device) -> frozenset[str]:
         """The kinds a device's name (or aliases, or a cover's class) says it is, where its domain can be
@@ -1942,6 +2032,8 @@ class Grounding:
         ("set the nest fan to low": the thermostat's fan mode; `arguments`: kinds its values name)."""
         if _SERVICE_PARTS.get(service) == kind or kind in arguments or _DOMAIN_KIND.get(device.domain) == kind:
             return True  # a lock is a "lock" whatever its name says
+        if kind in _DOMAIN_WIDE_KINDS and device.domain in _KIND_DOMAINS[kind]:
+            return True  # "the water": the Hauptventil or the Pool Heat Pump alike
         kinds = self.device_kinds(device)
         if kinds:
             return kind in kinds
@@ -2044,10 +2136,11 @@ class Grounding:
         return bool(own) and not own & said
 
     def tied(self, call: Call, device: Device, part: str, house: House, previous: str = "") -> list[Device]:
-        """The devices of the target's domain its words name as well as the target (or better), when a request for
-        one of a kind ("turn off the bedroom fan", no "all" or "both") fits several ("Bedroom 1 Fan",
-        "Bedroom 2 Fan"): the model's pick would be a guess. Every word said but kind words counts here,
-        numbers and setting words too ("the bedroom 1 fan", "the percentage limited fan")."""
+        """The devices that take the call (of its domain, or any its service fits) that its words name as
+        well as the target (or better), when a request for one of a kind ("turn off the bedroom fan", no
+        "all" or "both") fits several ("Bedroom 1 Fan", "Bedroom 2 Fan"; "the Tasmota": a light and a plug
+        that both turn off): the model's pick would be a guess. Every word said but kind words counts
+        here, numbers and setting words too ("the bedroom 1 fan", "the percentage limited fan")."""
         noun = self.head_noun(part) or self._naming_word(part, device)  # "the plug", "Bodenheizung"
         if noun is None or self._plural(noun) or set(tokens(part)) & self.all_words:
             return []
@@ -2067,11 +2160,17 @@ class Grounding:
         tied = [
             other
             for other in house.devices
-            if other.domain == device.domain
+            if (other.domain == device.domain or self._also_called(noun, other, call.service))
             and score(self.device_words(other)) >= top  # one named better: the model's pick is not it
             and (kind is None or self.kind_fits(kind, other, call.service))
         ]
         return tied if top[0] and len(tied) > 1 else []
+
+    def _also_called(self, noun: str, other: Device, service: str) -> bool:
+        """True for a device of another domain that takes the service and whose own name has the word
+        (normalised): "the Tasmota" is the Tasmota light or the Tasmota plug; a room's word is no such tie."""
+        names = " ".join((other.name, *other.aliases))
+        return service in ALLOWED_SERVICES.get(other.domain, ()) and noun in self.words(names, spoken=False)
 
     def _naming_word(self, text: str, device: Device) -> str | None:
         """The last word of a request that names the device, where no word for a kind does ("turn off
@@ -2090,11 +2189,16 @@ class Grounding:
         numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
         louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
         making = {self.normalise(word) for word in self.wants_a_complement}  # "Mach die Lampe an"
-        if self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - making - {word}:
+        rest = self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - making - {word}
+        if any(other not in self.kind_of for other in rest):
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
-        return noun if len(self.called(word, house)) > 1 else None
+        called = [d for d in self.called(word, house) if all(d in self.called(other, house) for other in rest)]
+        if len(called) < 2:
+            return None
+        # "the speaker volume" with two speakers: asked about by the device's noun, not the setting's
+        return next((said for said in tokens(text) if self.normalise(said) in rest), noun)
 
     def _relay_noun(self, text: str) -> str | None:
         """The last word for a switch said ("turn off the *plug*"): no kind of device, but a word several
@@ -2110,11 +2214,8 @@ class Grounding:
     def called(self, noun: str, house: House) -> list[Device]:
         """The devices a word for one device (normalised) can mean: those with it in their words, and for
         a word their names rarely carry ("the AC", "the volume") every device of its domain: a
-        temperature or a volume set on a guess is a wrong action."""
-        domains = self.unnamed_kinds.get(noun, frozenset())
-        return [
-            d for d in house.devices if noun in self.device_words(d) or d.domain in domains or self._ends_in(d, noun)
-        ]
+        temperature or a volume set on a guess is a wrong action; "das Licht" may be any light."""
+        return [device for device in house.devices if self._is_called(noun, device)]
 
     def _ends_in(self, device: Device, noun: str) -> bool:
         """True when a word of the device's name is a compound ending in a kind noun (normalised): the

@@ -51,7 +51,7 @@ _TURN: dict[str, tuple[str, str | None]] = {
     "script": ("turn_on", "turn_off"),
 }
 # Domains no sentence acts on: their names do not share a short name with a device that acts.
-_READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "event", "image", "camera", "device_tracker"})
+READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "event", "image", "camera", "device_tracker"})
 _MEDIA = {
     "HassMediaPause": "media_pause",
     "HassMediaUnpause": "media_play",
@@ -239,23 +239,26 @@ def _spoken_names(device: Device) -> list[str]:
 
 
 def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[str]) -> dict[str, list[str]]:
-    """Each device's leading or trailing name words that say it and nothing else in the house ("Chandelier"
-    for "Antler Chandelier", "Key Light Air" for "Elgato Key Light Air"): people drop the brand or the
-    room. A form two devices' names share, a full name, only a room's words ("Bedroom" of "Bedroom 1 TV"),
-    only words for a kind ("Light" of "Elgato Key Light": "the light" may be any light) or no letter at
-    all ("1") is left out."""
+    """Each device's leading or trailing name (or alias) words that say it and nothing else in the house
+    ("Chandelier" for "Antler Chandelier", "Key Light Air" for "Elgato Key Light Air"): people drop the
+    brand or the room. A form two devices' names or aliases share, a full name, only a room's words
+    ("Bedroom" of "Bedroom 1 TV"), only words for a kind ("Light" of "Elgato Key Light": "the light" may be
+    any light) or no letter at all ("1") is left out."""
     said = {name.casefold() for device in devices for name in _spoken_names(device)}
     room_words = {word for area in areas for word in area.casefold().split()}
     owners: dict[str, set[str]] = {}
     forms: dict[str, str] = {}  # the form as first written, by its casefolded words
     for device in devices:
-        words = device.name.split()
-        if len(words) > _MAX_SHORT_WORDS or len(device.name) > MAX_NAME or device.domain in _READ_ONLY:
+        if device.domain in READ_ONLY:
             continue  # a sensor is asked about, never switched: "PC" is the PC Plug, not the PC Power Draw
-        for count in range(1, len(words)):
-            for form in (" ".join(words[:count]), " ".join(words[count:])):
-                owners.setdefault(form.casefold(), set()).add(device.entity_id)
-                forms.setdefault(form.casefold(), form)
+        for name in _spoken_names(device):  # an alias's forms too: "Deckenlampe" of Deckenlampe Wohnzimmer
+            words = name.split()
+            if len(words) > _MAX_SHORT_WORDS:
+                continue
+            for count in range(1, len(words)):
+                for form in (" ".join(words[:count]), " ".join(words[count:])):
+                    owners.setdefault(form.casefold(), set()).add(device.entity_id)
+                    forms.setdefault(form.casefold(), form)
     # A room's words name the only device of that room ("Mach die Diele aus" for the Diele Licht).
     in_area = Counter(device.area.casefold() for device in devices if device.area)
     alone = {
