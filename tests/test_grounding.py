@@ -2666,3 +2666,35 @@ def test_several_items_said_are_added_one_by_one() -> None:
         Call("todo", "add_item", "todo.einkauf", {"item": "Spüli"}),
         Call("todo", "add_item", "todo.einkauf", {"item": "Klopapier"}),
     ]
+
+
+def test_a_verb_at_the_end_a_setting_noun_after_the_value_and_a_plus_said() -> None:
+    """German puts the verb last ("… auf 60 Grad stellen", "Storen … herunterlassen", "Markise
+    reinfahren", "Alle Lichter … löschen"), also after "Könnten Sie bitte"; "at half speed" sets half;
+    "Disney Plus" is the source Disney+; "the telly" is the one TV beside a Sonos."""
+    haus = make_house(
+        Device("water_heater.boiler", "Boiler", "eco", attributes={"min_temp": 40, "max_temp": 70, "supported_features": 1}),
+        Device("cover.storen", "Storen Küche", "open", area="Küche", attributes={"supported_features": 15}),
+        Device("cover.markise", "Markise", "open", attributes={"device_class": "awning", "supported_features": 15}),
+        Device("light.stehlampe", "Stehlampe Stube", "on", area="Stube"),
+        Device("light.stubenlampe", "Stubenlampe", "on", area="Stube"),
+    )  # fmt: skip
+    for text, calls in [
+        ("Könnten Sie bitte den Boiler auf 60 Grad stellen?", [Call("water_heater", "set_temperature", "water_heater.boiler", {"temperature": 60.0})]),
+        ("Storen in der Küche herunterlassen", [Call("cover", "close_cover", "cover.storen")]),
+        ("Markise reinfahren", [Call("cover", "close_cover", "cover.markise")]),
+        ("Alle Lichter in der Stube löschen", [Call("light", "turn_off", "light.stehlampe"), Call("light", "turn_off", "light.stubenlampe")]),
+    ]:  # fmt: skip
+        assert _words_read("de", haus, text) == calls, text
+    lounge = make_house(
+        Device("fan.ceiling", "Bedroom Ceiling Fan", "on", area="Bedroom", attributes={"percentage": 33, "supported_features": 1}),
+        Device("media_player.tv", "Lounge TV", "on", area="Lounge", attributes={"source_list": ["Netflix", "Disney+"], "supported_features": 2048 | 256}),
+        Device("media_player.lounge", "Lounge", "playing", area="Lounge", aliases=("Lounge Sonos",)),
+    )  # fmt: skip
+    assert _words_read("en", lounge, "bedroom ceiling fan at half speed") == [
+        Call("fan", "set_percentage", "fan.ceiling", {"percentage": 50})
+    ]
+    assert _words_read("en", lounge, "put Disney Plus on the lounge TV") == [
+        Call("media_player", "select_source", "media_player.tv", {"source": "Disney+"})
+    ]
+    assert _words_read("en", lounge, "turn the telly off") == [Call("media_player", "turn_off", "media_player.tv")]

@@ -266,6 +266,7 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.value_nouns = self._set(table, "value_nouns")
         self.landmark_words = self._set(table, "landmark_words")
         self.list_articles = self._set(table, "list_articles")
         self.outdoor_words = {
@@ -821,17 +822,10 @@ class Grounding:
         if len(text) > MAX_TEXT:
             return None  # longer than any spoken command: neither read nor rephrased (see intent_sentences)
         text = self._plainly(text)
-        calls = self.read_by_home_assistant(text, house)
-        if calls is None and (digits := self.with_digits(text)) != text:  # "auf die Hälfte": "auf 50 prozent"
-            calls = self.read_by_home_assistant(digits, house)
-        for implied in self.implied_settings(text) if calls is None else ():
-            if (calls := self.read_by_home_assistant(implied, house)) is not None:
-                break
-        if calls is None and (coloured := self._as_colour_setting(text)) != text:
-            calls = self.read_by_home_assistant(coloured, house)  # "Stimmungslicht in Blau": "… auf Blau"
+        calls = self._read_as_said(text, house)
         for rephrased in self.rephrasings_of(text) if calls is None else ():
-            if (calls := self.read_by_home_assistant(rephrased, house)) is not None:
-                break
+            if (calls := self._read_as_said(rephrased, house)) is not None:
+                break  # "den Boiler auf 60 Grad stellen": "stell den Boiler auf 60 Grad"
         if calls is None and each:
             calls = self._read_each(text, house)
         if calls is None and (named := self._with_names_as_written(text, house)) != text:
@@ -847,6 +841,19 @@ class Grounding:
         if calls is None and (sole := self._with_sole_of_kind(text, house)) is not None:
             calls = self._read(sole[0], house, each=False)  # "turn off the TV": the Great Room TV
             calls = calls if calls and {call.entity_id for call in calls} == {sole[1].entity_id} else None
+        return calls
+
+    def _read_as_said(self, text: str, house: House) -> list[Call] | None:
+        """The request read by Home Assistant's sentences as said, with its numbers in digits, as the
+        setting it implies, or with a colour said the way the sentences have it; None where none reads."""
+        calls = self.read_by_home_assistant(text, house)
+        if calls is None and (digits := self.with_digits(text)) != text:  # "auf die Hälfte": "auf 50 prozent"
+            calls = self.read_by_home_assistant(digits, house)
+        for implied in self.implied_settings(text) if calls is None else ():
+            if (calls := self.read_by_home_assistant(implied, house)) is not None:
+                break
+        if calls is None and (coloured := self._as_colour_setting(text)) != text:
+            calls = self.read_by_home_assistant(coloured, house)  # "Stimmungslicht in Blau": "… auf Blau"
         return calls
 
     def _with_compounds_apart(self, text: str, house: House) -> str:
@@ -970,12 +977,20 @@ class Grounding:
         words = text.rstrip(" .!?").split()
         while len(words) > 1 and words[-1].casefold().strip(",") in self.closing_words:
             words.pop()
+        if len(words) > 2 and words[-1].casefold() in self.value_nouns and self._ends_in_a_value(words[:-1]):
+            words.pop()  # "the fan at half speed", "auf 40 Prozent Helligkeit": the value says it
         text = " ".join(words)
         if self.whole_words:  # "das ganze Licht in der Stube": every light there, as "das Licht" reads
             text = " ".join(word for word in text.split() if word.casefold() not in self.whole_words)
         if self.formal_you is not None:
             text = self.formal_you.sub(r"\g<stem>e", text, count=1)
         return text
+
+    def _ends_in_a_value(self, words: list[str]) -> bool:
+        """True when words end in a value: a number, a percentage or a fraction ("50 percent", "half")."""
+        last, tail = words[-1].casefold().strip(",%"), " ".join(words[-2:])
+        percent = self.percent_pattern.search(tail)
+        return last.isdigit() or last in self.fraction_words or bool(percent and percent.end() == len(tail))
 
     def _read_without_place(self, text: str, house: House, *, each: bool) -> list[Call] | None:
         """The request read without a room it says before its objects ("Im Kinderzimmer die Deckenlampe
