@@ -2698,3 +2698,26 @@ def test_a_verb_at_the_end_a_setting_noun_after_the_value_and_a_plus_said() -> N
         Call("media_player", "select_source", "media_player.tv", {"source": "Disney+"})
     ]
     assert _words_read("en", lounge, "turn the telly off") == [Call("media_player", "turn_off", "media_player.tv")]
+
+
+def test_both_in_a_room_and_the_house_temperature() -> None:
+    """ "both the lamps in the bedroom" is the two lamps there (not three); "make it seventy-four in here"
+    sets the one thermostat; "make it brighter in here" is no temperature."""
+    house = make_house(
+        Device("light.margaret", "Margaret's Lamp", "on", area="Bedroom"),
+        Device("light.walter", "Walter's Lamp", "on", area="Bedroom"),
+        Device("light.hall", "Hall Lamp", "on", area="Hall"),
+        Device("light.kid_1", "Kid Lamp 1", "on", area="Kids"),
+        Device("light.kid_2", "Kid Lamp 2", "on", area="Kids"),
+        Device("light.kid_3", "Kid Lamp 3", "on", area="Kids"),
+        Device("climate.t6", "Honeywell Home", "heat", attributes={"min_temp": 50, "max_temp": 90, "supported_features": 1}),
+    )  # fmt: skip
+    assert _words_read("en", house, "Turn off both the lamps in the bedroom") == [
+        Call("light", "turn_off", "light.margaret"),
+        Call("light", "turn_off", "light.walter"),
+    ]
+    assert _words_read("en", house, "Turn off both the lamps in the kids") is None  # three there
+    assert _words_read("en", house, "make it seventy-four in here") == [
+        Call("climate", "set_temperature", "climate.t6", {"temperature": 74.0})
+    ]
+    assert _words_read("en", house, "make it brighter in here") is None

@@ -324,6 +324,7 @@ class Grounding:
         self.all_words = self._set(table, "all_words")
         self.mass_nouns = frozenset(self.normalise(word) for word in _split(table.get("mass_nouns", "")))
         self.both_words = self._set(table, "both_words")
+        self.all_word = next(iter(_split(table.get("all_words", ""))), "")  # the first listed: "all", "alle"
         self.articles = self._set(table, "articles")
         # Question starts that ask someone to do something when a name follows ("have Robbie vacuum").
         self.causative = self._set(table, "causative")
@@ -828,6 +829,9 @@ class Grounding:
                 break  # "den Boiler auf 60 Grad stellen": "stell den Boiler auf 60 Grad"
         if calls is None and each:
             calls = self._read_each(text, house)
+        if calls is None and each and (as_all := self._both_as_all(text)) != text:
+            calls = self._read(as_all, house, each=False)  # "both the lamps in the bedroom": the two there
+            calls = calls if calls and len(calls) == 2 else None
         if calls is None and (named := self._with_names_as_written(text, house)) != text:
             calls = self._read(named, house, each=each)  # "Heizkörper im Bad" for the Heizkörper Bad
         if calls is None:
@@ -1097,6 +1101,13 @@ class Grounding:
     def _folded(words: frozenset[str]) -> frozenset[str]:
         """Words without umlauts: a German plural has them where the singular has none ("Rollläden")."""
         return frozenset(word.translate(_UMLAUTS) for word in words)
+
+    def _both_as_all(self, text: str) -> str:
+        """The text with its "both" said as "all", which Home Assistant's sentences have ("turn off all the
+        lamps in the bedroom"); the text as it is where it says no "both"."""
+        if not self.both_words or not self.all_word:
+            return text
+        return re.sub(rf"\b(?:{_either(self.both_words)})\b", self.all_word, text, count=1, flags=re.IGNORECASE)
 
     def _read_each(self, text: str, house: House) -> list[Call] | None:
         """ "Beide Nachttischlampen aus", "all the blinds up": the request read once for each device
