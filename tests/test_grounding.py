@@ -2721,3 +2721,19 @@ def test_both_in_a_room_and_the_house_temperature() -> None:
         Call("climate", "set_temperature", "climate.t6", {"temperature": 74.0})
     ]
     assert _words_read("en", house, "make it brighter in here") is None
+
+
+def test_a_device_in_another_room_than_the_one_said_is_asked_about() -> None:
+    """ "Mach die Deckenlampe im Kinderzimmer blau" is not the Deckenlampe Wohnzimmer (the model's pick);
+    a device whose name says the room is still meant ("the kitchen speaker in the kitchen")."""
+    house = make_house(
+        Device("light.wohnzimmer", "Deckenlampe Wohnzimmer", "on", area="Wohnzimmer", attributes={"supported_color_modes": ["hs"]}),
+        Device("light.kinder", "Kinderzimmer Decke", "on", area="Kinderzimmer", attributes={"supported_color_modes": ["brightness"]}),
+        Device("media_player.kitchen", "Kitchen Speaker", "on", area="Dining"),
+        Device("light.kitchen", "Kitchen Light", "on", area="Kitchen"),
+    )  # fmt: skip
+    blue = _allowed("light", "turn_on", "light.wohnzimmer", color_name="blue")
+    assert _run_in(house, "de", blue, "Mach die Deckenlampe im Kinderzimmer blau")[0] == []
+    assert _run_in(house, "de", blue, "Mach die Deckenlampe im Wohnzimmer blau")[0] == [blue.call]
+    speaker = _allowed("media_player", "turn_off", "media_player.kitchen")
+    assert _run_in(house, "en", speaker, "turn off the speaker in the kitchen")[0] == [speaker.call]

@@ -322,6 +322,7 @@ class Grounding:
         self.request_after_question = self._set(table, "request_after_question")
         self.state_nouns = self._set(table, "state_nouns")
         self.all_words = self._set(table, "all_words")
+        self.in_words = self._set(table, "in_words")
         self.mass_nouns = frozenset(self.normalise(word) for word in _split(table.get("mass_nouns", "")))
         self.both_words = self._set(table, "both_words")
         self.all_word = next(iter(_split(table.get("all_words", ""))), "")  # the first listed: "all", "alle"
@@ -2127,6 +2128,8 @@ class Grounding:
         naming = self.naming_words(self.said_words(part, previous), call, kind)
         if not previous and not naming and (pronoun := self.points_back(part)):
             return f"pronoun:{pronoun}"
+        if house is not None and (area := self._other_room(device, part, house)):
+            return f"place:{area}"  # "die Deckenlampe im Kinderzimmer" is not the Deckenlampe Wohnzimmer
         if house is not None and not naming and (noun := self.several_called(part, house)):
             return f"several:{noun}"
         if house is not None and not naming and (word := self._kinds_word(call, part, house)):
@@ -2134,6 +2137,22 @@ class Grounding:
         if house is not None and naming and self.tied(call, device, part, house, previous):
             return f"tied:{self.head_noun(part) or self._naming_word(part, device)}"
         return None
+
+    def _other_room(self, device: Device, part: str, house: House) -> str | None:
+        """The room a request says its device is in ("in the bedroom", "im Kinderzimmer"), where the
+        device is in none of the rooms said and its name says none of them; else None."""
+        if not self.in_words:
+            return None
+        said = [area for area in {d.area for d in house.devices if d.area} if self._in_room(area).search(part)]
+        named = self.words(" ".join((device.name, *device.aliases)), spoken=False)
+        if not said or device.area in said or any(self.words(area, spoken=False) <= named for area in said):
+            return None
+        return said[0]
+
+    def _in_room(self, area: str) -> re.Pattern[str]:
+        """A pattern for a room said with a word for being in it ("in the bedroom", "im Bad")."""
+        articles = rf"(?:\s+(?:{_either(self.articles)}))?" if self.articles else ""
+        return re.compile(rf"\b(?:{_either(self.in_words)}){articles}\s+{re.escape(area)}\b", re.IGNORECASE)
 
     def _kinds_word(self, call: Call, part: str, house: House) -> str | None:
         """The word that ties a request naming no device to the call's domain, where its words fit
@@ -2186,15 +2205,18 @@ class Grounding:
         tied = [
             other
             for other in house.devices
-            if (other.domain == device.domain or self._also_called(noun, other, call.service))
+            if (other.domain == device.domain or self._also_called(noun, other, call.service, house))
             and score(self.device_words(other)) >= top  # one named better: the model's pick is not it
             and (kind is None or self.kind_fits(kind, other, call.service))
         ]
         return tied if top[0] and len(tied) > 1 else []
 
-    def _also_called(self, noun: str, other: Device, service: str) -> bool:
+    def _also_called(self, noun: str, other: Device, service: str, house: House) -> bool:
         """True for a device of another domain that takes the service and whose own name has the word
-        (normalised): "the Tasmota" is the Tasmota light or the Tasmota plug; a room's word is no such tie."""
+        (normalised): "the Tasmota" is the Tasmota light or the Tasmota plug. A room's word is no such tie
+        (the Wintergarten thermostat and the Wintergarten Licht: the request's kind or verb tells them apart)."""
+        if noun in {word for device in house.devices for word in self.words(device.area or "", spoken=False)}:
+            return False
         names = " ".join((other.name, *other.aliases))
         return service in ALLOWED_SERVICES.get(other.domain, ()) and noun in self.words(names, spoken=False)
 
