@@ -2737,3 +2737,21 @@ def test_a_device_in_another_room_than_the_one_said_is_asked_about() -> None:
     assert _run_in(house, "de", blue, "Mach die Deckenlampe im Wohnzimmer blau")[0] == [blue.call]
     speaker = _allowed("media_player", "turn_off", "media_player.kitchen")
     assert _run_in(house, "en", speaker, "turn off the speaker in the kitchen")[0] == [speaker.call]
+
+
+def test_more_german_word_orders() -> None:
+    """ "Pendelleuchte abdrehen", "Stell im Wohnzimmer 22 Grad ein", "Küchenspots aus" (the Küche Spots),
+    "Licht in der Diele bitte auf 20 Prozent" (Home Assistant's room sentence wants "Helligkeit")."""
+    haus = make_house(
+        Device("light.pendel", "Pendelleuchte", "on", area="Esszimmer"),
+        Device("light.spots", "Küche Spots", "on", area="Küche"),
+        Device("light.diele", "Diele", "on", area="Diele", attributes={"supported_color_modes": ["brightness"]}),
+        Device("climate.wohnzimmer", "Wohnzimmer", "heat", area="Wohnzimmer", attributes={"min_temp": 5, "max_temp": 25, "supported_features": 1}),
+    )  # fmt: skip
+    for text, calls in [
+        ("Pendelleuchte abdrehen", [Call("light", "turn_off", "light.pendel")]),
+        ("Stell im Wohnzimmer 22 Grad ein", [Call("climate", "set_temperature", "climate.wohnzimmer", {"temperature": 22.0})]),
+        ("Küchenspots aus", [Call("light", "turn_off", "light.spots")]),
+        ("Licht in der Diele bitte auf 20 Prozent", [Call("light", "turn_on", "light.diele", {"brightness": 51})]),
+    ]:  # fmt: skip
+        assert _words_read("de", haus, text) == calls, text

@@ -382,6 +382,7 @@ class Grounding:
         value_at_end = rf"^(?P<target>.+?)\s+(?:(?P<to>{to})\s+)?{value}[\s.!?]*$"
         self.value_at_end = re.compile(value_at_end, re.IGNORECASE) if to and percents else None
         self.volume_sentence = str(table.get("volume_sentence", ""))
+        self.brightness_sentence = str(table.get("brightness_sentence", ""))
         self.volume_noun = str(table.get("volume_noun", ""))
         self.music_words = frozenset(word.casefold() for word in _listed(table.get("music_words")))
         self.degree_words = frozenset(word.casefold() for word in degrees)
@@ -843,6 +844,8 @@ class Grounding:
             calls = self._read_outdoors(text, house, each=each)
         if calls is None and (near := self._with_near_names(text, house)) != text:
             calls = self._read(near, house, each=each)  # "stairs on" for the Stairwell
+        if calls is None and (brightness := self._as_room_brightness(text)) is not None:
+            calls = self.read_by_home_assistant(brightness, house)  # after the names: "Licht in der Stube" may be one
         if calls is None and (sole := self._with_sole_of_kind(text, house)) is not None:
             calls = self._read(sole[0], house, each=False)  # "turn off the TV": the Great Room TV
             calls = calls if calls and {call.entity_id for call in calls} == {sole[1].entity_id} else None
@@ -976,12 +979,11 @@ class Grounding:
         return " ".join(words)
 
     def _plainly(self, text: str) -> str:
-        """The request without a closing "please" ("Wohnzimmer auf 22 Grad bitte") and with a formal
-        imperative said plainly ("Machen Sie alle Rollläden runter": "Mache alle …"), as Home Assistant's
-        sentences have them."""
-        words = text.rstrip(" .!?").split()
-        while len(words) > 1 and words[-1].casefold().strip(",") in self.closing_words:
-            words.pop()
+        """The request without a "please" ("Wohnzimmer auf 22 Grad bitte", "Licht in der Diele bitte auf
+        20 Prozent") and with a formal imperative said plainly ("Machen Sie alle Rollläden runter": "Mache
+        alle …"), as Home Assistant's sentences have them."""
+        said = text.rstrip(" .!?").split()
+        words = [word for word in said if word.casefold().strip(",") not in self.closing_words] or said
         if len(words) > 2 and words[-1].casefold() in self.value_nouns and self._ends_in_a_value(words[:-1]):
             words.pop()  # "the fan at half speed", "auf 40 Prozent Helligkeit": the value says it
         text = " ".join(words)
@@ -1196,6 +1198,21 @@ class Grounding:
             percents = [self.set_sentence.format(target=target, value=percent)] if above_steps else []
             return temperatures + self._volume_sentences(target, number) + percents
         return []
+
+    def _as_room_brightness(self, text: str) -> str | None:
+        """A percentage for a room's light said without the word for brightness ("Licht in der Diele auf
+        20 Prozent") as the `brightness_sentence` Home Assistant has for a room; None where the language
+        needs none or the text gives no percentage at its end."""
+        text = self.with_digits(text)
+        if not self.brightness_sentence or self.value_at_end is None or not (match := self.value_at_end.match(text)):
+            return None
+        target, number, unit = match.group("target", "number", "unit")
+        if not unit or not self.percent_pattern.search(f"{number}{unit}"):
+            return None
+        words = target.split()
+        if len(words) > 1 and words[0].casefold() in self.wants_a_complement:
+            words = words[1:]  # "Mach das Licht in der Stube auf 30 Prozent"
+        return self.brightness_sentence.format(target=self._without_article(" ".join(words)), value=f"{number} {unit}")
 
     def _volume_sentences(self, target: str, value: str) -> list[str]:
         """A player's volume set without the word ("the Sonos to 70", "Musik in der Küche auf 30 Prozent"):
