@@ -138,12 +138,16 @@ def call_set(calls: list[dict[str, str]]) -> set[tuple[str, str]]:
 def wrong_arguments(expect: list[dict[str, Any]], made: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Per expected call with `data` ("light.turn_on(light.x)"), the argument keys the made call got wrong."""
     wrong = {}
+    unused = list(made)  # two items on one list: each expected call meets a made call of its own
     for call in expect:
         if not call.get("data"):
             continue
         target = (call["service"], call["entity_id"])
-        given = next((m["data"] for m in made if (m["service"], m["entity_id"]) == target), {})
-        if errors := argument_errors(call["data"], given):
+        candidates = [m for m in unused if (m["service"], m["entity_id"]) == target]
+        fitting = next((m for m in candidates if not argument_errors(call["data"], m["data"])), None)
+        if fitting is not None:
+            unused.remove(fitting)
+        elif errors := argument_errors(call["data"], candidates[0]["data"] if candidates else {}):
             wrong[_calls_label([call])] = errors
     return wrong
 

@@ -307,3 +307,19 @@ def test_eval_runs_the_base_model_with_options(model_path: Path, tmp_path: Path)
     assert report["adapter"] is None
     assert report["options"] == {CONF_NUM_EXAMPLES: 0, CONF_LORA_PATH: "", CONF_HOUSE_ADAPTER: False}
     assert set(report["false_actions_by_intent"]) == {"absent"}
+
+
+def test_two_items_on_one_list_are_scored_each() -> None:
+    """Two add_item calls on one list meet the expected items in any order; a wrong second item counts."""
+    expect = [
+        {"service": "todo.add_item", "entity_id": "todo.list", "data": {"item": "Spüli"}},
+        {"service": "todo.add_item", "entity_id": "todo.list", "data": {"item": "Klopapier"}},
+    ]
+    case = {"text": "t", "expect": expect, "dataset": "d", "line": 1}
+
+    def added(*items: str) -> Turn:
+        return turn(*(CallResult("todo.add_item", "todo.list", "done", None, {"item": item}) for item in items))
+
+    assert score_case(case, added("Klopapier", "Spüli"))["correct"]
+    wrong = score_case(case, added("Spüli", "Milch"))
+    assert wrong["correct_calls"] and not wrong["correct"]
