@@ -2666,6 +2666,9 @@ def test_several_items_said_are_added_one_by_one() -> None:
         Call("todo", "add_item", "todo.einkauf", {"item": "Spüli"}),
         Call("todo", "add_item", "todo.einkauf", {"item": "Klopapier"}),
     ]
+    assert _words_read("de", house, "Tu Kaffee, Butter und Eier auf die Einkaufsliste") == [
+        Call("todo", "add_item", "todo.einkauf", {"item": item}) for item in ("Kaffee", "Butter", "Eier")
+    ]  # Home Assistant's reading drops the commas; "tu" is "setz"
 
 
 def test_a_verb_at_the_end_a_setting_noun_after_the_value_and_a_plus_said() -> None:

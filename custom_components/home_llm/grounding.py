@@ -266,6 +266,7 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
         self.landmark_words = self._set(table, "landmark_words")
         self.list_articles = self._set(table, "list_articles")
@@ -774,19 +775,21 @@ class Grounding:
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
         if not calls or any(str(call.arguments.get("item", "")).casefold() in self.pronouns for call in calls):
             return None  # "add them to the list": the item is said before, in words only the model reads
-        calls = [each for call in calls for each in self._items_apart(call)]
+        calls = [each for call in calls for each in self._items_apart(call, text)]
         if any("percentage" in call.arguments for call in calls) and self._may_be_a_step(text):
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed for verdict in read) else None
 
-    def _items_apart(self, call: Call) -> list[Call]:
+    def _items_apart(self, call: Call, text: str) -> list[Call]:
         """An item read as a list ("Kaffee, Butter und Eier") as one add_item call for each; other calls as
-        they are. Home Assistant's sentences take all of it as one item."""
+        they are. Home Assistant's sentences take all of it as one item, without its commas: the item is
+        split as the text says it."""
         item = call.arguments.get("item")
-        if call.service != "add_item" or not isinstance(item, str):
+        if call.service != "add_item" or not isinstance(item, str) or not item.split():
             return [call]
-        items = [part.strip() for part in self.parts_pattern.split(item) if part.strip()]
+        said = re.search(r"[\s,;]+".join(re.escape(word) for word in item.split()), text, re.IGNORECASE)
+        items = [part.strip() for part in self.parts_pattern.split(said[0] if said else item) if part.strip()]
         if not 1 < len(items) <= _MAX_EACH:
             return [call]
         return [Call(call.domain, call.service, call.entity_id, {**call.arguments, "item": each}) for each in items]
@@ -980,10 +983,13 @@ class Grounding:
 
     def _plainly(self, text: str) -> str:
         """The request without a "please" ("Wohnzimmer auf 22 Grad bitte", "Licht in der Diele bitte auf
-        20 Prozent") and with a formal imperative said plainly ("Machen Sie alle Rollläden runter": "Mache
+        20 Prozent"), a verb that says nothing ("Tu Kaffee auf die Liste") or a value's noun after it ("at
+        half speed"), and with a formal imperative said plainly ("Machen Sie alle Rollläden runter": "Mache
         alle …"), as Home Assistant's sentences have them."""
         said = text.rstrip(" .!?").split()
         words = [word for word in said if word.casefold().strip(",") not in self.closing_words] or said
+        if len(words) > 2 and words[0].casefold() in self.empty_verbs:
+            words = words[1:]  # "Tu Kaffee auf die Liste"
         if len(words) > 2 and words[-1].casefold() in self.value_nouns and self._ends_in_a_value(words[:-1]):
             words.pop()  # "the fan at half speed", "auf 40 Prozent Helligkeit": the value says it
         text = " ".join(words)
