@@ -2758,3 +2758,23 @@ def test_more_german_word_orders() -> None:
         ("Licht in der Diele bitte auf 20 Prozent", [Call("light", "turn_on", "light.diele", {"brightness": 51})]),
     ]:  # fmt: skip
         assert _words_read("de", haus, text) == calls, text
+
+
+def test_a_source_on_the_telly_a_mode_after_on_and_a_bare_humidity() -> None:
+    """ "stick the telly on bbc iplayer" may act ("telly" is a near name of a TV); "put the
+    aircon on dry" is the mode; "dehumidifier to 45" is its humidity (a number past 100 is not)."""
+    house = make_house(
+        Device("media_player.tv", "Lounge TV", "on", area="Lounge", attributes={"source_list": ["BBC iPlayer", "ITVX"], "supported_features": 2048}),
+        Device("climate.daikin", "Main Bedroom Aircon", "cool", attributes={"hvac_modes": ["off", "cool", "dry"], "supported_features": 1}),
+        Device("humidifier.basement", "Basement Dehumidifier", "on", attributes={"min_humidity": 30, "max_humidity": 80}),
+    )  # fmt: skip
+    assert _words_read("en", house, "stick the telly on bbc iplayer") == [
+        Call("media_player", "select_source", "media_player.tv", {"source": "BBC iPlayer"})
+    ]
+    assert _words_read("en", house, "put the main bedroom aircon on dry") == [
+        Call("climate", "set_hvac_mode", "climate.daikin", {"hvac_mode": "dry"})
+    ]
+    assert _words_read("en", house, "dehumidifier to 45") == [
+        Call("humidifier", "set_humidity", "humidifier.basement", {"humidity": 45})
+    ]
+    assert _words_read("en", house, "dehumidifier to 450") is None

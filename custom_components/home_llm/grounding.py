@@ -400,8 +400,9 @@ class Grounding:
         }
         modes = _either(self.hvac_modes)
         mode_word = rf"(?:\s+(?:{_either(_split(table.get('mode_words', '')))}))?" if table.get("mode_words") else ""
-        mode_at_end = rf"\b(?:{to})\s+(?P<mode>{modes}){mode_word}[\s.!?]*$"
-        self.mode_at_end = re.compile(mode_at_end, re.I) if modes and to else None
+        before_mode = _either([*_split(table.get("to_words", "")), *_split(table.get("mode_prepositions", ""))])
+        mode_at_end = rf"\b(?:{before_mode})\s+(?P<mode>{modes}){mode_word}[\s.!?]*$"  # "… on dry": a mode too
+        self.mode_at_end = re.compile(mode_at_end, re.I) if modes and before_mode else None
         self.state_words = {word: frozenset(_split(states)) for word, states in self._map(table, "state_words").items()}
         self.plural_name = re.compile(table["plural_name"]) if table.get("plural_name") else None
         self.action = frozenset(self.normalise(word) for word in self.action_words)
@@ -1428,10 +1429,14 @@ class Grounding:
 
     def asked_humidity(self, text: str, house: House) -> Call | None:
         """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
-        shop down to 40%", "Stell den Entfeuchter im Keller auf 50 Prozent") on the one its words point
-        at; None otherwise (Home Assistant's sentences have no humidity)."""
-        percents = self.percent_pattern.findall(self.with_digits(text))
+        shop down to 40%", "Stell den Entfeuchter im Keller auf 50 Prozent", "dehumidifier to 45") on the one
+        its words point at; None otherwise (Home Assistant's sentences have no humidity)."""
+        digits = self.with_digits(text)
+        # A humidifier's only number is its humidity: a bare one too ("dehumidifier to 45").
+        percents = self.percent_pattern.findall(digits) or re.findall(r"(?<![\d.,])\d{1,3}(?![\d.,])", digits)
         if not self._one_plain_request(text, house) or self.head_kind(text) != "humidity" or len(percents) != 1:
+            return None
+        if int(percents[0]) > 100:
             return None
         calls = [
             Call("humidifier", "set_humidity", device.entity_id, {"humidity": int(percents[0])})
@@ -2479,7 +2484,9 @@ class Grounding:
         if said & (self.action | self.add) or self.asked_quantity(text):
             return True
         known = set().union(*(self.domain_words(domain) for domain in self.domain_table))
-        for device in house.devices:
+        kinds = [group for group in self.near_names if any(self.normalise(phrase) in self.kind_of for phrase in group)]
+        known |= {self.normalise(word) for group in kinds for phrase in group for word in tokens(phrase)}  # "telly"
+        for device in house.devices:  # (a source alone is no device: "I hate twitch" asks for nothing)
             known |= self.device_words(device) | self.domain_words(device.domain)
         return bool({word for word in said & known if not word.isdigit()})  # "12 times 4" is not about vacuum 4
 
