@@ -2778,3 +2778,19 @@ def test_a_source_on_the_telly_a_mode_after_on_and_a_bare_humidity() -> None:
         Call("humidifier", "set_humidity", "humidifier.basement", {"humidity": 45})
     ]
     assert _words_read("en", house, "dehumidifier to 450") is None
+
+
+def test_a_step_runs_only_when_a_word_asks_for_one() -> None:
+    """ "Spiel Radio Energy in der Stube" written as volume_up changes nothing; "Mach die Stube lauter" and
+    "the living room is way too loud" step; a number said is a value ("Stube auf 40 Prozent": volume_set)."""
+    house = make_house(
+        Device("media_player.stube", "Stube", "playing", area="Stube", attributes={"source_list": ["Radio SRF 1"], "supported_features": 4 | 1024}),
+    )  # fmt: skip
+    up = _allowed("media_player", "volume_up", "media_player.stube")
+    assert _run_in(house, "de", up, "Spiel Radio Energy in der Stube")[0] == []
+    assert _run_in(house, "de", up, "Mach die Stube lauter")[0] == [up.call]
+    assert _run_in(house, "de", up, "Stube auf 40 Prozent")[0] == [
+        Call("media_player", "volume_set", "media_player.stube", {"volume_level": 0.4})
+    ]
+    down = _allowed("media_player", "volume_down", "media_player.stube")
+    assert _run_in(house, "en", down, "the stube is way too loud")[0] == [down.call]

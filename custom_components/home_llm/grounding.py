@@ -53,6 +53,8 @@ _UP_SERVICES = frozenset(
     {"turn_on", "open_cover", "open_valve", "open", "unlock", "media_play", "alarm_arm_home", "alarm_arm_away",
      "alarm_arm_night"}
 )  # fmt: skip
+# Services that move a setting one step: only a word for a step asks for them ("louder", "bump … up").
+_STEP_SERVICES = frozenset({"volume_up", "volume_down", "increase_speed", "decrease_speed"})
 _DOWN_SERVICES = frozenset(
     {"turn_off", "close_cover", "close_valve", "lock", "media_pause", "media_stop", "alarm_disarm"}
 )
@@ -266,6 +268,7 @@ class Grounding:
         # A number and a half ("twenty one and a half"): one value, whose "and" parts nothing.
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
+        self.step_words = self._set(table, "step_words")
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
         self.landmark_words = self._set(table, "landmark_words")
@@ -1923,6 +1926,10 @@ class Grounding:
             return Hold(call, f"{device.name} has no mode {mode}", self.phrases.text("no_mode", name=name, mode=mode))
         if call.service == "set_temperature" and not self.says_number(text):  # "the heater to cool": made up
             return Hold(call, "the request gives no temperature", self.phrases.text("no_action", name=name))
+        stepless = self.step_words and not set(tokens(text)) & self.step_words and not self.says_number(text)
+        if call.service in _STEP_SERVICES and stepless:  # (a number: the value step makes it volume_set)
+            # "Spiel Radio Energy in der Stube" written as volume_up: no word asks for a step
+            return Hold(call, "the request asks for no step", self.phrases.text("no_action", name=name))
         grounded = [
             part
             for part, said in parts
