@@ -2794,3 +2794,16 @@ def test_a_step_runs_only_when_a_word_asks_for_one() -> None:
     ]
     down = _allowed("media_player", "volume_down", "media_player.stube")
     assert _run_in(house, "en", down, "the stube is way too loud")[0] == [down.call]
+
+
+def test_a_chore_said_later_and_get_it_going_ask_for_action() -> None:
+    """ "get the Deebot hoovering" (a vacuum's chore, not leading) and "get the exhaust fan going in the
+    barn" ("going" is no setting) run as written."""
+    house = make_house(
+        Device("vacuum.deebot", "Deebot", "docked", attributes={"supported_features": 8192}),
+        Device("fan.barn", "Barn Exhaust Fan", "off", area="Barn", attributes={"supported_features": 48}),
+    )  # fmt: skip
+    start = _allowed("vacuum", "start", "vacuum.deebot")
+    assert _run_in(house, "en", start, "get the Deebot hoovering")[0] == [start.call]
+    fan = _allowed("fan", "turn_on", "fan.barn")
+    assert _run_in(house, "en", fan, "get the exhaust fan going in the barn")[0] == [fan.call]

@@ -1722,6 +1722,7 @@ class Grounding:
         if call.arguments or call.service not in ("turn_on", "media_play") or call.domain not in _LISTING_DOMAINS:
             return None
         known = set(self.generic | self.filler).union(*(self.device_words(other) for other in house.devices))
+        known |= set().union(*self.asking_together)  # "get the exhaust fan going in the barn": no setting
         said = tokens(text)
         unknown = [
             index
@@ -2330,8 +2331,9 @@ class Grounding:
         lead = self.leading_verb(text)
         if lead in self.leading_verb_domains or any(together <= said for together in self.asking_together):
             return True  # "boil the kettle", "get the fan going"
-        if lead in self.causative and said & self.leading_verb_domains.keys():
-            return True  # "have Robbie vacuum"
+        chores = {self.normalise(verb) for verb in self.leading_verb_domains}
+        if lead in self.causative and {self.normalise(word) for word in said} & chores:
+            return True  # "have Robbie vacuum", "get the Deebot hoovering"
         if lead in self.wants_a_complement:  # "make the bed" asks nothing of the bed light; "make it warmer" does
             said -= self.polite | {lead}
         normal = {self.normalise(word) for word in said}
