@@ -2740,6 +2740,8 @@ def test_a_device_in_another_room_than_the_one_said_is_asked_about() -> None:
     assert _run_in(house, "de", blue, "Mach die Deckenlampe im Wohnzimmer blau")[0] == [blue.call]
     speaker = _allowed("media_player", "turn_off", "media_player.kitchen")
     assert _run_in(house, "en", speaker, "turn off the speaker in the kitchen")[0] == [speaker.call]
+    hostile = make_house(*house.devices, Device("light.odd", "Odd", "on", area="(" * 5000))  # an area no one says
+    assert _run_in(hostile, "de", blue, "Mach die Deckenlampe im Kinderzimmer blau")[0] == []
 
 
 def test_more_german_word_orders() -> None:

@@ -532,10 +532,15 @@ class Grounding:
         """The parts of a word joined from a place and a kind ("Gangbeleuchtung": Gang, Beleuchtung),
         so that "das Licht im Gang" meets it; none for a word that is only a kind. A device's name gives
         only its place: "das Ventil" does not name the Hauptventil more than the Haupthahn."""
-        head = next((head for head in self.compound_heads if word.endswith(head) and len(word) - len(head) >= 3), None)
+        head = self._compound_head(word)
         if head is None:
             return set()
         return {self.normalise(word[: -len(head)])} | ({self.normalise(head)} if spoken else set())
+
+    def _compound_head(self, word: str) -> str | None:
+        """The kind noun a word (lower case) is a compound of, after a part of its own ("Gangbeleuchtung":
+        "beleuchtung"), or None."""
+        return next((head for head in self.compound_heads if word.endswith(head) and len(word) - len(head) >= 3), None)
 
     def _is_verb(self, raw: list[str], index: int) -> bool:
         """True when a noun that is also a verb is the verb here: "switch off the lamp" uses the
@@ -2076,8 +2081,7 @@ class Grounding:
         """The kind of device a word names, also by a compound's last noun ("Gartenbeleuchtung": light)."""
         if (kind := self.kind_of.get(self.normalise(word))) is not None:
             return kind
-        folded = word.casefold()
-        head = next((h for h in self.compound_heads if folded.endswith(h) and len(folded) - len(h) >= 3), None)
+        head = self._compound_head(word.casefold())
         return self.kind_of.get(self.normalise(head)) if head else None
 
     def device_kinds(self, device: Device) -> frozenset[str]:
@@ -2179,7 +2183,8 @@ class Grounding:
         device is in none of the rooms said and its name says none of them; else None."""
         if not self.in_words:
             return None
-        said = [area for area in {d.area for d in house.devices if d.area} if self._in_room(area).search(part)]
+        areas = {d.area for d in house.devices if d.area and len(d.area) <= MAX_NAME}  # (untrusted: bounded)
+        said = [area for area in areas if self._in_room(area).search(part)]
         named = self.words(" ".join((device.name, *device.aliases)), spoken=False)
         if not said or device.area in said or any(self.words(area, spoken=False) <= named for area in said):
             return None
@@ -2238,21 +2243,20 @@ class Grounding:
 
         top = score(self.device_words(device))
         kind = self.head_kind(part)
+        # A room's word is no tie across domains (the Wintergarten thermostat and the Wintergarten Licht).
+        across = noun not in {word for other in house.devices for word in self.words(other.area or "", spoken=False)}
         tied = [
             other
             for other in house.devices
-            if (other.domain == device.domain or self._also_called(noun, other, call.service, house))
+            if (other.domain == device.domain or (across and self._also_called(noun, other, call.service)))
             and score(self.device_words(other)) >= top  # one named better: the model's pick is not it
             and (kind is None or self.kind_fits(kind, other, call.service))
         ]
         return tied if top[0] and len(tied) > 1 else []
 
-    def _also_called(self, noun: str, other: Device, service: str, house: House) -> bool:
+    def _also_called(self, noun: str, other: Device, service: str) -> bool:
         """True for a device of another domain that takes the service and whose own name has the word
-        (normalised): "the Tasmota" is the Tasmota light or the Tasmota plug. A room's word is no such tie
-        (the Wintergarten thermostat and the Wintergarten Licht: the request's kind or verb tells them apart)."""
-        if noun in {word for device in house.devices for word in self.words(device.area or "", spoken=False)}:
-            return False
+        (normalised): "the Tasmota" is the Tasmota light or the Tasmota plug."""
         names = " ".join((other.name, *other.aliases))
         return service in ALLOWED_SERVICES.get(other.domain, ()) and noun in self.words(names, spoken=False)
 
