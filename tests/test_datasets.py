@@ -140,6 +140,8 @@ BLIND_HOUSE_SPLITS = [
     "outside_blind3.dev.jsonl",
     "german_blind4.dev.jsonl",
     "outside_blind4.dev.jsonl",
+    "german_blind5.dev.jsonl",
+    "outside_blind5.dev.jsonl",
 ]
 
 
