@@ -304,6 +304,8 @@ async def test_no_expected_dev_call_is_held(hass: HomeAssistant, demo_house: Hom
     for path in sorted(DATASETS.glob("*.dev.jsonl")):
         for line in path.read_text().splitlines():
             case = json.loads(line)
+            if "house" in case:
+                continue  # a blind split's case is said of its own house (the eval runs those)
             for expected in case["expect"]:
                 domain, _, service = expected["service"].partition(".")
                 _keep, held = hold_ungrounded([_allowed(domain, service, expected["entity_id"])], house, case["text"])

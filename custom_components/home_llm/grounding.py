@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -271,6 +272,9 @@ class Grounding:
         self.step_words = self._set(table, "step_words")
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
+        self.spoken_as = {str(word).casefold(): str(said) for word, said in self._map(table, "spoken_as").items()}
+        spoken = rf"\b(?:{_either(self.spoken_as)})\b"
+        self._spoken_pattern = re.compile(spoken, re.IGNORECASE) if self.spoken_as else None
         self.landmark_words = self._set(table, "landmark_words")
         self.list_articles = self._set(table, "list_articles")
         self.outdoor_words = {
@@ -298,6 +302,9 @@ class Grounding:
         )
         between = r"(?<!\d)[,:](?!\d)|;|[.!?](?:\s|$)|\s[–—-]\s"  # not "17,5 Grad" or "20:30"
         self.parts_pattern = re.compile(between + (f"|{parts}" if parts else ""), re.IGNORECASE)
+        starts = _listed(table.get("clause_starts"))
+        self.clause_pattern = re.compile(rf"\s(?=(?:{_either(starts)})\b)", re.IGNORECASE) if starts else None
+        self.clause_links = self._set(table, "clause_links")
         self.up_words = self._set(table, "up_words")
         self.down_words = self._set(table, "down_words")
         self.down_pattern = _phrases_pattern(table.get("down_phrases") or [])
@@ -361,6 +368,8 @@ class Grounding:
             str(words).casefold(): int(percent) for words, percent in self._map(table, "fraction_words").items()
         }
         self.fraction_words = dict.fromkeys(self.half_words, 50) | fractions
+        tails = (phrase.casefold().split() for phrase in _listed(table.get("fraction_tails")))
+        self.fraction_tails = sorted(tails, key=len, reverse=True)
         number_said = self._map(table, "number_said")  # spaces kept: "hundred " is said "hundred and "
         self.number_said = {str(written): [str(said)] for written, said in number_said.items()}
         self.number_words = {word: index for index, word in enumerate(_split(table.get("number_words", "")), 1)}
@@ -430,6 +439,8 @@ class Grounding:
         ).union(*self.domain_table.values())
         # A light's nouns as said ("lamps", "Lampe"): a switch named with one is a light.
         self.light_nouns = frozenset(tokens(str(self._map(table, "kind_nouns").get("light", ""))))
+        self.listed_kind_nouns = frozenset(word for words in kinds for word in tokens(str(words)))
+        self._listed_stems = Counter(self.normalise(word) for word in self.listed_kind_nouns)
         # The domains each noun can name. Nouns that are also verbs ("lock up the garage", "vacuum the
         # hall") are left out; a place's noun ("garage") names the domains its file gives.
         self.noun_domains = {
@@ -632,6 +643,7 @@ class Grounding:
     def request_parts(self, text: str) -> list[str]:
         """The parts of a request that holds several ("kitchen lights off and the tv on"), or the whole."""
         parts = [part for part in self.parts_pattern.split(text) if self.words(part)] if isinstance(text, str) else []
+        parts = [clause for part in parts for clause in self._clauses(part)]
         merged: list[str] = []
         for part in parts:
             if merged and self._only_a_value(part):
@@ -639,6 +651,21 @@ class Grounding:
             else:
                 merged.append(part)
         return merged or [text]
+
+    def _clauses(self, part: str) -> list[str]:
+        """A part cut where a clause that says why begins without a comma, as speech is written ("switch
+        the dehumidifier on it's damp in here", "turn the heating off we're going out"); not after a word
+        that ties it to the request ("run the roomba while I'm out", "send it back to its dock")."""
+        if self.clause_pattern is None:
+            return [part]
+        clauses = [""]
+        for piece in self.clause_pattern.split(part):
+            said = tokens(clauses[-1])
+            if said and said[-1] not in self.clause_links and len(said) > 1:
+                clauses.append(piece)
+            else:
+                clauses[-1] = f"{clauses[-1]} {piece}".strip()
+        return [clause for clause in clauses if clause]
 
     def _only_a_value(self, part: str) -> bool:
         """True for a part that says a value and nothing else ("so 2700 Kelvin", "so auf vierzig Prozent")."""
@@ -669,6 +696,7 @@ class Grounding:
         where the caller has already read it and found nothing)."""
         if check is not None and read_first and (read := self.read_request(house, text, check)) is not None:
             return read, []
+        text = self.as_written(text)
         said_parts = self.request_parts(text)
         if len(said_parts) > 1:  # "Stell die Stube auf 35 Grad, mir is saukalt": one request and why
             said_parts = [part for part in said_parts if not self._is_remark(part, house)] or said_parts
@@ -719,12 +747,19 @@ class Grounding:
     def read_request(self, house: House, text: str, check: Callable[[Call], Verdict]) -> list[Verdict] | None:
         """The calls the words alone ask for, each allowed by `check`, whatever the model writes: Home
         Assistant's reading, a source, a cleaning job; None when only the model can say."""
+        text = self.as_written(text)
         if (read := self._home_assistant_reading(house, text, check)) is not None:
             return read
         for reading in self._word_readings:  # read from the words
             if (read_call := self._checked(reading(text, house), check)) is not None:
                 return [read_call]
         return None
+
+    def as_written(self, text: str) -> str:
+        """The text with words of a region written as the word tables have them ("ein bisserl lauter")."""
+        if self._spoken_pattern is None or not isinstance(text, str):
+            return text
+        return self._spoken_pattern.sub(lambda match: self.spoken_as[match[0].casefold()], text)
 
     @property
     def _word_readings(self) -> tuple[Callable[[str, House], Call | None], ...]:
@@ -818,9 +853,12 @@ class Grounding:
         if not said or any(word.isdigit() for word in said):
             return False
         folded = part.casefold()
-        if any(name.casefold() in folded for device in house.devices for name in (device.name, *device.aliases)):
+        statement = said[0] in self.subject_words or set(said[1:3]) & self.copula_words  # "the kids are down"
+        areas = {device.area.casefold() for device in house.devices if device.area} if statement else set()
+        names = {name.casefold() for device in house.devices for name in (device.name, *device.aliases)}
+        if any(name in folded for name in names - areas):
             return False  # "kitchen cans": a name, though its words are a room's and a filler's
-        if said[0] in self.subject_words or set(said[1:3]) & self.copula_words:  # "the kids are down"
+        if statement:  # a room's name in a statement says where ("im Vorzimmer ist alles voller Brösel")
             return said[-1] not in self.up_words | self.down_words  # not "I want the porch light on"
         verbs = self.action_words | self.verb_domains.keys() | self.leading_verb_domains.keys()
         if set(said) & verbs or self.rephrasings_of(part):
@@ -1019,10 +1057,16 @@ class Grounding:
         aus", "Mach im Arbeitszimmer das Key Light aus"), when every device read is in that room."""
         areas = {device.area for device in house.devices if device.area and len(device.area) <= MAX_NAME}
         for area in sorted(areas, key=len, reverse=True):
-            pattern = re.compile(rf"\b{self._place_phrase(area)}\s+(?={_either(self.articles)}\b)", re.IGNORECASE)
+            pattern = re.compile(rf"\b({self._place_phrase(area)})\s+(?={_either(self.articles)}\b)", re.IGNORECASE)
             if (without := pattern.sub("", text, count=1)) == text:
                 continue
             calls = self._read(without, house, each=each)
+            if calls is None:  # "Im Vorzimmer das Licht halb hell": the room after its object, as said of a room
+                place = pattern.search(text)[1]  # type: ignore[index]
+                noun = rf"^(.*?\b(?:{_either(self.articles)})\s+\S+)"
+                moved = re.sub(noun, lambda match, place=place: f"{match[1]} {place}", without, count=1)  # (no escapes)
+                brightness = self._as_room_brightness(moved) if moved != without else None
+                calls = self.read_by_home_assistant(brightness, house) if brightness else None
             devices = [house.device(call.entity_id) for call in calls or ()]
             return calls if calls and all(device is not None and device.area == area for device in devices) else None
         return None
@@ -1038,10 +1082,13 @@ class Grounding:
         only Lamellenstoren Stube), and a name said inflected as written ("den gemütlichen Abend")."""
         by_head: dict[str, list[Device]] = {}
         for device in house.devices:
+            for kind_said, where in self._kind_and_place(device):  # "Licht in Behandlung 1": Licht Behandlung 1
+                place, kind_word = self._place_phrase(where), re.escape(kind_said)
+                text = re.sub(rf"\b{kind_word}\s+{place}\b", device.name, text, flags=re.IGNORECASE)
+                articles = rf"(?:(?:{_either(self.articles)})\s+)?" if self.articles else ""
+                text = re.sub(rf"\b{place}\s+{articles}{kind_word}\b", device.name, text, flags=re.IGNORECASE)
             if (kind := self._kind_of_name(device)) is None:
                 continue
-            place = self._place_phrase(device.area or "")
-            text = re.sub(rf"\b{re.escape(kind)}\s+{place}\b", device.name, text, flags=re.IGNORECASE)
             head = next((h for h in self.compound_heads if kind.casefold().endswith(h) and kind.casefold() != h), None)
             if head is not None:
                 by_head.setdefault(rf"\b{head}\s+{place}\b", []).append(device)
@@ -1057,7 +1104,21 @@ class Grounding:
             if len(words) == 2 and all(word.isalpha() for word in words):
                 owner = rf"\b{re.escape(words[1])}(?:'s|s|')\s+{re.escape(words[0])}\b"
                 text = re.sub(owner, device.name, text, flags=re.IGNORECASE)
-        return self._with_inflected_names(self._without_trailing_kind(text, house), house)
+        text = self._without_trailing_kind(self._with_name_numbers(text, house), house)
+        return self._with_inflected_names(text, house)
+
+    def _with_name_numbers(self, text: str, house: House) -> str:
+        """The text with a name's number said in words written as the name has it ("Behandlung eins" for
+        Licht Behandlung 1, "bedroom two" for the Bedroom 2 Fan)."""
+        spoken = {str(number): word for word, number in self.number_words.items()}
+        for device in house.devices:
+            for name in (device.name, *device.aliases):
+                words = name.split()
+                for index, word in enumerate(words[1:], 1):
+                    if word in spoken and len(name) <= MAX_NAME:
+                        said = rf"\b{re.escape(words[index - 1])}\s+{re.escape(spoken[word])}\b"
+                        text = re.sub(said, f"{words[index - 1]} {word}", text, flags=re.IGNORECASE)
+        return text
 
     def _without_trailing_kind(self, text: str, house: House) -> str:
         """The text without a word for a light said after a light's whole name ("kitchen counter lights"
@@ -1081,6 +1142,21 @@ class Grounding:
             after = rf"\b(?:{_either(ends)})\s+(?:{_either(self.light_nouns)})\b"
             text = re.sub(after, lambda _said, name=device.name: name, text, flags=re.IGNORECASE)
         return text
+
+    def _kind_and_place(self, device: Device) -> list[tuple[str, str]]:
+        """How a name written "<kind> <room>" or "<room> <kind>" is said with a place word: (its kind
+        words, its room) by the device's area ("Heizkörper Bad"), else by a kind noun that begins or ends
+        the name ("Licht Behandlung 1", the room Behandlungsraum 1)."""
+        if (kind := self._kind_of_name(device)) is not None:
+            return [(kind, device.area or "")]
+        words = device.name.split()
+        if len(words) < 2 or len(device.name) > MAX_NAME:
+            return []
+        if self.word_kind(words[0]) and not any(self.word_kind(word) for word in words[1:]):
+            return [(words[0], " ".join(words[1:]))]
+        if self.word_kind(words[-1]) and not any(self.word_kind(word) for word in words[:-1]):
+            return [(words[-1], " ".join(words[:-1]))]
+        return []
 
     def _kind_of_name(self, device: Device) -> str | None:
         """The words of a name written "<kind> <room>" or "<room> <kind>" other than its room, or None."""
@@ -1298,9 +1374,14 @@ class Grounding:
         ways = self.up_words | self.value_directions
         if len(words) > 2 and words[-1].casefold() in ways and self._fraction_at_end(words[:-1]):
             words = words[:-1]  # "three quarters open": how far open, as a position says it
+        tail = next((len(t) for t in self.fraction_tails if [w.casefold() for w in words[-len(t) :]] == t), 0)
+        if tail and len(words) > tail + 1 and self._fraction_at_end(words[:-tail]):
+            words = words[:-tail]  # "a quarter of the way": how far, as a position says it
         if (fraction := self._fraction_at_end(words)) and self.percent_word:
             before = words[: -fraction[0]]
             before = before[:-1] if before[-1].casefold() in self.articles else before  # "auf die Hälfte"
+            if self.to_word and before[-1].casefold() not in self.to_words | self.place_words | self.about_words:
+                before = [*before, self.to_word]  # "open the vent halfway": to 50 percent, as the sentences say
             text = " ".join([*before, str(fraction[1]), self.percent_word])
         if self.about_pattern is not None:
             text = self.about_pattern.sub("", text)  # "to about a quarter": the value, not how sure
@@ -2001,7 +2082,9 @@ class Grounding:
         if kind == "pronoun":
             return Hold(call, f"'{word}' points at no device named before", self.phrases.text("which_device"))
         if kind == "several":
-            names = [self.the(d.name) for d in self.called(self.normalise(word), house)][:_MAX_QUOTED]
+            several = self._several(part, house)
+            devices = several[1] if several else self.called(self.normalise(word), house)
+            names = [self.the(d.name) for d in devices][:_MAX_QUOTED]
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
             return Hold(call, f"several devices are called '{word}'", sentence)
         if kind == "kinds":
@@ -2270,6 +2353,11 @@ class Grounding:
         """The word of a request for one device ("turn on *the fan*", "turn *the volume* down") that
         names several in the house, when the request says nothing else about it; None for all of them
         ("all the fans", "the lights") or for a device called just that ("the Fan")."""
+        several = self._several(text, house)
+        return several[0] if several else None
+
+    def _several(self, text: str, house: House) -> tuple[str, list[Device]] | None:
+        """The word of `several_called` and the devices it may mean, or None."""
         noun = self.head_noun(text) or self._relay_noun(text)
         if noun is None or self._plural(noun) or set(tokens(text)) & self.all_words:
             return None
@@ -2282,11 +2370,15 @@ class Grounding:
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
             return None
-        called = [d for d in self.called(word, house) if all(d in self.called(other, house) for other in rest)]
+        # A kind word alone may also mean a device of that kind named by no noun of it ("the fan": the
+        # Haiku Fan or the Shop Exhaust); "the water" of several kinds is asked about as such (`_kinds_word`)
+        alone = not rest and self.kind_of.get(word) not in {None, *_DOMAIN_WIDE_KINDS}
+        calling = self._may_be_called if alone else self._is_called
+        called = [d for d in house.devices if calling(word, d) and all(self._is_called(other, d) for other in rest)]
         if len(called) < 2:
             return None
         # "the speaker volume" with two speakers: asked about by the device's noun, not the setting's
-        return next((said for said in tokens(text) if self.normalise(said) in rest), noun)
+        return next((said for said in tokens(text) if self.normalise(said) in rest), noun), called
 
     def _relay_noun(self, text: str) -> str | None:
         """The last word for a switch said ("turn off the *plug*"): no kind of device, but a word several
@@ -2297,6 +2389,8 @@ class Grounding:
     def _plural(self, noun: str) -> bool:
         """True for a plural noun ("fans"), by the language's pattern where it has one ("heating" is not)."""
         noun = noun.casefold()
+        if noun in self.listed_kind_nouns and self._listed_stems[self.normalise(noun)] == 1:
+            return False  # "Sonos": a listed noun no other listed form shares a stem with ("lights": "light")
         return bool(self.plural_name.search(noun)) if self.plural_name else self.normalise(noun) != noun
 
     def called(self, noun: str, house: House) -> list[Device]:

@@ -274,9 +274,29 @@ def _short_names(devices: list[Device], areas: set[str], kind_words: frozenset[s
             and (not set(folded.split()) <= room_words or alone.get(next(iter(ids))) == folded)
             and not set(folded.split()) <= kind_words
             and re.search(r"[^\W\d_]", folded)
+            and not _room_kind_shared(folded, next(iter(ids)), devices, room_words, kind_words)
         ):
             short.setdefault(ids.pop(), []).append(forms[folded])
     return short
+
+
+def _room_kind_shared(
+    folded: str, entity_id: str, devices: list[Device], room_words: set[str], kind_words: frozenset[str]
+) -> bool:
+    """True when a form says only a room and a kind ("Bedroom Light" of the Garden Bedroom Light) and
+    another device of that domain is in a room of those words (the Sea View Bedroom's lamps): "the bedroom
+    light" may be either."""
+    said = set(folded.split())
+    rooms = said & room_words
+    if not rooms or not said - rooms <= kind_words:
+        return False
+    domain = entity_id.split(".", 1)[0]
+    return any(
+        device.entity_id != entity_id
+        and device.domain == domain
+        and rooms <= set((device.area or "").casefold().split())
+        for device in devices
+    )
 
 
 def _calls(result: Any, house: House, light_words: frozenset[str]) -> list[Call]:
