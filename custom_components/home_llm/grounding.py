@@ -272,6 +272,7 @@ class Grounding:
         self.step_words = self._set(table, "step_words")
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
+        self.mode_nouns = self._set(table, "mode_words")
         self.spoken_as = {str(word).casefold(): str(said) for word, said in self._map(table, "spoken_as").items()}
         spoken = rf"\b(?:{_either(self.spoken_as)})\b"
         self._spoken_pattern = re.compile(spoken, re.IGNORECASE) if self.spoken_as else None
@@ -714,6 +715,8 @@ class Grounding:
                 if check is not None and len(parts) == 1:  # before the hold: "to cool" is no temperature
                     verdict = self.with_said_mode(verdict, house, text, check)
                     verdict = self.with_listed_mode(verdict, device, text, check)
+                    if verdict.call.service == "toggle":  # the way said, so that it may move ("switch … on")
+                        verdict = self.with_said_service(verdict, text, house, check)
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
                 if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
                     verdict = self.with_said_service(verdict, text, house, check)
@@ -813,7 +816,9 @@ class Grounding:
         if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
             parts = [part for part in parts if not self._is_remark(part, house)] or parts
             readings = [
-                self._read_part(parts, index, house) or self._read_by_words(parts[index], house)
+                self._read_part(parts, index, house)
+                or self._read_by_words(parts[index], house)
+                or (index and self._read_by_words(f"{parts[0].split()[0]} {parts[index]}", house))  # "… and the tunnel"
                 for index in range(len(parts))
             ]
             calls = [call for reading in readings for call in reading or ()] if all(readings) else None
@@ -850,6 +855,8 @@ class Grounding:
         "I", "wir", or "is"/"are" second or third) with no direction last, or no verb that asks for
         anything and no word of a device or kind but a room's."""
         said = tokens(part)
+        if said and said[0] in self.in_words and set(said[1:5]) & self.copula_words:  # "Im Gewächshaus sind 30 Grad"
+            return said[-1] not in self.up_words | self.down_words
         if not said or any(word.isdigit() for word in said):
             return False
         folded = part.casefold()
@@ -867,7 +874,8 @@ class Grounding:
             return False  # "… to heat and cool": "cool" is a setting, not a remark
         areas = {word for device in house.devices for word in self.words(device.area or "", spoken=False)}
         named = {word for device in house.devices for word in self.device_words(device)} | self.kind_of.keys()
-        return not (self.said_words(part) & named) - areas
+        said_words = self.said_words(part) - areas
+        return bool(said_words) and not said_words & named  # a room alone is an object ("… and the polytunnel")
 
     def _read(self, text: str, house: House, *, each: bool = True) -> list[Call] | None:
         """The request read by Home Assistant's sentences as said, as the setting it implies, with
@@ -1048,7 +1056,8 @@ class Grounding:
 
     def _ends_in_a_value(self, words: list[str]) -> bool:
         """True when words end in a value: a number, a percentage or a fraction ("50 percent", "half")."""
-        last, tail = words[-1].casefold().strip(",%"), " ".join(words[-2:])
+        tail = self.with_digits(" ".join(words[-2:]))  # "eighty percent" too
+        last = tail.split()[-1].casefold().strip(",%")
         percent = self.percent_pattern.search(tail)
         return last.isdigit() or last in self.fraction_words or bool(percent and percent.end() == len(tail))
 
@@ -1520,7 +1529,7 @@ class Grounding:
         """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
         shop down to 40%", "Stell den Entfeuchter im Keller auf 50 Prozent", "dehumidifier to 45") on the one
         its words point at; None otherwise (Home Assistant's sentences have no humidity)."""
-        digits = self.with_digits(text)
+        digits = self.with_digits(self._plainly(text))  # "to eighty percent humidity": the value's noun left out
         # A humidifier's only number is its humidity: a bare one too ("dehumidifier to 45").
         percents = self.percent_pattern.findall(digits) or re.findall(r"(?<![\d.,])\d{1,3}(?![\d.,])", digits)
         if not self._one_plain_request(text, house) or self.head_kind(text) != "humidity" or len(percents) != 1:
@@ -1603,9 +1612,16 @@ class Grounding:
             return None
         located_in = [devices[0]] if located else house.devices  # "water the cellar" is not the garden valve
         areas = places.union(*(self._area_words(device) for device in located_in))
-        if not said <= areas | self.device_words(devices[0]):
-            return None
+        rest = said - areas - self.device_words(devices[0])
+        if rest and not (located and said & self._area_words(devices[0]) and self._names_nothing(rest, house)):
+            return None  # "water the tomatoes in the polytunnel": what grows there, where the valve is
         return Call(job.domain, job.service, devices[0].entity_id)
+
+    def _names_nothing(self, said: frozenset[str], house: House) -> bool:
+        """True when words name no device or room of the house and give no value ("tomatoes")."""
+        named = {word for device in house.devices for word in self.device_words(device) | self._area_words(device)}
+        values = self.says_number(" ".join(said)) or said & (self.light_settings | self.unit_words)
+        return not said & named and not values  # "for ten minutes": a value only the model reads
 
     def _area_words(self, device: Device) -> frozenset[str]:
         """The words of a device's area (none without one)."""
@@ -1726,6 +1742,7 @@ class Grounding:
         if not isinstance(modes, list | tuple):
             return verdict
         said = set(tokens(text)) - set(tokens(device.name))
+        said |= {word[: -len(noun)] for word in said for noun in self.mode_nouns if word.endswith(noun)}  # Nachtbetrieb
         named = [
             mode
             for mode in (str(each) for each in modes)
