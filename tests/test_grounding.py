@@ -2822,6 +2822,10 @@ def test_a_clause_saying_why_is_split_off_without_a_comma() -> None:
         "it's damp in here",
     ]
     assert english.request_parts("run the roomba while I'm out") == ["run the roomba while I'm out"]
+    assert english.request_parts("Shut the blinds and turn the sign off, thanks.") == [
+        "Shut the blinds",
+        "turn the sign off",
+    ]  # "thanks" is no part of its own
     assert english.request_parts("send the Roborock back to its dock") == ["send the Roborock back to its dock"]
     house = make_house(
         Device("climate.hive", "Heating", "heat", area="Hallway", attributes={"hvac_modes": ["off", "heat"]}),
@@ -2874,6 +2878,7 @@ def test_a_kind_word_alone_asks_where_another_device_of_it_has_no_such_word() ->
         ("Das Radio in der Kuchl ein bisserl lauter", "de", Call("media_player", "volume_up", "media_player.kuchl")),
         ("Fahr die Markise Terrasse raus, die Sonne knallt", "de", Call("cover", "open_cover", "cover.markise")),
         ("Fahr die Markise Terrasse rein", "de", Call("cover", "close_cover", "cover.markise")),
+        ("Markise Terrasse rein", "de", Call("cover", "close_cover", "cover.markise")),
         ("Rollo im Schlafzimmer aufziehen", "de", Call("cover", "open_cover", "cover.rollo")),
         ("Warmwasser auf sechzig Grad hochdrehen", "de", Call("water_heater", "set_temperature", "water_heater.boiler", {"temperature": 60.0})),
         ("Den Deebot losschicken, im Vorzimmer ist alles voller Brösel", "de", Call("vacuum", "start", "vacuum.deebot")),

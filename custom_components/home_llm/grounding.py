@@ -644,7 +644,7 @@ class Grounding:
     def request_parts(self, text: str) -> list[str]:
         """The parts of a request that holds several ("kitchen lights off and the tv on"), or the whole."""
         parts = [part for part in self.parts_pattern.split(text) if self.words(part)] if isinstance(text, str) else []
-        parts = [clause for part in parts for clause in self._clauses(part)]
+        parts = [clause for part in parts for clause in self._clauses(part) if not self._only_closing(clause)]
         merged: list[str] = []
         for part in parts:
             if merged and self._only_a_value(part):
@@ -652,6 +652,11 @@ class Grounding:
             else:
                 merged.append(part)
         return merged or [text]
+
+    def _only_closing(self, part: str) -> bool:
+        """True for a part that only closes the request ("…, thanks."): no part of its own."""
+        said = set(tokens(part))
+        return bool(said) and said <= self.closing_words | self.filler
 
     def _clauses(self, part: str) -> list[str]:
         """A part cut where a clause that says why begins without a comma, as speech is written ("switch
