@@ -2950,3 +2950,20 @@ def test_a_toggle_written_for_a_way_said_moves_to_the_device_named() -> None:
     assert _run_in(house, "en", toggle, "switch the lights over the worktop on")[0] == [
         Call("light", "turn_on", "light.worktop")
     ]
+
+
+def test_a_remark_a_request_points_back_at_is_kept() -> None:
+    """ "Mir ist kalt im Wintergarten, machen Sie da bitte die Heizung an": "da" is the Wintergarten the remark
+    names; "die Markise" with one awning and two Rollos is the awning (a Rollo is no awning)."""
+    house = make_house(
+        Device("climate.wohnzimmer", "Heizkörper Wohnzimmer", "heat", area="Wohnzimmer"),
+        Device("climate.wintergarten", "Wintergarten", "off", area="Wintergarten"),
+        Device("cover.markise", "Balkonmarkise", "closed", area="Balkon", attributes={"supported_features": 3}),
+        Device("cover.rollo", "Rollo Schlafzimmer", "open", area="Schlafzimmer", attributes={"supported_features": 3}),
+    )
+    heat = _allowed("climate", "turn_on", "climate.wintergarten")
+    assert _run_in(house, "de", heat, "Mir ist kalt im Wintergarten, machen Sie da bitte die Heizung an")[0] == [
+        heat.call
+    ]
+    awning = _allowed("cover", "open_cover", "cover.markise")
+    assert _run_in(house, "de", awning, "Könnten Sie bitte die Markise ausfahren?")[0] == [awning.call]

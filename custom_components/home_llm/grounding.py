@@ -306,6 +306,7 @@ class Grounding:
         starts = _listed(table.get("clause_starts"))
         self.clause_pattern = re.compile(rf"\s(?=(?:{_either(starts)})\b)", re.IGNORECASE) if starts else None
         self.clause_links = self._set(table, "clause_links")
+        self.back_pointers = self._set(table, "back_pointers")
         self.up_words = self._set(table, "up_words")
         self.down_words = self._set(table, "down_words")
         self.down_pattern = _phrases_pattern(table.get("down_phrases") or [])
@@ -705,7 +706,7 @@ class Grounding:
         text = self.as_written(text)
         said_parts = self.request_parts(text)
         if len(said_parts) > 1:  # "Stell die Stube auf 35 Grad, mir is saukalt": one request and why
-            said_parts = [part for part in said_parts if not self._is_remark(part, house)] or said_parts
+            said_parts = self._without_remarks(said_parts, house)
         if any(rephrased := [self.rephrased(part) for part in said_parts]):  # "retract the awning": "close ..."
             said_parts = [instead or part for instead, part in zip(rephrased, said_parts, strict=True)]
             text = ", ".join(said_parts)
@@ -819,7 +820,7 @@ class Grounding:
         if not calls and len(parts) > 1 and _LABEL.match(text):
             parts = parts[1:]  # "goodnight: lock the front door, …": a label, then what it means
         if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
-            parts = [part for part in parts if not self._is_remark(part, house)] or parts
+            parts = self._without_remarks(parts, house)
             readings = [
                 self._read_part(parts, index, house)
                 or self._read_by_words(parts[index], house)
@@ -853,6 +854,15 @@ class Grounding:
         if self.percent_pattern.search(text):
             return False
         return any(int(number) <= _MAX_SPEED_STEP for number in re.findall(r"\d+", self.with_digits(text)))
+
+    def _without_remarks(self, parts: list[str], house: House) -> list[str]:
+        """The parts that ask for something, the remarks left out (see `_is_remark`); all of them where one
+        points back at what a remark names ("Mir ist kalt im Wintergarten, mach da die Heizung an", "Bei
+        Paul ist's zu warm, stell sein Thermostat auf 18"), or where every part is a remark."""
+        asking = [part for part in parts if not self._is_remark(part, house)]
+        if not asking or any(set(tokens(part)) & self.back_pointers for part in asking):
+            return parts
+        return asking
 
     def _is_remark(self, part: str, house: House) -> bool:
         """True for a part of a request that only says why ("I'm done in the shop", "the wind's picking
@@ -1028,6 +1038,19 @@ class Grounding:
             return False
         name_nouns = {self.normalise(word) for name in (device.name, *device.aliases) for word in tokens(name)}
         return not any(self.kind_of.get(other) == kind for other in name_nouns)
+
+    def _may_be_kind(self, noun: str, device: Device) -> bool:
+        """True when a kind noun (normalised) said alone may mean the device: it is called so, or it is of
+        a domain of that kind and named by no kind noun at all ("the fan": the Shop Exhaust; not the Rollo
+        Schlafzimmer for "die Markise")."""
+        if self._is_called(noun, device):
+            return True
+        kind = self.kind_of[noun]
+        if device.domain in RELAY_DOMAINS or device.domain not in _KIND_DOMAINS.get(kind, frozenset()):
+            return False
+        return not any(
+            self.kind_of.get(self.normalise(word)) for name in (device.name, *device.aliases) for word in tokens(name)
+        )
 
     def _as_colour_setting(self, text: str) -> str:
         """A colour said at the end after "in" or after a verb that only says "make" ("Sternenhimmel in
@@ -2395,7 +2418,7 @@ class Grounding:
         # A kind word alone may also mean a device of that kind named by no noun of it ("the fan": the
         # Haiku Fan or the Shop Exhaust); "the water" of several kinds is asked about as such (`_kinds_word`)
         alone = not rest and self.kind_of.get(word) not in {None, *_DOMAIN_WIDE_KINDS}
-        calling = self._may_be_called if alone else self._is_called
+        calling = self._may_be_kind if alone else self._is_called
         called = [d for d in house.devices if calling(word, d) and all(self._is_called(other, d) for other in rest)]
         if len(called) < 2:
             return None
