@@ -2879,6 +2879,7 @@ def test_a_kind_word_alone_asks_where_another_device_of_it_has_no_such_word() ->
         ("Fahr die Markise Terrasse raus, die Sonne knallt", "de", Call("cover", "open_cover", "cover.markise")),
         ("Fahr die Markise Terrasse rein", "de", Call("cover", "close_cover", "cover.markise")),
         ("Markise Terrasse rein", "de", Call("cover", "close_cover", "cover.markise")),
+        ("Halt mal die Musik in der Kuchl an", "de", Call("media_player", "media_pause", "media_player.kuchl")),  # "halt … an": a verb
         ("Rollo im Schlafzimmer aufziehen", "de", Call("cover", "open_cover", "cover.rollo")),
         ("Warmwasser auf sechzig Grad hochdrehen", "de", Call("water_heater", "set_temperature", "water_heater.boiler", {"temperature": 60.0})),
         ("Den Deebot losschicken, im Vorzimmer ist alles voller Brösel", "de", Call("vacuum", "start", "vacuum.deebot")),
@@ -2967,3 +2968,9 @@ def test_a_remark_a_request_points_back_at_is_kept() -> None:
     ]
     awning = _allowed("cover", "open_cover", "cover.markise")
     assert _run_in(house, "de", awning, "Könnten Sie bitte die Markise ausfahren?")[0] == [awning.call]
+    deck = make_house(
+        Device("cover.deck_awning", "Deck Awning", "closed", attributes={"supported_features": 3}),
+        Device("cover.garage", "Garage", "closed", attributes={"device_class": "garage", "supported_features": 3}),
+    )
+    out = _allowed("cover", "open_cover", "cover.deck_awning")
+    assert _run_in(deck, "en", out, "roll out the awning")[0] == [out.call]  # a garage door is no awning

@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -441,8 +440,7 @@ class Grounding:
         ).union(*self.domain_table.values())
         # A light's nouns as said ("lamps", "Lampe"): a switch named with one is a light.
         self.light_nouns = frozenset(tokens(str(self._map(table, "kind_nouns").get("light", ""))))
-        self.listed_kind_nouns = frozenset(word for words in kinds for word in tokens(str(words)))
-        self._listed_stems = Counter(self.normalise(word) for word in self.listed_kind_nouns)
+        self.singular_nouns = self._set(table, "singular_nouns")
         # The domains each noun can name. Nouns that are also verbs ("lock up the garage", "vacuum the
         # hall") are left out; a place's noun ("garage") names the domains its file gives.
         self.noun_domains = {
@@ -1041,16 +1039,14 @@ class Grounding:
 
     def _may_be_kind(self, noun: str, device: Device) -> bool:
         """True when a kind noun (normalised) said alone may mean the device: it is called so, or it is of
-        a domain of that kind and named by no kind noun at all ("the fan": the Shop Exhaust; not the Rollo
-        Schlafzimmer for "die Markise")."""
+        a domain of that kind and of no kind by its names or class ("the fan": the Shop Exhaust; not the Rollo
+        Schlafzimmer for "die Markise", nor a garage door's cover called "Garage" for "the awning")."""
         if self._is_called(noun, device):
             return True
         kind = self.kind_of[noun]
         if device.domain in RELAY_DOMAINS or device.domain not in _KIND_DOMAINS.get(kind, frozenset()):
             return False
-        return not any(
-            self.kind_of.get(self.normalise(word)) for name in (device.name, *device.aliases) for word in tokens(name)
-        )
+        return not self.device_kinds(device) and not any(self.word_kind(word) for word in tokens(device.name))
 
     def _as_colour_setting(self, text: str) -> str:
         """A colour said at the end after "in" or after a verb that only says "make" ("Sternenhimmel in
@@ -2434,8 +2430,8 @@ class Grounding:
     def _plural(self, noun: str) -> bool:
         """True for a plural noun ("fans"), by the language's pattern where it has one ("heating" is not)."""
         noun = noun.casefold()
-        if noun in self.listed_kind_nouns and self._listed_stems[self.normalise(noun)] == 1:
-            return False  # "Sonos": a listed noun no other listed form shares a stem with ("lights": "light")
+        if noun in self.singular_nouns:
+            return False  # "the Sonos": one speaker
         return bool(self.plural_name.search(noun)) if self.plural_name else self.normalise(noun) != noun
 
     def called(self, noun: str, house: House) -> list[Device]:
