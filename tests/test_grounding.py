@@ -2885,6 +2885,8 @@ def test_a_kind_word_alone_asks_where_another_device_of_it_has_no_such_word() ->
         ("Den Deebot losschicken, im Vorzimmer ist alles voller Brösel", "de", Call("vacuum", "start", "vacuum.deebot")),
         ("open the roof vent a quarter of the way", "en", Call("cover", "set_cover_position", "cover.vent", {"position": 25})),
         ("open the roof vent halfway", "en", Call("cover", "set_cover_position", "cover.vent", {"position": 50})),
+        ("die Hälfte", "de", None),  # a fraction after nothing but an article: no call, no error
+        ("Vorzimmer die Hälfte", "de", Call("light", "turn_on", "light.vorzimmer", {"brightness": 128})),
     ],
 )  # fmt: skip
 def test_names_places_fractions_and_verbs_as_people_say_them(text: str, language: str, call: Call | None) -> None:

@@ -1413,7 +1413,11 @@ class Grounding:
         if (fraction := self._fraction_at_end(words)) and self.percent_word:
             before = words[: -fraction[0]]
             before = before[:-1] if before[-1].casefold() in self.articles else before  # "auf die Hälfte"
-            if self.to_word and before[-1].casefold() not in self.to_words | self.place_words | self.about_words:
+            if (
+                self.to_word
+                and before
+                and before[-1].casefold() not in self.to_words | self.place_words | self.about_words
+            ):
                 before = [*before, self.to_word]  # "open the vent halfway": to 50 percent, as the sentences say
             text = " ".join([*before, str(fraction[1]), self.percent_word])
         if self.about_pattern is not None:
