@@ -295,3 +295,17 @@ async def test_agent_says_it_streams(hass: HomeAssistant, agent: ScriptedBackend
     """Home Assistant 2025.7+ streams a reply to TTS only from an entity that says it streams."""
     entity = hass.data[DATA_COMPONENT].get_entity(AGENT)
     assert getattr(entity, "supports_streaming", entity._attr_supports_streaming) is True
+
+
+async def test_a_fault_in_reading_the_words_leaves_the_turn_to_the_model(
+    hass: HomeAssistant, agent: ScriptedBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in one of our readings (an IndexError on words nobody foresaw) costs the reading, not the turn:
+    the model is asked and its call runs as usual."""
+    ScriptedBackend.replies = ["Turning off the kitchen lights.\nlight.turn_off(light.kitchen_lights)"]
+    with patch("custom_components.home_llm.grounding.Grounding.read_request", side_effect=IndexError("boom")):
+        result = await _say(hass, "turn off the kitchen lights")
+    assert result.response.speech["plain"]["speech"] == "Turned off the Kitchen Lights."
+    assert hass.states.get("light.kitchen_lights").state == "off"
+    assert len(agent.requests) == 1
+    assert "the model reads it instead" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -276,7 +276,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         formats = reply_formats(self.options, grammar_in_use=grammar is not None)
         # In an executor: Home Assistant's sentences are matched against every name of the house (~50 ms
         # for 200 entities in German), too long for the event loop.
-        read = await self.hass.async_add_executor_job(grounding.read_request, house, text, check)
+        read = await self.hass.async_add_executor_job(self._read_or_none, grounding, house, text, check)
         held_back = read is not None or grounding.may_act(text, house)
         stream = _HeldSpeech(formats) if held_back else SpeechStream(formats)
         verdicts: list[Verdict] = read or []
@@ -305,6 +305,18 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
             yield {"content": after[len(spoken) :]}
         result.speech = after
         result.outcomes = outcomes
+
+    @staticmethod
+    def _read_or_none(
+        grounding: Grounding, house: House, text: str, check: Callable[[Call], Verdict]
+    ) -> list[Verdict] | None:
+        """The calls the words alone ask for (`Grounding.read_request`), or None: a fault in a reading of our
+        own words (untrusted text meets many rules) leaves the turn to the model instead of failing it."""
+        try:
+            return grounding.read_request(house, text, check)
+        except Exception:  # any fault in the rules: logged with its traceback
+            _LOGGER.exception("Reading the request %r failed; the model reads it instead", text[:200])
+            return None
 
     async def _async_generate(
         self,
