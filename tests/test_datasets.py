@@ -142,6 +142,8 @@ BLIND_HOUSE_SPLITS = [
     "outside_blind4.dev.jsonl",
     "german_blind5.dev.jsonl",
     "outside_blind5.dev.jsonl",
+    "german_blind6.dev.jsonl",
+    "outside_blind6.dev.jsonl",
 ]
 
 
