@@ -649,13 +649,17 @@ VALUED = make_house(
 
 
 def _valued(text: str, call: Call, language: str = "en") -> tuple[list[Call], list[str]]:
-    """hold_ungrounded on VALUED with the policy's check: (the calls that run, the sentences of those held)."""
+    """hold_ungrounded on VALUED with the policy's check, after a reading found nothing (the reading refuses a
+    value the words give that the device cannot take: see test_a_value_the_device_cannot_take_is_refused…):
+    (the calls that run, the sentences of those held)."""
     grounding = load_grounding(language)
 
     def check(completed: Call) -> Verdict:
         return check_call(completed, VALUED, phrases=grounding.phrases)
 
-    keep, held = hold_ungrounded([Verdict(call, True)], VALUED, text, grounding=grounding, check=check)
+    keep, held = hold_ungrounded(
+        [Verdict(call, True)], VALUED, text, grounding=grounding, check=check, read_first=False
+    )
     return [v.call for v in keep if v.allowed], [h.sentence for h in held]
 
 
@@ -2035,6 +2039,34 @@ def test_a_colour_temperature_in_kelvin_is_read_on_the_light_named_most() -> Non
     assert grounding.asked_kelvin("backlight to 3000K", desk) is None  # no colour temperatures
 
 
+def test_a_value_the_device_cannot_take_is_refused_as_the_words_read_it() -> None:
+    lamp = make_house(
+        Device(
+            "light.sofa",
+            "Sofa Lamp",
+            "on",
+            attributes={
+                "supported_color_modes": ["color_temp"],
+                "min_color_temp_kelvin": 2200,
+                "max_color_temp_kelvin": 4000,
+            },
+        ),
+        Device("lock.front", "Front Door", "locked"),
+    )
+    grounding = load_grounding("en")
+
+    def read(text: str) -> list[Verdict] | None:
+        """read_request with the real policy."""
+        return grounding.read_request(lamp, text, lambda call: check_call(call, lamp, phrases=grounding.phrases))
+
+    (too_cold,) = read("sofa lamp to 6000 kelvin")  # the model would only write some other value
+    assert not too_cold.allowed and too_cold.for_value and "6000" in too_cold.reason
+    (red,) = read("make the sofa lamp red")
+    assert not red.allowed and red.for_value
+    assert [v.call.arguments for v in read("sofa lamp to 3000 kelvin")] == [{"color_temp_kelvin": 3000}]
+    assert read("unlock the front door") is None  # refused for what it is, not a value: the usual rules
+
+
 def test_a_humidity_is_read_on_the_humidifier_named() -> None:
     house = make_house(
         Device("humidifier.shop", "Shop Dehumidifier", "on", area="Shop", attributes={"min_humidity": 30}),
@@ -2241,15 +2273,17 @@ def test_a_part_ending_in_too_takes_the_first_parts_ending() -> None:
 
 
 def _run_in(house: House, language: str, verdict: Verdict, text: str) -> tuple[list[Call], list[str]]:
-    """The calls that run and the sentences said when the model wrote `verdict` for `text` on `house`,
-    with the call policy's check (values in range) as the conversation uses it."""
+    """The calls that run and the sentences said (a question held, a reason refused) when the model wrote
+    `verdict` for `text` on `house`, with the call policy's check (values in range) as the conversation uses it."""
     grounding = load_grounding(language)
 
     def check(call: Call) -> Verdict:
         return check_call(call, house, phrases=grounding.phrases)
 
     keep, held = hold_ungrounded([check(verdict.call)], house, text, grounding=grounding, check=check)
-    return [v.call for v in keep if v.allowed], [hold.sentence for hold in held]
+    return [v.call for v in keep if v.allowed], [hold.sentence for hold in held] + [
+        v.reason for v in keep if not v.allowed and v.reason
+    ]
 
 
 # Kinds several devices share: by compound ("Deckenlampe", "Schreibtischlampe"; "Flurlicht", "Küchenlicht"),
@@ -2295,8 +2329,8 @@ def test_a_value_said_is_the_value_set_or_asked_about() -> None:
     assert _run_in(house, "en", brightness, "sofa lamp to 2700 kelvin")[0] == [
         Call("light", "turn_on", "light.sofa", {"color_temp_kelvin": 2700})
     ]
-    ran, said = _run_in(house, "en", brightness, "sofa lamp to 6000 kelvin")
-    assert ran == [] and "6000 kelvin" in said[0]
+    ran, said = _run_in(house, "en", brightness, "sofa lamp to 6000 kelvin")  # refused as the words read it
+    assert ran == [] and "between 2200 and 4000, not 6000" in said[0]
     written = _allowed("climate", "set_temperature", "climate.nest", temperature=90)
     assert _run_in(house, "en", written, "set the heat to seventy-three")[0] == [
         Call("climate", "set_temperature", "climate.nest", {"temperature": 73.0})

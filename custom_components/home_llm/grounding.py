@@ -758,7 +758,7 @@ class Grounding:
         if (read := self._home_assistant_reading(house, text, check)) is not None:
             return read
         for reading in self._word_readings:  # read from the words
-            if (read_call := self._checked(reading(text, house), check)) is not None:
+            if (read_call := self._checked(reading(text, house), text, check)) is not None:
                 return [read_call]
         return None
 
@@ -812,7 +812,8 @@ class Grounding:
     ) -> list[Verdict] | None:
         """The calls Home Assistant's sentences read the request as, in place of the model's ("add
         stroopwafels to albert heijn" written on the shopping list), when the policy allows each of
-        them; None otherwise (a refused reading, "unlock the front door", is left to the usual rules)."""
+        them or refuses only a value the words gave; None otherwise (a refused reading, "unlock the front door",
+        is left to the usual rules)."""
         calls = self._read(text, house)
         parts = self.request_parts(text)
         if not calls and len(parts) > 1 and _LABEL.match(text):
@@ -832,7 +833,7 @@ class Grounding:
         if any("percentage" in call.arguments for call in calls) and self._may_be_a_step(text):
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
-        return read if all(verdict.allowed for verdict in read) else None
+        return read if all(verdict.allowed or self._refused_as_said(verdict, text) for verdict in read) else None
 
     def _items_apart(self, call: Call, text: str) -> list[Call]:
         """An item read as a list ("Kaffee, Butter und Eier") as one add_item call for each; other calls as
@@ -1676,11 +1677,24 @@ class Grounding:
             return None
         return Call("media_player", services.pop(), players[0].entity_id)
 
-    @staticmethod
-    def _checked(call: Call | None, check: Callable[[Call], Verdict]) -> Verdict | None:
-        """The policy's verdict on a call a reading made, or None where there is none or it is refused."""
+    def _checked(self, call: Call | None, text: str, check: Callable[[Call], Verdict]) -> Verdict | None:
+        """The policy's verdict on a call a reading made, or None where there is none or it is refused (a
+        value the words name plainly is refused as read, see _refused_as_said)."""
         verdict = check(call) if call is not None else None
-        return verdict if verdict is not None and verdict.allowed else None
+        if verdict is None or not (verdict.allowed or self._refused_as_said(verdict, text)):
+            return None
+        return verdict
+
+    def _refused_as_said(self, verdict: Verdict, text: str) -> bool:
+        """Whether a reading's call is refused only for a value the words name as what it is ("6000 kelvin"
+        on a 2200-4000 K bulb, "red" on a white one, "35 degrees" above the thermostat's top): the model
+        would only write another value. A bare number ("Stube auf 40") may be another device's value."""
+        arguments = verdict.call.arguments.keys()
+        if not verdict.for_value:
+            return False
+        if arguments & {"color_name", "rgb_color", *_KELVIN_ARGUMENTS}:
+            return True
+        return "temperature" in arguments and bool(set(tokens(text)) & self.degree_words)
 
     def _the_others(
         self, keep: list[Verdict], text: str, house: House, *, previous: str, check: Callable[[Call], Verdict]

@@ -48,6 +48,7 @@ class Verdict:
     call: Call  # as the model wrote it when refused; with normalized arguments when allowed
     allowed: bool
     reason: str | None = None  # why it was refused, for the user
+    for_value: bool = False  # refused only for a value the device cannot take (6000 K on a 2200-4000 K bulb)
 
 
 def allowed_services(options: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
@@ -150,7 +151,7 @@ def check_call(
     try:
         arguments = check_arguments(call.domain, call.service, device, call.arguments)
     except ArgumentError as err:
-        return Verdict(call, False, err.reason(phrases))  # str(err) is English: the reason is said to the user
+        return Verdict(call, False, err.reason(phrases), for_value=True)  # str(err) is English: the reason is said
     accepted = replace(call, arguments=arguments)
     if not allow_sensitive and is_sensitive(accepted, house):
         return Verdict(call, False, _sensitive_refusal(accepted, device, house, phrases))
