@@ -3010,3 +3010,49 @@ def test_a_remark_a_request_points_back_at_is_kept() -> None:
     )
     out = _allowed("cover", "open_cover", "cover.deck_awning")
     assert _run_in(deck, "en", out, "roll out the awning")[0] == [out.call]  # a garage door is no awning
+
+
+BACKSTUBE = make_house(
+    Device("cover.hoftor", "Hoftor", "open", area="Hof", attributes={"supported_features": 3}),
+    Device("cover.rollgitter", "Rollgitter", "closed", area="Laden", attributes={"device_class": "gate", "supported_features": 11}),
+    Device("light.zimmer_1", "Zimmer 1 Licht", "off", area="Zimmer 1"),
+    Device("light.zimmer_2", "Zimmer 2 Licht", "off", area="Zimmer 2"),
+    Device("fan.dunstabzug", "Dunstabzug Backstube", "off", area="Backstube", attributes={"supported_features": 1}),
+    Device("switch.vorheizen", "Backofen Vorheizen", "off", area="Backstube", aliases=("Ofen",)),
+    Device("lock.niedergang", "Niedergang", "locked"),
+    Device("media_player.roam", "Sonos Roam", "playing", area="Salon", attributes={"supported_features": 1 | 4}),
+    Device("todo.rewe", "REWE", "5", attributes={"supported_features": 1}),
+    Device("todo.wg", "WG Einkaufsliste", "7", aliases=("Einkaufsliste",), attributes={"supported_features": 1}),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("Mach dat Hoftor zu", Call("cover", "close_cover", "cover.hoftor")),  # Ruhrgebiet
+        ("Mach in Zimmer eins 's Licht an", Call("light", "turn_on", "light.zimmer_1")),
+        ("Abzug an", Call("fan", "turn_on", "fan.dunstabzug")),  # the end of its compound
+        ("Ofen vorheizen", Call("switch", "turn_on", "switch.vorheizen")),
+        ("Schreib Milch auf den REWE-Zettel", Call("todo", "add_item", "todo.rewe", {"item": "Milch"})),
+        ("Pack Klopapier auf die Einkaufsliste", Call("todo", "add_item", "todo.wg", {"item": "Klopapier"})),
+    ],
+)  # fmt: skip
+def test_dialect_and_everyday_german_verbs_are_read(text: str, call: Call) -> None:
+    """Regional words ("dat", "'s"), verbs for switching on ("vorheizen") and adding ("pack … auf"), a list
+    called a "Zettel": read as Home Assistant's sentences have them."""
+    assert _words_read("de", BACKSTUBE, text) == [call]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "runs"),
+    [
+        ("Schließ den Niedergang auf", Call("lock", "lock", "lock.niedergang"), False),  # aufschließen: unlock
+        ("Rollgitter hoch, die ersten Kunden sind da", Call("cover", "stop_cover", "cover.rollgitter"), False),
+        ("Halt das Rollgitter an", Call("cover", "stop_cover", "cover.rollgitter"), True),
+        ("Mach ma Pause mit der Mucke", Call("media_player", "media_pause", "media_player.roam"), True),
+    ],
+)  # fmt: skip
+def test_a_call_against_the_german_verb_is_held(text: str, written: Call, runs: bool) -> None:
+    """A separable verb read whole ("schließ … auf" unlocks), a stop where the words ask to move: held."""
+    ran, said = _run_in(BACKSTUBE, "de", Verdict(written, True), text)
+    assert (ran == [written]) is runs and (not said) is runs

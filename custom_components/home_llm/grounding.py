@@ -269,11 +269,12 @@ class Grounding:
         self.and_a_half = str(table.get("and_a_half", "")).strip()
         self.closing_words = self._set(table, "closing_words")
         self.step_words = self._set(table, "step_words")
+        self.stop_words = self._set(table, "stop_words")
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
         self.mode_nouns = self._set(table, "mode_words")
         self.spoken_as = {str(word).casefold(): str(said) for word, said in self._map(table, "spoken_as").items()}
-        spoken = rf"\b(?:{_either(self.spoken_as)})\b"
+        spoken = rf"(?<![\w'])(?:{_either(self.spoken_as)})(?![\w'])"  # not \b: "'s Licht" starts with "'"
         self._spoken_pattern = re.compile(spoken, re.IGNORECASE) if self.spoken_as else None
         self.landmark_words = self._set(table, "landmark_words")
         self.list_articles = self._set(table, "list_articles")
@@ -2076,6 +2077,8 @@ class Grounding:
         if call.service in _STEP_SERVICES and stepless:  # (a number: the value step makes it volume_set)
             # "Spiel Radio Energy in der Stube" written as volume_up: no word asks for a step
             return Hold(call, "the request asks for no step", self.phrases.text("no_action", name=name))
+        if call.service == "stop_cover" and self.moves_without_stopping(text):  # "Rollgitter hoch" as a stop
+            return Hold(call, "the request asks to move, not to stop", self.phrases.text("no_action", name=name))
         grounded = [
             part
             for part, said in parts
@@ -2161,6 +2164,13 @@ class Grounding:
         if call.service in _DOWN_SERVICES:
             return self.says_direction("up", text)
         return False
+
+    def moves_without_stopping(self, text: str) -> bool:
+        """True when the words ask for one way (up or down) and none asks to stop ("Rollgitter hoch"); a
+        language without `stop_words` never says so."""
+        if not self.stop_words or set(tokens(text)) & self.stop_words:
+            return False
+        return self.says_direction("up", text) or self.says_direction("down", text)
 
     def says_move(self, service: str, text: str) -> bool:
         """True when the words ask for the way this service moves a device (on/off, open/close...)."""
