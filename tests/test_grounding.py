@@ -3056,3 +3056,24 @@ def test_a_call_against_the_german_verb_is_held(text: str, written: Call, runs: 
     """A separable verb read whole ("schließ … auf" unlocks), a stop where the words ask to move: held."""
     ran, said = _run_in(BACKSTUBE, "de", Verdict(written, True), text)
     assert (ran == [written]) is runs and (not said) is runs
+
+
+def test_the_value_of_one_part_is_the_value_of_the_device_it_names() -> None:
+    """A request and a remark after a comma: the value said in the part that names the device is its value
+    (set where the model left it out, held where the device cannot take it)."""
+    cabin = make_house(
+        Device("light.lese", "Leselampe Kajüte", "off", attributes={"supported_color_modes": ["brightness"]}),
+        Device("light.desk", "Schreibtischlampe", "on", attributes={"supported_color_modes": ["color_temp"], "min_color_temp_kelvin": 2200, "max_color_temp_kelvin": 4000}),
+    )  # fmt: skip
+    plain = _allowed("light", "turn_on", "light.lese")
+    assert _run_in(cabin, "de", plain, "Leselampe auf 20 Prozent, ich bin so müde") == (
+        [Call("light", "turn_on", "light.lese", {"brightness": 51})],
+        [],
+    )
+    ran, said = _run_in(
+        cabin,
+        "de",
+        _allowed("light", "turn_on", "light.desk"),
+        "Schreibtischlampe auf 6500 Kelvin, so richtig Tageslicht",
+    )
+    assert ran == [] and "6500" in said[0]

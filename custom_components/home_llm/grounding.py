@@ -723,10 +723,11 @@ class Grounding:
                     if verdict.call.service == "toggle":  # the way said, so that it may move ("switch … on")
                         verdict = self.with_said_service(verdict, text, house, check)
                 hold = self._hold(verdict.call, device, parts, text, house, previous=previous)
-                if hold is None and check is not None and len(parts) == 1:  # one part: the value is this call's
-                    verdict = self.with_said_service(verdict, text, house, check)
-                    verdict, hold = self.with_asked_value(verdict, device, text, check)
-                    hold = hold or self._unlisted_setting(verdict.call, device, text, house)
+                own = self._own_part(verdict.call, device, parts, text, house) if hold is None else None
+                if own is not None and check is not None:  # the words about this device: its value
+                    verdict = self.with_said_service(verdict, own, house, check)
+                    verdict, hold = self.with_asked_value(verdict, device, own, check)
+                    hold = hold or self._unlisted_setting(verdict.call, device, own, house)
             if hold is not None and check is not None and hold.reason.endswith(AGAINST):
                 turned = self._turned(hold.call, parts, text, house, previous=previous, check=check)
                 if turned is not None:
@@ -751,6 +752,20 @@ class Grounding:
             keep += extra
             held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
+
+    def _own_part(
+        self, call: Call, device: Device, parts: list[tuple[str, frozenset[str]]], text: str, house: House
+    ) -> str | None:
+        """The words about the call's device: the request when it is one part, else the one part that names
+        the device ("Leselampe auf 20 Prozent, ick will gleich pennen"); None where none or several do."""
+        if len(parts) == 1:
+            return text
+        naming = [
+            part
+            for part, said in parts
+            if self.is_grounded(call, device, said, house, self.head_kind(part), lead=self._lead_word(part))
+        ]
+        return naming[0] if len(naming) == 1 else None
 
     def read_request(self, house: House, text: str, check: Callable[[Call], Verdict]) -> list[Verdict] | None:
         """The calls the words alone ask for, each allowed by `check`, whatever the model writes: Home
