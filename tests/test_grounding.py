@@ -3077,3 +3077,31 @@ def test_the_value_of_one_part_is_the_value_of_the_device_it_names() -> None:
         "Schreibtischlampe auf 6500 Kelvin, so richtig Tageslicht",
     )
     assert ran == [] and "6500" in said[0]
+
+
+BARN = make_house(
+    Device("switch.bedroom_1_baseboard", "Bedroom 1 Baseboard", "on", area="Bedroom 1"),
+    Device("switch.bedroom_2_baseboard", "Bedroom 2 Baseboard", "off", area="Bedroom 2"),
+    Device("light.bedroom_1", "Bedroom 1 Lamp", "off", area="Bedroom 1"),
+    Device("light.wiz", "WiZ RGBW Tunable A1B2C3", "off", aliases=("Ceiling bulb",), attributes={"supported_color_modes": ["color_temp", "hs"], "min_color_temp_kelvin": 2200, "max_color_temp_kelvin": 6500}),
+    Device("cover.blind_1", "Threshing Floor Blind 1", "open", attributes={"device_class": "blind", "supported_features": 15}),
+    Device("cover.blind_2", "Threshing Floor Blind 2", "open", attributes={"device_class": "blind", "supported_features": 15}),
+    Device("todo.canadian_tire", "Canadian Tire", "2", attributes={"supported_features": 1}),
+)  # fmt: skip
+
+
+def test_kinds_numbers_and_items_as_people_say_them() -> None:
+    """A baseboard is a heater, four digits after "to" on a light are kelvin, a number right after the noun
+    names ("blind 2"), and a list item is kept without its article."""
+    heater = _allowed("switch", "turn_off", "switch.bedroom_1_baseboard")
+    assert _run_in(BARN, "en", heater, "turn off the heater in bedroom one") == ([heater.call], [])
+    assert _words_read("en", BARN, "ceiling bulb to 2700") == [
+        Call("light", "turn_on", "light.wiz", {"color_temp_kelvin": 2700})
+    ]
+    assert _words_read("en", BARN, "ceiling bulb to 20") == [Call("light", "turn_on", "light.wiz", {"brightness": 51})]
+    stop = _allowed("cover", "stop_cover", "cover.blind_2")
+    assert _run_in(BARN, "en", stop, "stop blind 2!") == ([stop.call], [])
+    assert _run_in(BARN, "en", stop, "stop the blind")[0] == []  # which one
+    assert _words_read("en", BARN, "add a propane refill to the canadian tire list") == [
+        Call("todo", "add_item", "todo.canadian_tire", {"item": "propane refill"})
+    ]

@@ -270,6 +270,7 @@ class Grounding:
         self.closing_words = self._set(table, "closing_words")
         self.step_words = self._set(table, "step_words")
         self.stop_words = self._set(table, "stop_words")
+        self.item_articles = self._set(table, "item_articles")
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
         self.mode_nouns = self._set(table, "mode_words")
@@ -860,9 +861,16 @@ class Grounding:
             return [call]
         said = re.search(r"[\s,;]+".join(re.escape(word) for word in item.split()), text, re.IGNORECASE)
         items = [part.strip() for part in self.parts_pattern.split(said[0] if said else item) if part.strip()]
-        if not 1 < len(items) <= _MAX_EACH:
+        items = [self._without_article(each) for each in (items if 1 < len(items) <= _MAX_EACH else [item])]
+        if items == [item]:
             return [call]
         return [Call(call.domain, call.service, call.entity_id, {**call.arguments, "item": each}) for each in items]
+
+    def _without_article(self, item: str) -> str:
+        """An item without the indefinite article it was said with ("add a propane refill": "propane
+        refill"; `item_articles`): a list holds things, not phrases."""
+        first, _, rest = item.partition(" ")
+        return rest.strip() if rest.strip() and first.casefold() in self.item_articles else item
 
     def _may_be_a_step(self, text: str) -> bool:
         """True when a request gives a plain number a fan could take as a speed step ("to 3"), no percent."""
@@ -1561,7 +1569,9 @@ class Grounding:
         """light.turn_on with the colour temperature a request gives in kelvin ("key light air to 4500
         kelvin", "workbench LED to 5000K") on the one light its words point at that has colour
         temperatures; None otherwise (Home Assistant's sentences have no kelvin)."""
-        if not self._one_plain_request(text, house) or len(kelvins := _KELVIN.findall(text)) != 1:
+        if not self._one_plain_request(text, house):
+            return None
+        if len(kelvins := _KELVIN.findall(text) or self._bare_kelvins(text)) != 1:
             return None
         calls = [
             Call("light", "turn_on", device.entity_id, {"color_temp_kelvin": int(kelvins[0])})
@@ -1569,6 +1579,16 @@ class Grounding:
             if device.domain == "light" and "color_temp" in (device.attributes.get("supported_color_modes") or ())
         ]
         return self._on_named(calls, text, house)
+
+    def _bare_kelvins(self, text: str) -> list[str]:
+        """Numbers of four digits said after "to" ("ceiling bulb to 2700"): no brightness, volume or
+        temperature is that large, so on a light they are kelvin."""
+        said = tokens(text)
+        return [
+            word
+            for before, word in zip(said, said[1:], strict=False)
+            if before in self.to_words and word.isdigit() and 1000 <= int(word) <= 10000
+        ]
 
     def asked_humidity(self, text: str, house: House) -> Call | None:
         """humidifier.set_humidity with the percentage a request gives a humidifier ("dehumidifier in the
@@ -2446,7 +2466,10 @@ class Grounding:
         if noun is None or self._plural(noun) or set(tokens(text)) & self.all_words:
             return None
         word = self.normalise(noun)
-        numbers = {word for word in self.words(text) if word.isdigit()}  # the value: "the thermostat to 68"
+        said = tokens(text)
+        numbered = {after for before, after in zip(said, said[1:], strict=False) if before == noun.casefold()}
+        # the value: "the thermostat to 68"; not the number right after the noun ("stop blind 2": a name)
+        numbers = {word for word in self.words(text) if word.isdigit() and word not in numbered}
         louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
         making = {self.normalise(word) for word in self.wants_a_complement}  # "Mach die Lampe an"
         rest = self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - making - {word}
