@@ -3105,3 +3105,22 @@ def test_kinds_numbers_and_items_as_people_say_them() -> None:
     assert _words_read("en", BARN, "add a propane refill to the canadian tire list") == [
         Call("todo", "add_item", "todo.canadian_tire", {"item": "propane refill"})
     ]
+
+
+def test_a_volume_step_moves_to_the_player_named_and_about_halfway_is_a_position() -> None:
+    """ "A touch louder on the arc" written on another player runs on the Arc (the step is the way the words
+    say); the other way is asked about. "About halfway" is 50 %, the "about" only how sure."""
+    den = make_house(
+        Device("media_player.arc", "Sonos Arc", "playing", area="Living Room", attributes={"supported_features": 4 | 1024}),
+        Device("media_player.samsung", "Samsung", "on", area="Den", attributes={"supported_features": 4 | 1024}),
+        Device("cover.awning", "Awning", "closed", attributes={"device_class": "awning", "supported_features": 7}),
+    )  # fmt: skip
+    up = _allowed("media_player", "volume_up", "media_player.samsung")
+    assert _run_in(den, "en", up, "a touch louder on the arc please")[0] == [
+        Call("media_player", "volume_up", "media_player.arc")
+    ]
+    down = _allowed("media_player", "volume_down", "media_player.samsung")
+    assert _run_in(den, "en", down, "a touch louder on the arc please")[0] == []
+    assert _words_read("en", den, "open the awning about halfway") == [
+        Call("cover", "set_cover_position", "cover.awning", {"position": 50})
+    ]

@@ -1438,6 +1438,7 @@ class Grounding:
         if (fraction := self._fraction_at_end(words)) and self.percent_word:
             before = words[: -fraction[0]]
             before = before[:-1] if before[-1].casefold() in self.articles else before  # "auf die Hälfte"
+            before = before[:-1] if before and before[-1].casefold() in self.about_words else before  # "about halfway"
             if (
                 self.to_word
                 and before
@@ -2020,14 +2021,15 @@ class Grounding:
         the Deck String Lights for the model's `light.turn_on` on a bedroom light), only when exactly one
         device passes every rule a call must pass (named by the request's words more than any other,
         a fitting kind and verb, asked for); else None, and the user is asked as before. Only a service
-        whose direction the words can confirm (on/off, open/close, play/pause) or one that carries the
+        whose direction the words can confirm (on/off, open/close, play/pause, louder/quieter) or one that carries the
         value it sets ("office AC to 68" as set_temperature on another thermostat), and only a device one
         of the request's naming words names (a kind word alone, "the TV", would pick a house's only player
         for a TV it does not have). `_moved` then puts in a value the request gives and the call lacks.
         `own`: the call's own device may be the one (a call turned the way the words say)."""
         with_value = bool(call.arguments) and call.service in _VALUE_SERVICES
-        if call.service not in _UP_SERVICES | _DOWN_SERVICES and not with_value:
-            return None
+        steps = {self.volume_words[word] for word in tokens(text) if word in self.volume_words}
+        if call.service not in _UP_SERVICES | _DOWN_SERVICES and not with_value and steps != {call.service}:
+            return None  # a volume step the words say ("a touch louder on the arc") moves as a way does
         fitting = []
         for moved in self._best_named(call, parts, text, house, own=own):
             device = house.device(moved.entity_id)
