@@ -3124,3 +3124,20 @@ def test_a_volume_step_moves_to_the_player_named_and_about_halfway_is_a_position
     assert _words_read("en", den, "open the awning about halfway") == [
         Call("cover", "set_cover_position", "cover.awning", {"position": 50})
     ]
+
+
+def test_a_name_said_whole_wins_over_its_room_and_ein_is_no_number() -> None:
+    """ "Ladenbeleuchtung an" reads as the Laden's lights and as the Ladenbeleuchtung: the one named whole.
+    "ein" after a name is the verb's particle, not a brightness of 1 %; "wieder" only colours."""
+    laden = make_house(
+        Device("light.ladenbeleuchtung", "Ladenbeleuchtung", "off", area="Laden", attributes={"supported_color_modes": ["brightness"]}),
+        Device("light.vitrine", "Vitrine LED", "off", area="Laden", attributes={"supported_color_modes": ["brightness"]}),
+        Device("cover.klappe", "Taubenschlag Ausflugklappe", "open", aliases=("Taubenklappe",), attributes={"supported_features": 3}),
+    )  # fmt: skip
+    on = [Call("light", "turn_on", "light.ladenbeleuchtung")]
+    assert _words_read("de", laden, "Ladenbeleuchtung an") == on
+    assert _words_read("de", laden, "Schalte die Ladenbeleuchtung ein") == on
+    assert _words_read("de", laden, "Ladenbeleuchtung ein") is None  # was a brightness of 1 %: left to the model
+    assert _words_read("de", laden, "Könnten Sie bitte die Taubenklappe wieder schließen") == [
+        Call("cover", "close_cover", "cover.klappe")
+    ]

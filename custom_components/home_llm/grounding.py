@@ -1482,9 +1482,10 @@ class Grounding:
     @cached_property
     def _number_pattern(self) -> re.Pattern[str] | None:
         """A spelled number before a text's end or before its last word (its unit), or None without any."""
-        if not self._number_words:
+        spelled = [word for word in self._number_words if word not in self.up_words | self.down_words]
+        if not spelled:  # not "ein", a verb's particle: "Ladenbeleuchtung ein" is no brightness of 1 %
             return None
-        return re.compile(rf"(?<!\w)({_either(self._number_words)})(?=(?:\s+\w+)?[\s.!?]*$)", re.IGNORECASE)
+        return re.compile(rf"(?<!\w)({_either(spelled)})(?=(?:\s+\w+)?[\s.!?]*$)", re.IGNORECASE)
 
     def _read_part(self, parts: list[str], index: int, house: House) -> list[Call] | None:
         """One part of a request as Home Assistant's sentences read it, alone or with the first part's

@@ -142,7 +142,9 @@ def read_command(
         _LOGGER.debug("Home Assistant's sentences could not read %r", text, exc_info=True)
         return None
     for result in results:
-        calls = _calls(result, house, light_words)
+        # A room's reading narrowed to the device named whole first: "Ladenbeleuchtung an" is read as the
+        # Laden's lights and as the Ladenbeleuchtung, one reading once narrowed.
+        calls = _named_alone(_calls(result, house, light_words), text, house)
         if calls:
             key = json.dumps([(c.service_name, c.entity_id, c.arguments) for c in calls], sort_keys=True, default=str)
             readings.add(key)
@@ -150,7 +152,7 @@ def read_command(
     if len(readings) > 1 and _one_list(added.values()):
         # German sentences also read the verb into the item ("Setz Kaffee"): the shortest item is meant.
         readings = {min(readings, key=len)}
-    return _named_alone(added[readings.pop()], text, house) if len(readings) == 1 else None
+    return added[readings.pop()] if len(readings) == 1 else None
 
 
 def _named_alone(calls: list[Call], text: str, house: House) -> list[Call]:
