@@ -3141,3 +3141,11 @@ def test_a_name_said_whole_wins_over_its_room_and_ein_is_no_number() -> None:
     assert _words_read("de", laden, "Könnten Sie bitte die Taubenklappe wieder schließen") == [
         Call("cover", "close_cover", "cover.klappe")
     ]
+
+
+def test_a_lock_call_against_the_words_asks_about_locking() -> None:
+    """A lock written the other way from the words is asked about as locking, not as switching or closing."""
+    ran, said = _run_in(BACKSTUBE, "de", _allowed("lock", "lock", "lock.niedergang"), "Schließ den Niedergang auf")
+    assert ran == [] and said == [
+        "Soll ich Niedergang abschließen? Das habe ich nicht gehört, daher habe ich es nicht getan."
+    ]

@@ -2123,7 +2123,11 @@ class Grounding:
             if self.is_grounded(call, device, said, house, self.head_kind(part), lead=self._lead_word(part))
         ]
         if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
-            sentence = self.phrases.text("against_up" if call.service in _UP_SERVICES else "against_down", name=name)
+            way = "up" if call.service in _UP_SERVICES else "down"
+            key = (
+                f"against_{call.service}" if call.domain == "lock" else f"against_{way}"
+            )  # "lock it?", not "close it?"
+            sentence = self.phrases.text(key, name=name)
             return Hold(call, f"{call.service_name} {AGAINST}", sentence)
         if not grounded:
             return self._which(call, text, f"{NOT_MENTIONED} {device.name}")
