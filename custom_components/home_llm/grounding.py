@@ -27,6 +27,7 @@ functions are the English rules.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -1588,7 +1589,7 @@ class Grounding:
         said = tokens(text)
         return [
             word
-            for before, word in zip(said, said[1:], strict=False)
+            for before, word in itertools.pairwise(said)
             if before in self.to_words and word.isdigit() and 1000 <= int(word) <= 10000
         ]
 
@@ -2474,7 +2475,7 @@ class Grounding:
             return None
         word = self.normalise(noun)
         said = tokens(text)
-        numbered = {after for before, after in zip(said, said[1:], strict=False) if before == noun.casefold()}
+        numbered = {after for before, after in itertools.pairwise(said) if before == noun.casefold()}
         # the value: "the thermostat to 68"; not the number right after the noun ("stop blind 2": a name)
         numbers = {word for word in self.words(text) if word.isdigit() and word not in numbered}
         louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
