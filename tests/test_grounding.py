@@ -3149,3 +3149,23 @@ def test_a_lock_call_against_the_words_asks_about_locking() -> None:
     assert ran == [] and said == [
         "Soll ich Niedergang abschließen? Das habe ich nicht gehört, daher habe ich es nicht getan."
     ]
+
+
+def test_two_rooms_joined_by_and_are_each_read() -> None:
+    """ "Heizung in Zimmer 1 und Zimmer 2 auf 17 Grad": the request read for each room; both run where each
+    reads the same service, else the model reads it."""
+    pension = make_house(
+        Device("climate.z1", "Zimmer 1 Thermostat", "heat", area="Zimmer 1", attributes={"supported_features": 1, "min_temp": 5, "max_temp": 30}),
+        Device("climate.z2", "Zimmer 2 Thermostat", "heat", area="Zimmer 2", attributes={"supported_features": 1, "min_temp": 5, "max_temp": 30}),
+        Device("light.z1", "Zimmer 1 Licht", "off", area="Zimmer 1"),
+        Device("lock.z2", "Zimmer 2 Tür", "locked", area="Zimmer 2"),
+    )  # fmt: skip
+    assert _words_read("de", pension, "Heizung in Zimmer 1 und Zimmer 2 runter auf 17 Grad, die sind abgereist") == [
+        Call("climate", "set_temperature", "climate.z1", {"temperature": 17.0}),
+        Call("climate", "set_temperature", "climate.z2", {"temperature": 17.0}),
+    ]
+    assert _words_read("de", pension, "Stell im Zimmer 1 und im Zimmer 2 die Heizung auf 20 Grad") == [
+        Call("climate", "set_temperature", "climate.z1", {"temperature": 20.0}),
+        Call("climate", "set_temperature", "climate.z2", {"temperature": 20.0}),
+    ]
+    assert _words_read("de", pension, "Mach in Zimmer 1 und Zimmer 2 das Licht an") is None  # no light in Zimmer 2

@@ -272,6 +272,7 @@ class Grounding:
         self.step_words = self._set(table, "step_words")
         self.stop_words = self._set(table, "stop_words")
         self.item_articles = self._set(table, "item_articles")
+        self.and_word = next(iter(_split(table.get("part_words", ""))), None)  # the first: "and", "und"
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
         self.mode_nouns = self._set(table, "mode_words")
@@ -833,6 +834,8 @@ class Grounding:
         them or refuses only a value the words gave; None otherwise (a refused reading, "unlock the front door",
         is left to the usual rules)."""
         calls = self._read(text, house)
+        if not calls and (each_place := self._each_place(text, house)) is not None:
+            return self._read_in_each(each_place, house, check)
         parts = self.request_parts(text)
         if not calls and len(parts) > 1 and _LABEL.match(text):
             parts = parts[1:]  # "goodnight: lock the front door, …": a label, then what it means
@@ -852,6 +855,32 @@ class Grounding:
             return None  # "ceiling fan to 3": a fan's plain number may be a speed step, not 3 %
         read = [check(call) for call in calls]
         return read if all(verdict.allowed or self._refused_as_said(verdict, text) for verdict in read) else None
+
+    def _each_place(self, text: str, house: House) -> tuple[str, str] | None:
+        """The request said once for each of two rooms it joins by "and" ("Heizung in Zimmer 1 und Zimmer 2
+        auf 17 Grad", "stell im Wohnzimmer und im Schlafzimmer die Heizung auf 22 Grad"), or None."""
+        areas = {device.area for device in house.devices if device.area}
+        if not areas or self.and_word is None:
+            return None
+        place, small = _either(areas), _either(self.articles | self.place_words)
+        joined = rf"(?<!\w)(?P<a>{place})\s+{re.escape(self.and_word)}\s+(?:(?:{small})\s+){{0,2}}(?P<b>{place})(?!\w)"
+        match = re.search(joined, text, re.IGNORECASE)
+        if match is None or match["a"].casefold() == match["b"].casefold():
+            return None
+        before, after = text[: match.start()], text[match.end() :]
+        return f"{before}{match['a']}{after}", f"{before}{match['b']}{after}"
+
+    def _read_in_each(
+        self, texts: tuple[str, str], house: House, check: Callable[[Call], Verdict]
+    ) -> list[Verdict] | None:
+        """The readings of the request for each room, when both read the same services on devices of their
+        own; None otherwise (the model reads it)."""
+        first, second = (self._home_assistant_reading(house, text, check) for text in texts)
+        if not first or not second:
+            return None
+        services = [sorted(v.call.service_name for v in read) for read in (first, second)]
+        devices = [{v.call.entity_id for v in read} for read in (first, second)]
+        return first + second if services[0] == services[1] and not devices[0] & devices[1] else None
 
     def _items_apart(self, call: Call, text: str) -> list[Call]:
         """An item read as a list ("Kaffee, Butter und Eier") as one add_item call for each; other calls as
