@@ -3169,3 +3169,12 @@ def test_two_rooms_joined_by_and_are_each_read() -> None:
         Call("climate", "set_temperature", "climate.z2", {"temperature": 20.0}),
     ]
     assert _words_read("de", pension, "Mach in Zimmer 1 und Zimmer 2 das Licht an") is None  # no light in Zimmer 2
+
+
+def test_a_number_no_name_has_after_the_noun_is_asked_about() -> None:
+    """ "lamp 3 on" where only Lamp 1 and Lamp 2 exist: the model's Lamp 1 is asked about, not run."""
+    lamps = make_house(Device("light.lamp_1", "Lamp 1", "off"), Device("light.lamp_2", "Lamp 2", "off"))
+    assert _run_in(lamps, "en", _allowed("light", "turn_on", "light.lamp_1"), "lamp 3 on")[0] == []
+    assert _run_in(lamps, "en", _allowed("light", "turn_on", "light.lamp_2"), "lamp 2 on")[0] == [
+        Call("light", "turn_on", "light.lamp_2")
+    ]

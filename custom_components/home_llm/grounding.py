@@ -2504,8 +2504,12 @@ class Grounding:
             return None
         word = self.normalise(noun)
         said = tokens(text)
-        numbered = {after for before, after in itertools.pairwise(said) if before == noun.casefold()}
-        # the value: "the thermostat to 68"; not the number right after the noun ("stop blind 2": a name)
+        numbered = {
+            after
+            for before, after in itertools.pairwise(said)
+            if before == noun.casefold() and any(_says(device.name, f"{before} {after}") for device in house.devices)
+        }
+        # the value: "the thermostat to 68"; not a name's number right after the noun ("stop blind 2")
         numbers = {word for word in self.words(text) if word.isdigit() and word not in numbered}
         louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
         making = {self.normalise(word) for word in self.wants_a_complement}  # "Mach die Lampe an"
