@@ -3178,3 +3178,10 @@ def test_a_number_no_name_has_after_the_noun_is_asked_about() -> None:
     assert _run_in(lamps, "en", _allowed("light", "turn_on", "light.lamp_2"), "lamp 2 on")[0] == [
         Call("light", "turn_on", "light.lamp_2")
     ]
+
+
+def test_a_request_with_a_closing_remark_is_read_without_it() -> None:
+    """ "…, ist schon wieder alle" only closes the request: the request before it is read as if said alone."""
+    assert _words_read("de", BACKSTUBE, "Pack Klopapier auf die Einkaufsliste, ist schon wieder alle") == [
+        Call("todo", "add_item", "todo.wg", {"item": "Klopapier"})
+    ]

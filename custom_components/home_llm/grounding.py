@@ -837,6 +837,8 @@ class Grounding:
         if not calls and (each_place := self._each_place(text, house)) is not None:
             return self._read_in_each(each_place, house, check)
         parts = self.request_parts(text)
+        if not calls and len(parts) == 1 and parts[0] != text.strip(" .!?"):
+            calls = self._read(parts[0], house)  # "Pack Klopapier auf die Einkaufsliste, ist schon wieder alle"
         if not calls and len(parts) > 1 and _LABEL.match(text):
             parts = parts[1:]  # "goodnight: lock the front door, …": a label, then what it means
         if not calls and 1 < len(parts) <= _MAX_READ_PARTS:  # "turn on the sconces and close the curtain": each part
