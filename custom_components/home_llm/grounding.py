@@ -837,7 +837,7 @@ class Grounding:
         if not calls and (each_place := self._each_place(text, house)) is not None:
             return self._read_in_each(each_place, house, check)
         parts = self.request_parts(text)
-        if not calls and len(parts) == 1 and parts[0] != text.strip(" .!?"):
+        if not calls and len(parts) == 1 and parts[0] != text.strip(" .!?") and not all(self._directions(text)):
             calls = self._read(parts[0], house)  # "Pack Klopapier auf die Einkaufsliste, ist schon wieder alle"
         if not calls and len(parts) > 1 and _LABEL.match(text):
             parts = parts[1:]  # "goodnight: lock the front door, …": a label, then what it means
