@@ -3185,3 +3185,16 @@ def test_a_request_with_a_closing_remark_is_read_without_it() -> None:
     assert _words_read("de", BACKSTUBE, "Pack Klopapier auf die Einkaufsliste, ist schon wieder alle") == [
         Call("todo", "add_item", "todo.wg", {"item": "Klopapier"})
     ]
+
+
+def test_two_rooms_whose_lights_are_a_light_and_a_relay_are_both_read() -> None:
+    """ "the kitchen and dining room lights": the kitchen's light is a relay, the dining room's a dimmer."""
+    home = make_house(
+        Device("switch.kitchen", "Kitchen Lights", "off", area="Kitchen"),
+        Device("light.dining", "Dining Room Dimmer", "off", area="Dining Room"),
+        Device("light.barn", "Barn Floodlights", "off", area="Barn"),
+    )
+    assert _words_read("en", home, "turn on the kitchen and dining room lights") == [
+        Call("switch", "turn_on", "switch.kitchen"),
+        Call("light", "turn_on", "light.dining"),
+    ]

@@ -834,8 +834,9 @@ class Grounding:
         them or refuses only a value the words gave; None otherwise (a refused reading, "unlock the front door",
         is left to the usual rules)."""
         calls = self._read(text, house)
-        if not calls and (each_place := self._each_place(text, house)) is not None:
-            return self._read_in_each(each_place, house, check)
+        each_place = None if calls else self._each_place(text, house)
+        if each_place is not None and (in_each := self._read_in_each(each_place, house, check)) is not None:
+            return in_each
         parts = self.request_parts(text)
         if not calls and len(parts) == 1 and parts[0] != text.strip(" .!?") and not all(self._directions(text)):
             calls = self._read(parts[0], house)  # "Pack Klopapier auf die Einkaufsliste, ist schon wieder alle"
@@ -875,12 +876,12 @@ class Grounding:
     def _read_in_each(
         self, texts: tuple[str, str], house: House, check: Callable[[Call], Verdict]
     ) -> list[Verdict] | None:
-        """The readings of the request for each room, when both read the same services on devices of their
-        own; None otherwise (the model reads it)."""
+        """The readings of the request for each room, when both read the same services (a light's turn_on and
+        a relay's alike) on devices of their own; None otherwise (the parts are read, else the model)."""
         first, second = (self._home_assistant_reading(house, text, check) for text in texts)
         if not first or not second:
             return None
-        services = [sorted(v.call.service_name for v in read) for read in (first, second)]
+        services = [sorted(v.call.service for v in read) for read in (first, second)]  # a light, a relay
         devices = [{v.call.entity_id for v in read} for read in (first, second)]
         return first + second if services[0] == services[1] and not devices[0] & devices[1] else None
 
