@@ -1967,6 +1967,28 @@ def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
     )  # "cool" is a setting, no remark to leave out: not read as dry alone
 
 
+def test_a_listed_mode_is_read_by_this_languages_word_for_it() -> None:
+    """A fan's or thermostat fan's modes are listed in English: German says them its own way."""
+    house = make_house(
+        Device("fan.ventilator", "Ventilator", "off", area="Schlafzimmer", attributes={"preset_modes": ["normal", "nature", "sleep"]}),
+        Device("climate.webasto", "Webasto Heizung", "heat", area="Salon", attributes={"fan_modes": ["low", "medium", "high"]}),
+        Device("fan.mehmet", "Ventilator Mehmet", "off", area="Mehmet", attributes={"preset_modes": ["normal", "nature"]}),
+    )  # fmt: skip
+    preset = lambda entity_id, mode: [Call("fan", "set_preset_mode", entity_id, {"preset_mode": mode})]  # noqa: E731
+    assert _words_read("de", house, "Ventilator im Schlafzimmer auf Nachtmodus") == preset("fan.ventilator", "sleep")
+    assert _words_read("de", house, "Stell Mehmets Ventilator auf Naturmodus") == preset("fan.mehmet", "nature")
+    assert _words_read("de", house, "Gebläse von der Webasto Heizung auf niedrig") == [
+        Call("climate", "set_fan_mode", "climate.webasto", {"fan_mode": "low"})
+    ]
+    assert _words_read("de", house, "Ventilator Mehmet auf Turbo") is None  # it lists no boost
+    assert _words_read("de", house, "Ventilator Mehmet auf Nachtmodus") is None  # nor sleep
+    assert _words_read("fr", house, "mets le ventilateur de la chambre en mode nuit") is None  # no such room
+    fans = make_house(Device("fan.ventilateur", "Ventilateur", "off", attributes={"preset_modes": ["normal", "sleep"]}))
+    assert _words_read("fr", fans, "mets le ventilateur en mode nuit") == preset("fan.ventilateur", "sleep")
+    assert _words_read("es", fans, "pon el ventilador en modo noche") == preset("fan.ventilateur", "sleep")
+    assert _words_read("en", fans, "fan to night mode") == preset("fan.ventilateur", "sleep")
+
+
 VILLA = make_house(
     Device("climate.daikin_salon", "Salón Daikin", "cool", area="Salón", attributes={"supported_features": 1}),
     Device(

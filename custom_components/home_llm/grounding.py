@@ -276,6 +276,8 @@ class Grounding:
         self.empty_verbs = self._set(table, "empty_verbs")
         self.value_nouns = self._set(table, "value_nouns")
         self.mode_nouns = self._set(table, "mode_words")
+        # A listed mode by this language's word for it ("Nachtmodus" for a fan's "sleep"): see with_listed_mode.
+        self.mode_names = {mode.casefold(): _listed(words) for mode, words in self._map(table, "mode_names").items()}
         self.spoken_as = {str(word).casefold(): str(said) for word, said in self._map(table, "spoken_as").items()}
         spoken = rf"(?<![\w'])(?:{_either(self.spoken_as)})(?![\w'])"  # not \b: "'s Licht" starts with "'"
         self._spoken_pattern = re.compile(spoken, re.IGNORECASE) if self.spoken_as else None
@@ -624,6 +626,7 @@ class Grounding:
         values: set[str] = set()
         for value in call.arguments.values():
             values |= self.words(str(value), spoken=False)
+            values |= self._mode_said_as(str(value))  # "Nachtmodus" for "sleep"
         # Another domain's noun names ("the *garage* light"), unless it is the kind the request is about.
         nouns = self._other_kind_nouns(call.domain, _SERVICE_PARTS.get(call.service))
         generic = self.generic - {word for word in nouns if head is None or self.kind_of.get(word) != head}
@@ -1860,7 +1863,7 @@ class Grounding:
             mode
             for mode in (str(each) for each in modes)
             if (words := set(tokens(mode)))
-            and words <= said
+            and (words <= said or self._said_in_own_words(mode, said))
             and not words & (self.up_words | self.down_words)
             and not mode.isdigit()
         ]
@@ -1868,6 +1871,18 @@ class Grounding:
             return verdict
         changed = check(Call(call.domain, service, call.entity_id, {argument: named[0]}))
         return changed if changed.allowed else verdict
+
+    def _mode_said_as(self, mode: str) -> set[str]:
+        """The words (normalised) this language says a mode with, alone and with its noun ("nacht",
+        "nachtmodus", "nachtbetrieb" for "sleep"; the mode's own word with its noun too)."""
+        names = [*self.mode_names.get(mode.casefold(), ()), mode]
+        compounds = [f"{name}{noun}" for name in names for noun in self.mode_nouns if " " not in name]
+        return {self.normalise(word) for phrase in [*names, *compounds] for word in tokens(phrase)}
+
+    def _said_in_own_words(self, mode: str, said: set[str]) -> bool:
+        """Whether the request names a listed mode with this language's word for it ("niedrig" for a
+        thermostat fan's "low", "Nacht" in "Nachtmodus" for a fan's "sleep")."""
+        return any(set(tokens(name)) <= said for name in self.mode_names.get(mode.casefold(), ()))
 
     def said_mode(self, text: str) -> tuple[str, str] | None:
         """The thermostat mode a request ends with after "to" ("the AC to heat"), as (its words, the
