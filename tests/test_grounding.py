@@ -1967,6 +1967,29 @@ def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
     )  # "cool" is a setting, no remark to leave out: not read as dry alone
 
 
+def test_a_rough_value_a_plural_name_and_a_target_name_no_other_device() -> None:
+    """"about three quarters" names no device (the model's open_cover gets the position said); "shutters"
+    is the one cover named "… Shutters" (not the gate, a door by its class); "target" is a setting."""
+    house = make_house(
+        Device("cover.deck_awning", "Deck Awning", "closed", area="Deck", attributes={"device_class": "awning", "supported_features": 15}),
+        Device("cover.main_gate", "Main Gate", "closed", area="Driveway", attributes={"device_class": "gate"}),
+        Device("cover.master_suite_shutters", "Master Suite Shutters", "open", area="Master Suite", attributes={"device_class": "blind", "supported_features": 15}),
+        Device("humidifier.basement_dehumidifier", "Basement Dehumidifier", "on", area="Basement", attributes={"humidity": 50, "min_humidity": 30, "max_humidity": 80}),
+        Device("light.deck", "Deck Light", "off", area="Deck"),
+    )  # fmt: skip
+    check = lambda call: check_call(call, house)  # noqa: E731
+    opened = Verdict(Call("cover", "open_cover", "cover.deck_awning"), True)
+    keep, held = hold_ungrounded([opened], house, "awning out about three quarters", check=check, read_first=False)
+    assert ([v.call for v in keep], held) == ([Call("cover", "set_cover_position", "cover.deck_awning", {"position": 75})], [])
+    assert _words_read("en", house, "shutters to 40%") == [
+        Call("cover", "set_cover_position", "cover.master_suite_shutters", {"position": 40})
+    ]
+    assert _words_read("en", house, "dehumidifier target 45") == [
+        Call("humidifier", "set_humidity", "humidifier.basement_dehumidifier", {"humidity": 45})
+    ]
+    assert _words_read("en", house, "lights to 40%") is None  # a plural kind said alone may mean several
+
+
 def test_a_listed_mode_is_read_by_this_languages_word_for_it() -> None:
     """A fan's or thermostat fan's modes are listed in English: German says them its own way."""
     house = make_house(

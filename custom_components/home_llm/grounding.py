@@ -630,8 +630,16 @@ class Grounding:
         # Another domain's noun names ("the *garage* light"), unless it is the kind the request is about.
         nouns = self._other_kind_nouns(call.domain, _SERVICE_PARTS.get(call.service))
         generic = self.generic - {word for word in nouns if head is None or self.kind_of.get(word) != head}
-        numbers = self._number_word_stems  # "set the heat to seventy three": a value, no name
+        numbers = self._number_word_stems | self._rough_value_words  # "to seventy three", "about a quarter"
         return frozenset(word for word in said - generic - values if not word.isdigit() and word not in numbers)
+
+    @cached_property
+    def _rough_value_words(self) -> frozenset[str]:
+        """The words of a value said roughly or as a fraction ("about", "three quarters", "half of the way"),
+        normalised; not those of a whole one ("max" may be a name: "Max's lamp")."""
+        fractions = [phrase for phrase, percent in self.fraction_words.items() if percent < 100]
+        phrases = [*fractions, *(" ".join(tail) for tail in self.fraction_tails), *self.about_words]
+        return frozenset(self.normalise(word) for phrase in phrases for word in tokens(phrase))
 
     @cached_property
     def _number_word_stems(self) -> frozenset[str]:
@@ -1061,10 +1069,12 @@ class Grounding:
         found: dict[str, tuple[str, Device]] = {}
         for index, word in enumerate(raw):
             noun = self.normalise(word)
-            if noun not in self.kind_of or self._is_verb(raw, index) or self._plural(word):
+            if noun not in self.kind_of or self._is_verb(raw, index):
                 continue
             meant = [device for device in house.devices if self._may_be_called(noun, device)]
-            if len(meant) == 1 and self._is_called(noun, sole := meant[0]) and sole.domain not in READ_ONLY:
+            if len(meant) != 1 or (self._plural(word) and word.casefold() not in tokens(meant[0].name.casefold())):
+                continue  # "the lights" may mean several; "shutters" the one device named "… Shutters"
+            if self._is_called(noun, sole := meant[0]) and sole.domain not in READ_ONLY:
                 found[sole.entity_id] = (word, sole)  # (not the Volumio for "the tv": it may be no TV)
         if len(found) != 1:
             return None  # two nouns for two devices ("the TV and the fan"): each part is read on its own
@@ -1095,6 +1105,8 @@ class Grounding:
         kind = self.kind_of[noun]
         if device.domain in RELAY_DOMAINS or device.domain not in _KIND_DOMAINS.get(kind, frozenset()):
             return False
+        if device.domain == "cover" and (kinds := self.device_kinds(device)) and kind not in kinds:
+            return False  # the Main Gate (a door by its name or class) is no "shutter"
         name_nouns = {self.normalise(word) for name in (device.name, *device.aliases) for word in tokens(name)}
         return not any(self.kind_of.get(other) == kind for other in name_nouns)
 
