@@ -1968,7 +1968,7 @@ def test_a_mode_from_a_devices_own_list_is_read_on_the_device_named() -> None:
 
 
 def test_a_rough_value_a_plural_name_and_a_target_name_no_other_device() -> None:
-    """"about three quarters" names no device (the model's open_cover gets the position said); "shutters"
+    """ "about three quarters" names no device (the model's open_cover gets the position said); "shutters"
     is the one cover named "… Shutters" (not the gate, a door by its class); "target" is a setting."""
     house = make_house(
         Device("cover.deck_awning", "Deck Awning", "closed", area="Deck", attributes={"device_class": "awning", "supported_features": 15}),
@@ -1980,7 +1980,10 @@ def test_a_rough_value_a_plural_name_and_a_target_name_no_other_device() -> None
     check = lambda call: check_call(call, house)  # noqa: E731
     opened = Verdict(Call("cover", "open_cover", "cover.deck_awning"), True)
     keep, held = hold_ungrounded([opened], house, "awning out about three quarters", check=check, read_first=False)
-    assert ([v.call for v in keep], held) == ([Call("cover", "set_cover_position", "cover.deck_awning", {"position": 75})], [])
+    assert ([v.call for v in keep], held) == (
+        [Call("cover", "set_cover_position", "cover.deck_awning", {"position": 75})],
+        [],
+    )
     assert _words_read("en", house, "shutters to 40%") == [
         Call("cover", "set_cover_position", "cover.master_suite_shutters", {"position": 40})
     ]
