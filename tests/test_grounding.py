@@ -1993,6 +1993,39 @@ def test_a_rough_value_a_plural_name_and_a_target_name_no_other_device() -> None
     assert _words_read("en", house, "lights to 40%") is None  # a plural kind said alone may mean several
 
 
+def test_a_vacuum_sent_back_and_a_player_played_on_are_read() -> None:
+    """ "dock X", "X zurück in die Station", "Spiel X weiter": the services Home Assistant's sentences say
+    another way (return_to_base, media_play)."""
+    house = make_house(
+        Device("vacuum.dreame", "Valetudo", "cleaning", aliases=("Dusty",)),
+        Device("vacuum.roborock", "Roborock Q7 Max", "cleaning", area="Flur", aliases=("Rosi",)),
+        Device("media_player.kuchenradio", "Küchenradio", "paused", area="Küche", attributes={"supported_features": 16385}),
+    )  # fmt: skip
+    docked = lambda entity_id: [Call("vacuum", "return_to_base", entity_id)]  # noqa: E731
+    assert _words_read("en", house, "dock Dusty") == docked("vacuum.dreame")
+    assert _words_read("de", house, "Die Rosi soll zurück in ihre Station") == docked("vacuum.roborock")
+    assert _words_read("de", house, "Roborock zurück in die Station") == docked("vacuum.roborock")
+    assert _words_read("de", house, "Spiel das Küchenradio weiter") == [
+        Call("media_player", "media_play", "media_player.kuchenradio")
+    ]
+
+
+def test_of_two_parts_naming_the_device_the_one_with_a_number_gives_the_value() -> None:
+    house = make_house(
+        Device("climate.paul", "Thermostat Paul", "heat", area="Kinderzimmer Paul", attributes={"hvac_modes": ["auto", "heat"], "temperature": 21, "min_temp": 5, "max_temp": 30, "temperature_unit": "°C", "supported_features": 1}),
+        Device("climate.bad", "Thermostat Bad", "heat", area="Bad", attributes={"hvac_modes": ["auto", "heat"], "temperature": 22, "min_temp": 5, "max_temp": 30, "temperature_unit": "°C", "supported_features": 1}),
+    )  # fmt: skip
+    grounding = load_grounding("de")
+    text = "Bei Paul ist's zu warm, stell sein Thermostat auf 18"
+    keep, held = grounding.hold_ungrounded(
+        [Verdict(Call("climate", "turn_on", "climate.paul"), True)], house, text, check=lambda c: check_call(c, house)
+    )
+    assert ([v.call for v in keep], held) == (
+        [Call("climate", "set_temperature", "climate.paul", {"temperature": 18})],
+        [],
+    )
+
+
 def test_a_listed_mode_is_read_by_this_languages_word_for_it() -> None:
     """A fan's or thermostat fan's modes are listed in English: German says them its own way."""
     house = make_house(

@@ -771,7 +771,8 @@ class Grounding:
         self, call: Call, device: Device, parts: list[tuple[str, frozenset[str]]], text: str, house: House
     ) -> str | None:
         """The words about the call's device: the request when it is one part, else the one part that names
-        the device ("Leselampe auf 20 Prozent, ick will gleich pennen"); None where none or several do."""
+        the device ("Leselampe auf 20 Prozent, ick will gleich pennen"), or of several the one that gives a
+        number ("Bei Paul ist's zu warm, stell sein Thermostat auf 18"); None where none or several do."""
         if len(parts) == 1:
             return text
         naming = [
@@ -779,6 +780,8 @@ class Grounding:
             for part, said in parts
             if self.is_grounded(call, device, said, house, self.head_kind(part), lead=self._lead_word(part))
         ]
+        if len(naming) > 1:
+            naming = [part for part in naming if self.says_number(self.with_digits(part))]
         return naming[0] if len(naming) == 1 else None
 
     def read_request(self, house: House, text: str, check: Callable[[Call], Verdict]) -> list[Verdict] | None:
