@@ -2026,6 +2026,23 @@ def test_of_two_parts_naming_the_device_the_one_with_a_number_gives_the_value() 
     )
 
 
+def test_a_colour_word_home_assistant_lacks_is_read_as_one_it_has() -> None:
+    """German "lila" (not in Home Assistant's colour list, which says "violett"), also for both of a pair;
+    not where it is a word of a name."""
+    house = make_house(
+        Device("light.play_links", "Hue Play links", "on", area="Büro", attributes={"supported_color_modes": ["hs"]}),
+        Device("light.play_rechts", "Hue Play rechts", "on", area="Büro", attributes={"supported_color_modes": ["hs"]}),
+    )  # fmt: skip
+    purple = lambda entity_id: Call("light", "turn_on", entity_id, {"color_name": "purple"})  # noqa: E731
+    assert _words_read("de", house, "Mach beide Hue Plays lila") == [
+        purple("light.play_links"),
+        purple("light.play_rechts"),
+    ]
+    assert _words_read("de", house, "Hue Play rechts auf lila") == [purple("light.play_rechts")]
+    named = make_house(Device("light.lila", "Lila Lampe", "off", attributes={"supported_color_modes": ["hs"]}))
+    assert load_grounding("de")._with_colours_as_read("Lila Lampe auf lila", named) == "Lila Lampe auf lila"
+
+
 def test_a_listed_mode_is_read_by_this_languages_word_for_it() -> None:
     """A fan's or thermostat fan's modes are listed in English: German says them its own way."""
     house = make_house(

@@ -42,7 +42,7 @@ from .arguments import COLOR_NAMES, value_domain
 from .const import ALLOWED_SERVICES
 from .intent_sentences import MAX_NAME, MAX_TEXT, READ_ONLY, RELAY_WORDS, command_sentences, read_command
 from .lexicon import ENGLISH as ENGLISH_LEXICON
-from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, load_lexicon
+from .lexicon import FALLBACK_LANGUAGE, Lexicon, base_language, cached_lexicon, intents_colours, load_lexicon
 from .parser import Call
 from .policy import Verdict
 from .snapshot import Device, House
@@ -1044,7 +1044,32 @@ class Grounding:
                 break
         if calls is None and (coloured := self._as_colour_setting(text)) != text:
             calls = self.read_by_home_assistant(coloured, house)  # "Stimmungslicht in Blau": "… auf Blau"
+        if calls is None and (known := self._with_colours_as_read(text, house)) != text:
+            calls = self._read_as_said(known, house)  # "Hue Play links lila": "… violett"
         return calls
+
+    @cached_property
+    def _colours_as_read(self) -> dict[str, str]:
+        """This language's colour words that Home Assistant's sentences lack ("lila"), each with a word they
+        have for the same colour ("violett")."""
+        theirs = intents_colours(self.lexicon.intents_data)
+        word_for: dict[str, str] = {}
+        for word, colour in theirs.items():
+            word_for.setdefault(colour, word)
+        return {
+            word: word_for[colour]
+            for word, colour in self.color_names.items()
+            if word != colour and word not in theirs and colour in word_for  # not English's "red" in German
+        }
+
+    def _with_colours_as_read(self, text: str, house: House) -> str:
+        """The text with its colour words as Home Assistant's sentences say them (not a word of a name)."""
+        named = {word for device in house.devices for word in tokens(device.name)}
+        colours = {word: said for word, said in self._colours_as_read.items() if word not in named}
+        if not colours:
+            return text
+        pattern = rf"(?<!\w)(?:{_either(colours)})(?!\w)"
+        return re.sub(pattern, lambda match: colours[match[0].casefold()], text, flags=re.IGNORECASE)
 
     def _with_compounds_apart(self, text: str, house: House) -> str:
         """The text with a compound of a room and a kind that no device is named ("Küchenlicht" where the

@@ -205,6 +205,13 @@ def _intents_words(data: Mapping[str, Any] | None, wanted: Iterable[str]) -> dic
     return {table: value for table, value in tables.items() if table in wanted and value}
 
 
+def intents_colours(data: Mapping[str, Any] | None) -> dict[str, str]:
+    """The one-word colours of Home Assistant's intents data of a language, each with its colour ("blau": "blue")."""
+    if not data:
+        return {}
+    return _list_outs((data.get("lists") or {}).get("color"), data.get("expansion_rules") or {})
+
+
 def _state_words(lists: Mapping[str, Any], rules: Mapping[str, str]) -> dict[str, set[str]]:
     """One-word forms of the state lists ("eingeschaltet" -> {"on"}), each with the states it says."""
     found: dict[str, set[str]] = {}
