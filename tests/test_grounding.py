@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -2041,6 +2042,21 @@ def test_a_colour_word_home_assistant_lacks_is_read_as_one_it_has() -> None:
     assert _words_read("de", house, "Hue Play rechts auf lila") == [purple("light.play_rechts")]
     named = make_house(Device("light.lila", "Lila Lampe", "off", attributes={"supported_color_modes": ["hs"]}))
     assert load_grounding("de")._with_colours_as_read("Lila Lampe auf lila", named) == "Lila Lampe auf lila"
+
+
+def test_the_music_among_several_players_is_the_one_playing() -> None:
+    """ "pause the music" with a Sonos playing and a TV only on: the Sonos; with both playing: asked about."""
+    sonos = Device("media_player.gym_sonos", "Gym Sonos", "playing", area="Gym", attributes={"supported_features": 1})
+    tv = Device("media_player.gym_tv", "Gym TV", "on", area="Gym", attributes={"supported_features": 1})
+    fan = Device("fan.gym_fan", "Haiku Fan", "off", area="Gym", aliases=("Gym Fan",))
+    text = "gym fan on and pause the music"
+    for house, runs in [
+        (make_house(sonos, tv, fan), True),
+        (make_house(sonos, replace(tv, state="playing"), fan), False),
+    ]:
+        paused = Verdict(Call("media_player", "media_pause", "media_player.gym_sonos"), True)
+        keep, held = hold_ungrounded([paused], house, text, check=lambda c, h=house: check_call(c, h), read_first=False)
+        assert (len(keep), len(held)) == ((1, 0) if runs else (0, 1))
 
 
 def test_a_listed_mode_is_read_by_this_languages_word_for_it() -> None:

@@ -122,6 +122,19 @@ _LINKS = ("en", "n", "es", "s", "e")  # what joins a German compound's first nou
 _MAX_SPEED_STEP = 10  # the most speed steps a fan has: a plain number above it is a percentage
 _MAX_INFLECTED_WORDS = 4  # words of the longest name read with other endings ("den gemütlichen Abend")
 _MIN_COMPOUND_HEAD = 5  # letters of the shortest kind noun read as the end of a compound ("licht")
+# Services that act on what a player plays: "the music" among several players is the one playing.
+_ON_WHAT_PLAYS = frozenset(
+    {
+        "media_pause",
+        "media_stop",
+        "media_next_track",
+        "media_previous_track",
+        "volume_up",
+        "volume_down",
+        "volume_set",
+        "volume_mute",
+    }
+)
 NOT_MENTIONED = "the request does not mention"  # a hold's reason when the words name another device
 AGAINST = "goes against the words of the request"  # a hold's reason when the words say the other way
 # A move and its opposite ("Spiegelschrank aus" written as turn_on is run as turn_off).
@@ -193,6 +206,13 @@ def _listed(value: object) -> list[str]:
 def _listed_lines(value: object) -> list[str]:
     """A table's sentences: a list of strings."""
     return [str(line) for line in value if str(line).strip()] if isinstance(value, list) else []
+
+
+def _the_one_playing(call: Call, device: Device, called: list[Device]) -> bool:
+    """Whether a call on what plays ("pause the music", "turn the music down") is on the only one of the
+    players a word may mean that is playing: the one meant, as Home Assistant's own sentences read it."""
+    playing = [each for each in called if each.state == "playing"]
+    return call.service in _ON_WHAT_PLAYS and playing == [device]
 
 
 def _as_written(text: str, lowered: str) -> str:
@@ -2491,8 +2511,9 @@ class Grounding:
             return f"pronoun:{pronoun}"
         if house is not None and (area := self._other_room(device, part, house)):
             return f"place:{area}"  # "die Deckenlampe im Kinderzimmer" is not the Deckenlampe Wohnzimmer
-        if house is not None and not naming and (noun := self.several_called(part, house)):
-            return f"several:{noun}"
+        several = self._several(part, house) if house is not None and not naming else None
+        if several is not None and not _the_one_playing(call, device, several[1]):
+            return f"several:{several[0]}"
         if house is not None and not naming and (word := self._kinds_word(call, part, house)):
             return f"kinds:{word}"
         if house is not None and naming and self.tied(call, device, part, house, previous):
