@@ -3145,6 +3145,7 @@ BACKSTUBE = make_house(
     [
         ("Mach dat Hoftor zu", Call("cover", "close_cover", "cover.hoftor")),  # Ruhrgebiet
         ("Mach in Zimmer eins 's Licht an", Call("light", "turn_on", "light.zimmer_1")),
+        ("Schalt's Licht in Zimmer 2 ein", Call("light", "turn_on", "light.zimmer_2")),  # the verb's "'s"
         ("Abzug an", Call("fan", "turn_on", "fan.dunstabzug")),  # the end of its compound
         ("Ofen vorheizen", Call("switch", "turn_on", "switch.vorheizen")),
         ("Schreib Milch auf den REWE-Zettel", Call("todo", "add_item", "todo.rewe", {"item": "Milch"})),
