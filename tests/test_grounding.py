@@ -2508,6 +2508,9 @@ def test_a_player_or_fan_turned_on_for_a_setting_it_lacks_is_asked_about() -> No
     assert _run_in(house, "en", roku, "turn on the Roku please") == ([roku.call], [])
     ran, said = _run_in(house, "de", _allowed("fan", "turn_on", "fan.mehmet"), "Ventilator Mehmet auf Turbo")
     assert ran == [] and "Turbo" in said[0]
+    ran, said = _run_in(house, "de", roku, "Mach auf dem Roku Disney Plus an")  # the German word order
+    assert ran == [] and "Disney Plus" in said[0]
+    assert _run_in(house, "de", roku, "Mach den Roku an") == ([roku.call], [])
 
 
 def test_a_near_name_the_house_lacks_is_read_as_the_one_it_has() -> None:

@@ -2066,7 +2066,10 @@ class Grounding:
             return None  # one phrase only: "ESPN", "Prime Video"
         before_place = last + 1 < len(said) and said[last + 1] in self.place_words
         after_to = last == len(said) - 1 and first > 0 and said[first - 1] in self.to_words
-        if not (before_place or after_to):
+        # "Mach auf dem LG Disney Plus an": after the device's name, before the particle that ends the request
+        after_name = first > 0 and self.normalise(said[first - 1]) in self.device_words(device)
+        before_way = after_name and last == len(said) - 2 and said[-1] in self.up_words
+        if not (before_place or after_to or before_way):
             return None
         setting = _as_written(text, " ".join(said[first : last + 1]))
         sentence = self.phrases.text("no_value", name=self.the(device.name), value=setting)
