@@ -282,32 +282,3 @@ def test_a_huge_device_bound_keeps_the_grammar_small() -> None:
     grammar = build_grammar(house)
     assert len(grammar) < 20_000
     assert accepts(grammar, "Setting it.\nclimate.set_temperature(climate.lab, temperature=21)")
-
-
-def test_a_turns_grammar_admits_calls_only_on_the_devices_its_words_name() -> None:
-    """Where the words name devices, a call on another is no longer a line the model can write; where they
-    name none ("movie time"), every device stays."""
-    from custom_components.home_llm.conversation import turn_grammar  # noqa: PLC0415 - imports Home Assistant
-    from custom_components.home_llm.grounding import load_grounding  # noqa: PLC0415
-
-    house = make_house(
-        Device("light.kitchen_lights", "Kitchen Lights", "on", area="Kitchen"),
-        Device("light.bed_light", "Bed Light", "off", area="Bedroom"),
-        Device("switch.porch_lights", "Porch Lights", "off"),
-        Device("climate.ecobee", "Ecobee", "heat", attributes={"temperature": 20, "supported_features": 1}),
-    )
-    english = load_grounding("en")
-    assert english.named_devices(house, "turn off the kitchen lights") == {"light.kitchen_lights"}
-    assert english.named_devices(house, "bed light on and the porch lights off") == {
-        "light.bed_light",
-        "switch.porch_lights",
-    }
-    assert english.named_devices(house, "I'm cold") == {"climate.ecobee"}  # a kind's word
-    assert english.named_devices(house, "movie time") == frozenset()
-    assert english.named_devices(house, "turn it off", "turn on the bed light") == {"light.bed_light"}
-    narrowed = turn_grammar(english, house, "turn off the kitchen lights", "")
-    assert accepts(narrowed, "light.turn_off(light.kitchen_lights)")
-    assert not accepts(narrowed, "light.turn_off(light.bed_light)")
-    assert not accepts(narrowed, "switch.turn_off(switch.porch_lights)")
-    whole = turn_grammar(english, house, "movie time", "")
-    assert whole == build_grammar(house)

@@ -805,8 +805,7 @@ class Grounding:
 
     def named_devices(self, house: House, text: str, previous: str = "") -> frozenset[str]:
         """The entity ids the request's words point at, part by part, as the holds judge a call (see
-        is_grounded); a kind's word alone names its devices ("I'm cold": the thermostats); empty where
-        the words point at none ("movie time")."""
+        is_grounded); empty where they point at none ("I'm cold", "movie time")."""
         _text, parts = self._said_parts(text, house, previous)
         named: set[str] = set()
         for part, said in parts:  # is_grounded for a plain turn_on on each device, its work shared per domain
