@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -215,7 +215,7 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         messages = _with_extra_system_prompt(messages, _extra_system_prompt(user_input, chat_log), len(history))
         if hasattr(chat_log, "async_trace"):  # the prompt as the model reads it, in the conversation's trace
             chat_log.async_trace({"messages": [{"role": m.role, "content": m.content} for m in messages]})
-        grammar = "" if options.get(CONF_USE_GRAMMAR, DEFAULT_USE_GRAMMAR) else None  # built for the turn's words
+        grammar = build_grammar(house) if options.get(CONF_USE_GRAMMAR, DEFAULT_USE_GRAMMAR) else None
         sampling = Sampling(
             temperature=float(options.get(CONF_TEMPERATURE, DEFAULT_TEMPERATURE)),
             top_k=int(options.get(CONF_TOP_K, DEFAULT_TOP_K)),
@@ -283,8 +283,6 @@ class HomeLlmConversationEntity(conversation.ConversationEntity, conversation.Ab
         held: list[Hold] = []
         speech = ""
         if read is None:
-            if grammar is not None:
-                grammar = await self.hass.async_add_executor_job(turn_grammar, grounding, house, text, previous)
             generated: list[str] = []
             async for delta in self._async_generate(messages, grammar, sampling, stream, generated):
                 yield delta
@@ -450,14 +448,6 @@ def persona_source(prompt_option: str, phrases: Phrases) -> str:
     if prompt_option != DEFAULT_PERSONA:
         return prompt_option
     return phrases.own("persona") or prompt_option
-
-
-def turn_grammar(grounding: Grounding, house: House, text: str, previous: str) -> str:
-    """The house grammar for one turn: where the request's words name devices, call lines on those only
-    (the grounding would hold a call on another; see Grounding.named_devices), else on every device."""
-    named = grounding.named_devices(house, text, previous)
-    devices = tuple(device for device in house.devices if device.entity_id in named)
-    return build_grammar(replace(house, devices=devices) if devices else house)
 
 
 def turn_language(hass: HomeAssistant, user_input: conversation.ConversationInput) -> str:

@@ -632,24 +632,13 @@ class Grounding:
         lights") a word for the device's kind is enough. `head`: the kind of device the request names;
         `lead`: its leading word (normalised), a verb unless a device has it.
         """
-        naming = self._naming_for(call, said, head, lead, house)
-        if not naming or house is None:
-            return bool(said & (self.device_words(device) | self.domain_words(call.domain)))
-        overlap = len(naming & self.device_words(device))
-        return overlap > 0 and overlap == self._most_named(naming, house)
-
-    def _naming_for(
-        self, call: Call, said: frozenset[str], head: str | None, lead: str | None, house: House | None
-    ) -> frozenset[str]:
-        """naming_words, less the leading word where no device has it (see is_grounded)."""
         naming = self.naming_words(said, call, head)
         if lead is not None and house is not None and not any(lead in self.device_words(d) for d in house.devices):
             naming -= {lead}  # a verb the lists lack ("retract the awning") names no device
-        return naming
-
-    def _most_named(self, naming: frozenset[str], house: House) -> int:
-        """The most of `naming` any device of the house has in its words."""
-        return max(len(naming & self.device_words(other)) for other in house.devices)
+        if not naming or house is None:
+            return bool(said & (self.device_words(device) | self.domain_words(call.domain)))
+        overlap = len(naming & self.device_words(device))
+        return overlap > 0 and overlap == max(len(naming & self.device_words(other)) for other in house.devices)
 
     def naming_words(self, said: frozenset[str], call: Call, head: str | None = None) -> frozenset[str]:
         """The user's words that could only name a device: not verbs, kinds, settings, numbers or the
@@ -747,7 +736,14 @@ class Grounding:
         where the caller has already read it and found nothing)."""
         if check is not None and read_first and (read := self.read_request(house, text, check)) is not None:
             return read, []
-        text, parts = self._said_parts(text, house, previous)
+        text = self.as_written(text)
+        said_parts = self.request_parts(text)
+        if len(said_parts) > 1:  # "Stell die Stube auf 35 Grad, mir is saukalt": one request and why
+            said_parts = self._without_remarks(said_parts, house)
+        if any(rephrased := [self.rephrased(part) for part in said_parts]):  # "retract the awning": "close ..."
+            said_parts = [instead or part for instead, part in zip(rephrased, said_parts, strict=True)]
+            text = ", ".join(said_parts)
+        parts = [(part, self.said_words(part, previous)) for part in said_parts]
         keep: list[Verdict] = []
         held: list[Hold] = []
         for given in verdicts:
@@ -790,40 +786,6 @@ class Grounding:
             keep += extra
             held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
-
-    def _said_parts(self, text: str, house: House, previous: str) -> tuple[str, list[tuple[str, frozenset[str]]]]:
-        """The request as the holds read it (remarks left out, verbs rephrased) and its parts, each with the
-        words it can point at."""
-        text = self.as_written(text)
-        said_parts = self.request_parts(text)
-        if len(said_parts) > 1:  # "Stell die Stube auf 35 Grad, mir is saukalt": one request and why
-            said_parts = self._without_remarks(said_parts, house)
-        if any(rephrased := [self.rephrased(part) for part in said_parts]):  # "retract the awning": "close ..."
-            said_parts = [instead or part for instead, part in zip(rephrased, said_parts, strict=True)]
-            text = ", ".join(said_parts)
-        return text, [(part, self.said_words(part, previous)) for part in said_parts]
-
-    def named_devices(self, house: House, text: str, previous: str = "") -> frozenset[str]:
-        """The entity ids the request's words point at, part by part, as the holds judge a call (see
-        is_grounded); empty where they point at none ("I'm cold", "movie time")."""
-        _text, parts = self._said_parts(text, house, previous)
-        named: set[str] = set()
-        for part, said in parts:  # is_grounded for a plain turn_on on each device, its work shared per domain
-            head, lead = self.head_kind(part), self._lead_word(part)
-            naming = {
-                domain: self._naming_for(Call(domain, "turn_on", ""), said, head, lead, house)
-                for domain in house.domains
-            }
-            most = {words: self._most_named(words, house) for words in set(naming.values()) if words}
-            for device in house.devices:
-                words, own = naming[device.domain], self.device_words(device)
-                if words:  # the most named ("porch" names the Porch Light)
-                    grounded = 0 < len(words & own) == most[words]
-                else:  # a kind alone ("the lights")
-                    grounded = bool(said & (own | self.domain_words(device.domain)))
-                if grounded:
-                    named.add(device.entity_id)
-        return frozenset(named)
 
     def _own_part(
         self, call: Call, device: Device, parts: list[tuple[str, frozenset[str]]], text: str, house: House
