@@ -2059,6 +2059,32 @@ def test_the_music_among_several_players_is_the_one_playing() -> None:
         assert (len(keep), len(held)) == ((1, 0) if runs else (0, 1))
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "service", "runs"),
+    [
+        ("en", "disarm alarmo", "alarm_arm_home", False),  # the model's opposite: asked about, never run
+        ("en", "disarm alarmo", "alarm_disarm", True),
+        ("en", "arm alarmo", "alarm_disarm", False),
+        ("en", "arm alarmo for the night", "alarm_arm_night", True),
+        ("de", "Alarmo unscharf schalten", "alarm_arm_away", False),
+        ("de", "Alarmo scharf schalten", "alarm_disarm", False),
+    ],
+)  # fmt: skip
+def test_an_alarm_armed_or_disarmed_against_the_words_is_asked_about(
+    language: str, text: str, service: str, runs: bool
+) -> None:
+    house = make_house(Device("alarm_control_panel.alarmo", "Alarmo", "disarmed", attributes={"supported_features": 7}))
+    grounding = load_grounding(language)
+    verdict = Verdict(Call("alarm_control_panel", service, "alarm_control_panel.alarmo"), True)
+    keep, held = grounding.hold_ungrounded([verdict], house, text, read_first=False)
+    assert (len(keep), len(held)) == ((1, 0) if runs else (0, 1))
+    if held:
+        asked = grounding.phrases.text(
+            "against_disarm" if service == "alarm_disarm" else "against_arm", name=grounding.the("Alarmo")
+        )
+        assert held[0].sentence == asked
+
+
 def test_a_listed_mode_is_read_by_this_languages_word_for_it() -> None:
     """A fan's or thermostat fan's modes are listed in English: German says them its own way."""
     house = make_house(

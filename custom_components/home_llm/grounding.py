@@ -208,6 +208,15 @@ def _listed_lines(value: object) -> list[str]:
     return [str(line) for line in value if str(line).strip()] if isinstance(value, list) else []
 
 
+def _against_key(call: Call, way: str) -> str:
+    """The phrase that asks about a call the words went against: by its own verb for locks and alarms."""
+    if call.domain == "lock":
+        return f"against_{call.service}"
+    if call.domain == "alarm_control_panel":
+        return "against_disarm" if call.service == "alarm_disarm" else "against_arm"
+    return f"against_{way}"
+
+
 def _the_one_playing(call: Call, device: Device, called: list[Device]) -> bool:
     """Whether a call on what plays ("pause the music", "turn the music down") is on the only one of the
     players a word may mean that is playing: the one meant, as Home Assistant's own sentences read it."""
@@ -2235,9 +2244,7 @@ class Grounding:
         ]
         if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
             way = "up" if call.service in _UP_SERVICES else "down"
-            key = (
-                f"against_{call.service}" if call.domain == "lock" else f"against_{way}"
-            )  # "lock it?", not "close it?"
+            key = _against_key(call, way)  # "lock it?", "arm it?", not "close it?"
             sentence = self.phrases.text(key, name=name)
             return Hold(call, f"{call.service_name} {AGAINST}", sentence)
         if not grounded:
@@ -2312,11 +2319,20 @@ class Grounding:
 
     def goes_against(self, call: Call, text: str) -> bool:
         """True when the call moves its device one way and the user only asked for the other way."""
+        if call.domain == "alarm_control_panel" and self._against_arming(call, text):
+            return True  # "disarm alarmo" written as alarm_arm_home
         if call.service in _UP_SERVICES:
             return self.says_direction("down", text)
         if call.service in _DOWN_SERVICES:
             return self.says_direction("up", text)
         return False
+
+    def _against_arming(self, call: Call, text: str) -> bool:
+        """True when an alarm is armed where the words say disarm, or disarmed where they say only arm."""
+        said = set(tokens(text))
+        if call.service == "alarm_disarm":
+            return bool(said & self.arm_words) and not said & self.disarm_words
+        return bool(said & self.disarm_words)
 
     def moves_without_stopping(self, text: str) -> bool:
         """True when the words ask for one way (up or down) and none asks to stop ("Rollgitter hoch"); a
