@@ -2537,6 +2537,9 @@ def test_a_player_or_fan_turned_on_for_a_setting_it_lacks_is_asked_about() -> No
     ran, said = _run_in(house, "de", roku, "Mach auf dem Roku Disney Plus an")  # the German word order
     assert ran == [] and "Disney Plus" in said[0]
     assert _run_in(house, "de", roku, "Mach den Roku an") == ([roku.call], [])
+    plug = make_house(*house.devices, Device("switch.pc", "PC Steckdose", "off"))
+    ran, said = _run_in(plug, "de", _allowed("switch", "turn_on", "switch.pc"), "Mach auf dem Roku Disney Plus an")
+    assert ran == [] and "Disney Plus" in said[0]  # the model's call on another device, moved to the Roku: asked
 
 
 def test_a_near_name_the_house_lacks_is_read_as_the_one_it_has() -> None:

@@ -781,6 +781,9 @@ class Grounding:
                 moved = self._moved(hold.call, parts, text, house, previous=previous, check=check)
                 if moved is not None and len(parts) == 1:  # moved to the thermostat named: its mode said
                     moved = self.with_said_mode(moved, house, text, check)
+                lacking = self._lacking_after_move(moved, text, house, len(parts))
+                if lacking is not None:
+                    hold, moved = lacking, None  # "Mach auf dem LG Disney Plus an" moved to the TV: asked
                 if moved is not None:
                     if moved not in keep:  # two calls moved to the same one run it once
                         keep.append(moved)
@@ -795,6 +798,14 @@ class Grounding:
             keep += extra
             held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
+
+    def _lacking_after_move(self, moved: Verdict | None, text: str, house: House, part_count: int) -> Hold | None:
+        """A hold for a call moved to the device named that would switch it on for a setting it lacks (see
+        _unlisted_setting), in a request of one part; None otherwise."""
+        device = house.device(moved.call.entity_id) if moved is not None else None
+        if moved is None or device is None or part_count != 1:
+            return None
+        return self._unlisted_setting(moved.call, device, text, house)
 
     def _own_part(
         self, call: Call, device: Device, parts: list[tuple[str, frozenset[str]]], text: str, house: House
