@@ -144,6 +144,8 @@ BLIND_HOUSE_SPLITS = [
     "outside_blind5.dev.jsonl",
     "german_blind6.dev.jsonl",
     "outside_blind6.dev.jsonl",
+    "german_blind7.dev.jsonl",
+    "outside_blind7.dev.jsonl",
 ]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training import dataset
+from training import cases, dataset
 from training.pure import const, prompt
 
 MODEL = Path("models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -93,9 +93,17 @@ def load(path: Path) -> tuple[dict[str, list[Encoded]], dict]:
     return splits, meta
 
 
-def build(model: Path, train: int, validation: int, seed: int, max_len: int) -> tuple[dict[str, list[Encoded]], dict]:
-    """Generate dataset.split(train, validation, seed) and tokenize it; the meta says how."""
+def build(
+    model: Path, train: int, validation: int, seed: int, max_len: int, case_files: Sequence[Path] = (),
+    case_count: int = 0,
+) -> tuple[dict[str, list[Encoded]], dict]:
+    """Generate dataset.split(train, validation, seed), add the dev cases' examples to the training half
+    (training.cases), tokenize it; the meta says how."""
     train_set, validation_set = dataset.split(train, validation, seed)
+    written = [e for path in cases.dev_files(list(case_files)) for e in cases.examples_from(path, random.Random(seed))]
+    if 0 < case_count < len(written):  # a sample, so that one epoch fits the time at hand
+        written = random.Random(seed).sample(written, case_count)
+    train_set = train_set + written
     tokenize, vocab = tokenizer(model)
     splits = {
         "train": encode_all(train_set, tokenize, max_len),
@@ -109,6 +117,8 @@ def build(model: Path, train: int, validation: int, seed: int, max_len: int) -> 
         "seed": seed,
         "max_len": max_len,
         "generator": "training/dataset.py split()",
+        "cases": {path.name: sum(1 for _ in path.open()) for path in case_files},
+        "case_examples": len(written),
         "kept": {name: len(items) for name, items in splits.items()},
     }
     return splits, meta
@@ -154,8 +164,10 @@ def main() -> None:
     args.add_argument("--validation", type=int, default=64)
     args.add_argument("--seed", type=int, default=8)
     args.add_argument("--max-len", type=int, default=1024, help="examples with more tokens are dropped")
+    args.add_argument("--cases", type=Path, nargs="*", default=[], help="dev splits (*.dev.jsonl) to train on too")
+    args.add_argument("--case-count", type=int, default=0, help="of the cases' examples, this many (0: all)")
     opts = args.parse_args()
-    splits, meta = build(opts.model, opts.train, opts.validation, opts.seed, opts.max_len)
+    splits, meta = build(opts.model, opts.train, opts.validation, opts.seed, opts.max_len, opts.cases, opts.case_count)
     save(opts.out, splits, meta)
     tokens = sum(len(t) for t, _ in splits["train"])
     print(f"wrote {opts.out} ({opts.out.stat().st_size / 1e6:.1f} MB): {meta['kept']} examples, {tokens} train tokens")
