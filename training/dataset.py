@@ -183,8 +183,9 @@ class Example:
         """The House the agent would snapshot: devices with their attributes, and the services."""
         devices = tuple(
             snapshot.Device(
-                d["entity_id"], d["name"], d["state"], d.get("area"), tuple(d.get("aliases", ())), d.get("attributes") or {}
-            )
+                d["entity_id"], d["name"], d["state"], d.get("area"), tuple(d.get("aliases", ())),
+                d.get("attributes") or {},
+            )  # fmt: skip
             for d in self.devices
         )
         return snapshot.House(devices, {k: tuple(v) for k, v in self.services.items()})
