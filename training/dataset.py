@@ -183,9 +183,13 @@ class Example:
         """The House the agent would snapshot: devices with their attributes, and the services."""
         devices = tuple(
             snapshot.Device(
-                d["entity_id"], d["name"], d["state"], d.get("area"), tuple(d.get("aliases", ())),
+                d["entity_id"],
+                d["name"],
+                d["state"],
+                d.get("area"),
+                tuple(d.get("aliases", ())),
                 d.get("attributes") or {},
-            )  # fmt: skip
+            )
             for d in self.devices
         )
         return snapshot.House(devices, {k: tuple(v) for k, v in self.services.items()})
@@ -1406,7 +1410,7 @@ def _vacuum_place(builder: HouseBuilder, rng: random.Random) -> tuple[str, dict,
 
 
 def _music(builder: HouseBuilder, rng: random.Random) -> tuple[str, dict, str, dict] | None:
-    """"The music" for the house's only player."""
+    """ "The music" for the house's only player."""
     service, args, says = rng.choice(MUSIC)
     device = _plant_for(builder, "media_player", service)
     return (rng.choice(says), device, service, args) if device else None
@@ -1832,8 +1836,11 @@ def _de_number_maker(key: str, says: tuple[str, ...], answers: tuple[str, ...], 
 
 
 _de_brightness = _de_number_maker(
-    "brightness", ("Dimme {a} auf {p}", "Stell {a} auf {p}", "{b} auf {p}", "Mach {a} auf {p} Helligkeit"),
-    ("Ich stelle {a} auf {p}.",), scale=255 / 100)
+    "brightness",
+    ("Dimme {a} auf {p}", "Stell {a} auf {p}", "{b} auf {p}", "Mach {a} auf {p} Helligkeit"),
+    ("Ich stelle {a} auf {p}.",),
+    scale=255 / 100,
+)
 
 
 def _de_color(device: dict, rng: random.Random, said: dict) -> Made:
@@ -1846,14 +1853,22 @@ def _de_color(device: dict, rng: random.Random, said: dict) -> Made:
 
 
 def _de_temperature(device: dict, rng: random.Random, said: dict) -> Made:
-    """"Stell die Heizung auf 21 Grad" (a decimal comma for halves)."""
+    """ "Stell die Heizung auf 21 Grad" (a decimal comma for halves)."""
     bounds = _domain_values(device, "temperature")
     if not bounds:
         return None
     value = _temperature(rng, bounds.low, bounds.high)
     degrees = _value_text(value).replace(".", ",")
-    user = rng.choice(("Stell {a} auf {t} Grad", "Stelle {a} auf {t} Grad", "{b} auf {t} Grad",
-                       "Heiz {a} auf {t} Grad", "Mach {a} auf {t} Grad", "Kannst du {a} auf {t} Grad stellen?"))
+    user = rng.choice(
+        (
+            "Stell {a} auf {t} Grad",
+            "Stelle {a} auf {t} Grad",
+            "{b} auf {t} Grad",
+            "Heiz {a} auf {t} Grad",
+            "Mach {a} auf {t} Grad",
+            "Kannst du {a} auf {t} Grad stellen?",
+        )
+    )
     user = user.format(**said, t=degrees)
     return user, "Ich stelle {a} auf {t} Grad.".format(**device_forms(device), t=degrees), {"temperature": value}
 
@@ -1870,8 +1885,15 @@ def _de_todo(device: dict, rng: random.Random, said: dict) -> Made:
         return None
     item = rng.choice(DE_ITEMS)
     zu = DE_ZU[_de_gender(device["name"])]
-    user = rng.choice(("Setz {i} auf {a}", "Schreib {i} auf {a}", "Füg {i} {z} {b} hinzu",
-                       "Füge bitte {i} {z} {b} hinzu", "Setz bitte {i} auf {a}")).format(**said, i=item, z=zu)
+    user = rng.choice(
+        (
+            "Setz {i} auf {a}",
+            "Schreib {i} auf {a}",
+            "Füg {i} {z} {b} hinzu",
+            "Füge bitte {i} {z} {b} hinzu",
+            "Setz bitte {i} auf {a}",
+        )
+    ).format(**said, i=item, z=zu)
     return user, "Ich setze {i} auf {a}.".format(**device_forms(device), i=item), {"item": item}
 
 
@@ -1957,7 +1979,7 @@ def _de_args(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | No
 
 
 def _de_area_pick(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
-    """"Mach das Licht in der Küche aus": the one device of that kind whose name holds the area."""
+    """ "Mach das Licht in der Küche aus": the one device of that kind whose name holds the area."""
     domain = rng.choice(("light", "light", "light", "light", "cover", "climate", "fan", "media_player", "switch"))
     area = rng.choice(builder.areas)
     device = builder.add_area_device(domain, area)
@@ -2024,7 +2046,7 @@ DE_CANNOT_REPLIES = ("Das kann ich leider nicht. Ich kann nur die Geräte in die
 
 
 def _de_question(builder: HouseBuilder, size: int, rng: random.Random) -> Made3 | None:
-    """"Ist das Küchenlicht an?", answered from the state in the prompt, in German."""
+    """ "Ist das Küchenlicht an?", answered from the state in the prompt, in German."""
     builder.fill(size)
     devices = [d for d in builder.house() if domain_of(d) in DE_QUESTIONS and d["state"] in DE_STATES]
     if not devices:

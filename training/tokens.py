@@ -94,7 +94,13 @@ def load(path: Path) -> tuple[dict[str, list[Encoded]], dict]:
 
 
 def build(
-    model: Path, train: int, validation: int, seed: int, max_len: int, *, case_files: Sequence[Path] = (),
+    model: Path,
+    train: int,
+    validation: int,
+    seed: int,
+    max_len: int,
+    *,
+    case_files: Sequence[Path] = (),
     case_count: int = 0,
 ) -> tuple[dict[str, list[Encoded]], dict]:
     """Generate dataset.split(train, validation, seed), add the dev cases' examples to the training half
@@ -167,7 +173,15 @@ def main() -> None:
     args.add_argument("--cases", type=Path, nargs="*", default=[], help="dev splits (*.dev.jsonl) to train on too")
     args.add_argument("--case-count", type=int, default=0, help="of the cases' examples, this many (0: all)")
     opts = args.parse_args()
-    splits, meta = build(opts.model, opts.train, opts.validation, opts.seed, opts.max_len, case_files=opts.cases, case_count=opts.case_count)
+    splits, meta = build(
+        opts.model,
+        opts.train,
+        opts.validation,
+        opts.seed,
+        opts.max_len,
+        case_files=opts.cases,
+        case_count=opts.case_count,
+    )
     save(opts.out, splits, meta)
     tokens = sum(len(t) for t, _ in splits["train"])
     print(f"wrote {opts.out} ({opts.out.stat().st_size / 1e6:.1f} MB): {meta['kept']} examples, {tokens} train tokens")
