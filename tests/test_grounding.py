@@ -3345,3 +3345,38 @@ def test_two_rooms_whose_lights_are_a_light_and_a_relay_are_both_read() -> None:
         Call("switch", "turn_on", "switch.kitchen"),
         Call("light", "turn_on", "light.dining"),
     ]
+
+
+def test_a_name_said_whole_is_grounded_whatever_the_other_words() -> None:
+    """Chatter after the name ("we've got the grandkids", "before the client arrives") names no device:
+    a name of two or more words said whole grounds the call, unless a longer name holding it is said too."""
+    farm = make_house(
+        Device("water_heater.wh", "Water Heater", "gas", area="Basement", attributes={"min_temp": 90, "max_temp": 140, "temperature": 120, "supported_features": 1}),
+        Device("climate.house", "Honeywell Thermostat", "heat", attributes={"min_temp": 50, "max_temp": 90}),
+        Device("cover.shades", "Conference Room Shades", "open", area="Conference Room"),
+        Device("scene.meeting", "Client Meeting", "unknown", area="Conference Room"),
+        Device("light.strip", "Kitchen Light Strip", "off"),
+        Device("light.kitchen", "Kitchen Light", "off"),
+    )  # fmt: skip
+    heat = _allowed("water_heater", "set_temperature", "water_heater.wh", temperature=130)
+    said = "bump the water heater up to 130, we've got the grandkids this weekend"
+    assert _run_in(farm, "en", heat, said)[0] == [heat.call]
+    shades = _allowed("cover", "close_cover", "cover.shades")
+    said = "Could you close the conference room shades before the client arrives?"
+    assert _run_in(farm, "en", shades, said)[0] == [shades.call]
+    # "kitchen light strip": the Kitchen Light's name is said whole, but inside the strip's longer one, so
+    # the model's Kitchen Light is not grounded: the call moves to the strip the words name
+    assert _run_in(farm, "en", _allowed("light", "turn_on", "light.kitchen"), "kitchen light strip on")[0] == [
+        Call("light", "turn_on", "light.strip")
+    ]
+
+
+def test_the_services_own_words_name_no_device() -> None:
+    """ "Set the alarm for the night": "night" is alarm_arm_night's, not the Hallway Night Light's."""
+    home = make_house(
+        Device("alarm_control_panel.house", "House Alarm", "armed_home", area="Hall"),
+        Device("light.night", "Hallway Night Light", "off", area="Hallway"),
+    )
+    arm = _allowed("alarm_control_panel", "alarm_arm_night", "alarm_control_panel.house")
+    assert _run_in(home, "en", arm, "Set the alarm for the night")[0] == [arm.call]
+    assert _run_in(home, "en", _allowed("light", "turn_on", "light.night"), "Set the alarm for the night")[0] == []

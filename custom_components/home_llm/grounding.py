@@ -641,6 +641,8 @@ class Grounding:
         lights") a word for the device's kind is enough. `head`: the kind of device the request names;
         `lead`: its leading word (normalised), a verb unless a device has it.
         """
+        if house is not None and self._named_whole(device, said, house):
+            return True
         naming = self.naming_words(said, call, head)
         if lead is not None and house is not None and not any(lead in self.device_words(d) for d in house.devices):
             naming -= {lead}  # a verb the lists lack ("retract the awning") names no device
@@ -649,10 +651,27 @@ class Grounding:
         overlap = len(naming & self.device_words(device))
         return overlap > 0 and overlap == max(len(naming & self.device_words(other)) for other in house.devices)
 
+    def _named_whole(self, device: Device, said: frozenset[str], house: House) -> bool:
+        """True when every word of the device's name (or an alias) of two or more words is said, and no
+        device's longer name that holds it is said whole too: "bump the water heater up to 130, we've got
+        the grandkids this weekend" names the Water Heater whatever the other words are."""
+        names = [self.words(name, spoken=False) for name in (device.name, *device.aliases)]
+        whole = [words for words in names if len(words) >= 2 and words <= said]
+        if not whole:
+            return False
+        longest = max(whole, key=len)
+        return not any(
+            longest < words <= said
+            for other in house.devices
+            if other.entity_id != device.entity_id
+            for words in (self.words(name, spoken=False) for name in (other.name, *other.aliases))
+        )
+
     def naming_words(self, said: frozenset[str], call: Call, head: str | None = None) -> frozenset[str]:
-        """The user's words that could only name a device: not verbs, kinds, settings, numbers or the
-        call's own argument values ("netflix" in "switch the tv to netflix")."""
-        values: set[str] = set()
+        """The user's words that could only name a device: not verbs, kinds, settings, numbers, the
+        call's own argument values ("netflix" in "switch the tv to netflix") or its service's words
+        ("night" in "set the alarm for the night": alarm_arm_night)."""
+        values: set[str] = set(self.words(call.service.replace("_", " "), spoken=False))
         for value in call.arguments.values():
             values |= self.words(str(value), spoken=False)
             values |= self._mode_said_as(str(value))  # "Nachtmodus" for "sleep"
