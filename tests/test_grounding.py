@@ -3380,3 +3380,18 @@ def test_the_services_own_words_name_no_device() -> None:
     arm = _allowed("alarm_control_panel", "alarm_arm_night", "alarm_control_panel.house")
     assert _run_in(home, "en", arm, "Set the alarm for the night")[0] == [arm.call]
     assert _run_in(home, "en", _allowed("light", "turn_on", "light.night"), "Set the alarm for the night")[0] == []
+
+
+def test_a_call_moved_to_the_device_named_takes_the_value_said() -> None:
+    """The model's set_temperature on the other AC with its own number, moved to the one named: the number
+    said, or asked about where that AC does not take it (it ran with the model's 84 before)."""
+    acs = {"hvac_modes": ["off", "cool"], "min_temp": 60, "max_temp": 86, "temperature": 72, "supported_features": 1}
+    rental = make_house(
+        Device("climate.living", "Living Room AC", "cool", area="Living Room", attributes=acs),
+        Device("climate.master", "Bedroom AC", "cool", area="Master Bedroom", attributes=acs),
+    )
+    written = _allowed("climate", "set_temperature", "climate.living", temperature=84)
+    assert _run_in(rental, "en", written, "set the bedroom AC to 55, we like very cold")[0] == []
+    assert _run_in(rental, "en", written, "set the bedroom AC to 70")[0] == [
+        Call("climate", "set_temperature", "climate.master", {"temperature": 70.0})
+    ]

@@ -800,9 +800,9 @@ class Grounding:
                 moved = self._moved(hold.call, parts, text, house, previous=previous, check=check)
                 if moved is not None and len(parts) == 1:  # moved to the thermostat named: its mode said
                     moved = self.with_said_mode(moved, house, text, check)
-                lacking = self._lacking_after_move(moved, text, house, len(parts))
+                moved, lacking = self._checked_after_move(moved, text, house, len(parts), check)
                 if lacking is not None:
-                    hold, moved = lacking, None  # "Mach auf dem LG Disney Plus an" moved to the TV: asked
+                    hold = lacking  # "Mach auf dem LG Disney Plus an" moved to the TV: asked
                 if moved is not None:
                     if moved not in keep:  # two calls moved to the same one run it once
                         keep.append(moved)
@@ -818,13 +818,19 @@ class Grounding:
             held = [hold for hold in held if hold.call.entity_id not in added]  # asked about, now done
         return keep, held
 
-    def _lacking_after_move(self, moved: Verdict | None, text: str, house: House, part_count: int) -> Hold | None:
-        """A hold for a call moved to the device named that would switch it on for a setting it lacks (see
-        _unlisted_setting), in a request of one part; None otherwise."""
+    def _checked_after_move(
+        self, moved: Verdict | None, text: str, house: House, part_count: int, check: Callable[[Call], Verdict]
+    ) -> tuple[Verdict | None, Hold | None]:
+        """A call moved to the device named, in a request of one part, as the words ask: with the value
+        said ("set the bedroom AC to 55" moved with the model's 84 for another AC: 55, or asked about where
+        the device does not take it; see with_asked_value), and held where it would switch the device on
+        for a setting it lacks (see _unlisted_setting). (call or None, hold or None)."""
         device = house.device(moved.call.entity_id) if moved is not None else None
         if moved is None or device is None or part_count != 1:
-            return None
-        return self._unlisted_setting(moved.call, device, text, house)
+            return moved, None
+        moved, hold = self.with_asked_value(moved, device, text, check)
+        hold = hold or self._unlisted_setting(moved.call, device, text, house)
+        return (None, hold) if hold is not None else (moved, None)
 
     def _own_part(
         self, call: Call, device: Device, parts: list[tuple[str, frozenset[str]]], text: str, house: House
