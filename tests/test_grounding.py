@@ -3395,3 +3395,15 @@ def test_a_call_moved_to_the_device_named_takes_the_value_said() -> None:
     assert _run_in(rental, "en", written, "set the bedroom AC to 70")[0] == [
         Call("climate", "set_temperature", "climate.master", {"temperature": 70.0})
     ]
+
+
+def test_a_kind_and_a_step_word_among_several_is_asked_about() -> None:
+    """ "fan faster please" with two fans running: which one (the model's pick ran before)."""
+    fans = {"percentage": 50, "percentage_step": 25, "supported_features": 1}
+    rental = make_house(
+        Device("fan.living", "Living Room Ceiling Fan", "on", area="Living Room", attributes=fans),
+        Device("fan.master", "Master Bedroom Fan", "on", area="Master Bedroom", attributes=fans),
+    )
+    faster = _allowed("fan", "increase_speed", "fan.living")
+    assert _run_in(rental, "en", faster, "fan faster please")[0] == []
+    assert _run_in(rental, "en", faster, "living room fan faster please")[0] == [faster.call]

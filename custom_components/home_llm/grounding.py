@@ -2647,7 +2647,9 @@ class Grounding:
         numbers = {word for word in self.words(text) if word.isdigit() and word not in numbered}
         louder = {self.normalise(word) for word in self.volume_words}  # "die Musik lauter": a way, not a name
         making = {self.normalise(word) for word in self.wants_a_complement}  # "Mach die Lampe an"
-        rest = self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - making - {word}
+        steps = {self.normalise(word) for word in self.step_words}  # "fan faster please": a way, not a name
+        rest = self.words(text) - self.action - self.verbs - numbers - self.unit_words - louder - making - steps
+        rest -= {word}
         if any(other not in self.kind_of for other in rest):
             return None  # "the percentage full fan", "the garage fan": more than the noun
         if any(self.words(device.name, spoken=False) == {word} for device in house.devices):
