@@ -3407,3 +3407,19 @@ def test_a_kind_and_a_step_word_among_several_is_asked_about() -> None:
     faster = _allowed("fan", "increase_speed", "fan.living")
     assert _run_in(rental, "en", faster, "fan faster please")[0] == []
     assert _run_in(rental, "en", faster, "living room fan faster please")[0] == [faster.call]
+
+
+def test_a_spelled_number_is_a_number_said() -> None:
+    """ "radio volume to forty percent" written as volume_up: the value said, not "asks for no step"; a
+    temperature spelled out is one said ("Heizung auf zweiundzwanzig")."""
+    radio = make_house(
+        Device(
+            "media_player.radio", "Kitchen Radio", "playing", attributes={"volume_level": 0.2, "supported_features": 4}
+        )
+    )
+    louder = _allowed("media_player", "volume_up", "media_player.radio")
+    assert _run_in(radio, "en", louder, "radio volume to forty percent")[0] == [
+        Call("media_player", "volume_set", "media_player.radio", {"volume_level": 0.4})
+    ]
+    grounding = load_grounding("de")
+    assert grounding.says_number("Heizung auf zweiundzwanzig") and not grounding.says_number("Heizung an")

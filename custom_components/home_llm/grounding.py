@@ -2294,8 +2294,8 @@ class Grounding:
         return None
 
     def says_number(self, text: str) -> bool:
-        """True when a request gives a number, in digits or words ("21", "two")."""
-        return any(word.isdigit() or word in self.number_words for word in tokens(text))
+        """True when a request gives a number, in digits or words ("21", "two", "volume to forty percent")."""
+        return any(word.isdigit() or word in self.number_words for word in tokens(self.with_digits(text)))
 
     def missing_setting(self, device: Device, text: str) -> str | None:
         """The setting a verb of the request asks for ("dim": brightness) that the device does not have
