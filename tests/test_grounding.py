@@ -3423,3 +3423,19 @@ def test_a_spelled_number_is_a_number_said() -> None:
     ]
     grounding = load_grounding("de")
     assert grounding.says_number("Heizung auf zweiundzwanzig") and not grounding.says_number("Heizung an")
+
+
+def test_full_brightness_is_one_hundred_percent() -> None:
+    """ "workbench light full", "right up to full brightness please": the model's plain turn_on gets 100 %."""
+    bench = make_house(
+        Device(
+            "light.bench",
+            "Workbench Light",
+            "on",
+            attributes={"brightness": 128, "supported_color_modes": ["brightness"]},
+        )
+    )
+    plain = _allowed("light", "turn_on", "light.bench")
+    for said in ("workbench light full", "Workbench light right up to full brightness please"):
+        assert _run_in(bench, "en", plain, said)[0] == [Call("light", "turn_on", "light.bench", {"brightness": 255})]
+    assert load_grounding("en").with_digits("open the blinds halfway please") == "open the blinds to 50 percent"

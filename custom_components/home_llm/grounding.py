@@ -1570,6 +1570,8 @@ class Grounding:
             whole, tenth = (self._number_words.get(part.casefold(), part) for part in decimal.group(1, 2))
             return f"{text[: decimal.start()]}{whole}.{tenth}{text[decimal.end() :]}"  # "einundzwanzig Komma fünf"
         words = text.rstrip(" .!?").split()
+        while len(words) > 1 and words[-1].casefold().strip(",") in self.filler:
+            words = words[:-1]  # "to full brightness please": the value is the last thing said
         ways = self.up_words | self.value_directions
         if len(words) > 2 and words[-1].casefold() in ways and self._fraction_at_end(words[:-1]):
             words = words[:-1]  # "three quarters open": how far open, as a position says it
