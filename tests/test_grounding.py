@@ -3439,3 +3439,35 @@ def test_full_brightness_is_one_hundred_percent() -> None:
     for said in ("workbench light full", "Workbench light right up to full brightness please"):
         assert _run_in(bench, "en", plain, said)[0] == [Call("light", "turn_on", "light.bench", {"brightness": 255})]
     assert load_grounding("en").with_digits("open the blinds halfway please") == "open the blinds to 50 percent"
+
+
+def test_a_player_switched_for_a_volume_step_takes_the_step() -> None:
+    """ "Opas Radio bissle leiser" written as turn_on (it ran before): volume_down; "on, a bit louder" stays on."""
+    radio = make_house(
+        Device("media_player.opa", "Opas Radio", "playing", attributes={"volume_level": 0.5, "supported_features": 4}),
+        Device(
+            "media_player.stall", "Stallradio", "playing", attributes={"volume_level": 0.5, "supported_features": 4}
+        ),
+    )
+    written = _allowed("media_player", "turn_on", "media_player.opa")
+    assert _run_in(radio, "de", written, "Opas Radio bissle leiser")[0] == [
+        Call("media_player", "volume_down", "media_player.opa")
+    ]
+    assert _run_in(radio, "de", written, "Mach Opas Radio an")[0] == [written.call]
+
+
+def test_a_names_own_way_word_asks_for_nothing() -> None:
+    """ "Schalt 'Praxis geöffnet' aus, wir machen zu" written as turn_on (it ran): turned off; the name's
+    "geöffnet" is no "open". "Badlüfter an, hab grad geduscht" written as turn_off: on ("an" ends its part)."""
+    praxis = make_house(
+        Device("input_boolean.offen", "Praxis geöffnet", "on"),
+        Device("switch.luefter", "Badlüfter", "off", area="Bad"),
+    )
+    opened = _allowed("input_boolean", "turn_on", "input_boolean.offen")
+    assert _run_in(praxis, "de", opened, "Schalt 'Praxis geöffnet' aus, wir machen zu")[0] == [
+        Call("input_boolean", "turn_off", "input_boolean.offen")
+    ]
+    off = _allowed("switch", "turn_off", "switch.luefter")
+    assert _run_in(praxis, "de", off, "Badlüfter an, hab grad geduscht")[0] == [
+        Call("switch", "turn_on", "switch.luefter")
+    ]

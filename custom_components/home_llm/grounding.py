@@ -1925,6 +1925,8 @@ class Grounding:
         if call.service == "toggle" and not asked:  # "Lösch das Licht" written as toggle: the way said
             up, down = self._directions(text, particles_last=True)
             asked = ["turn_on"] if up and not down else ["turn_off"] if down and not up else []
+        if not asked and call.domain == "media_player" and call.service in ("turn_on", "turn_off"):
+            asked = self._volume_step_only(text)  # "Opas Radio bissle leiser" written as turn_on
         if len(asked) != 1 or call.arguments:  # a call that carries a value keeps its service
             return verdict
         service = asked[0]
@@ -1933,6 +1935,13 @@ class Grounding:
         arguments = {"is_volume_muted": True} if service == "volume_mute" else {}
         changed = check(Call(call.domain, service, call.entity_id, arguments))
         return changed if changed.allowed else verdict
+
+    def _volume_step_only(self, text: str) -> list[str]:
+        """[volume_up] or [volume_down] where the words ask for a volume step ("louder", "leiser") and say
+        no way on or off; else []."""
+        steps = {self.volume_words[word] for word in tokens(text) if word in self.volume_words}
+        up, down = self._directions(text, particles_last=True)
+        return [steps.pop()] if len(steps) == 1 and not up and not down else []
 
     def with_said_mode(self, verdict: Verdict, house: House, text: str, check: Callable[[Call], Verdict]) -> Verdict:
         """A thermostat's call as set_hvac_mode where the request ends in "to" and a mode the device has
@@ -2128,7 +2137,12 @@ class Grounding:
         direction = "up" if opposite in _SAME_MOVE["up"] else "down"
         if opposite is None or self._asks_setting(text):
             return None
-        if not self.says_direction(direction, text, particles_last=True):
+        own = house.device(call.entity_id)
+        # Each part on its own ("Badlüfter an, hab grad geduscht": "an" ends its part): one says this way,
+        # none the other
+        ways = [self._directions(self.without_name(part, own) if own else part, True) for part, _ in parts]
+        wanted = 0 if direction == "up" else 1
+        if not any(way[wanted] for way in ways) or any(way[1 - wanted] for way in ways):
             return None
         # Turned, it must pass what a moved call passes: the words point at exactly one device (its own
         # included: "den Rollladen runter" among three shutters is asked about) of the kind they name.
@@ -2280,7 +2294,8 @@ class Grounding:
             for part, said in parts
             if self.is_grounded(call, device, said, house, self.head_kind(part), lead=self._lead_word(part))
         ]
-        if all(self.goes_against(call, part) for part in grounded or [text]):  # the parts that name it, if any
+        ways = [self.without_name(part, device) for part in grounded or [text]]  # "Schalt 'Praxis geöffnet' aus"
+        if all(self.goes_against(call, part) for part in ways):  # the parts that name it, if any
             way = "up" if call.service in _UP_SERVICES else "down"
             key = _against_key(call, way)  # "lock it?", "arm it?", not "close it?"
             sentence = self.phrases.text(key, name=name)
@@ -2354,6 +2369,15 @@ class Grounding:
             sentence = self.phrases.text("which_of", word=word, names=self.join(names, "or"))
             return Hold(call, f"several devices fit '{self.object_phrase(part)}'", sentence)
         return self._which(call, part, f"'{word}' is not {device.name}")
+
+    @staticmethod
+    def without_name(text: str, device: Device) -> str:
+        """The words with the device's name and aliases, where said as written, left out: a name's own
+        word for a way ("Praxis geöffnet", "Garage Open") asks for nothing."""
+        for name in sorted((device.name, *device.aliases), key=len, reverse=True):
+            if len(name) <= MAX_NAME:  # (untrusted: bounded)
+                text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text, flags=re.IGNORECASE)
+        return text
 
     def goes_against(self, call: Call, text: str) -> bool:
         """True when the call moves its device one way and the user only asked for the other way."""
