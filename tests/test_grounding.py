@@ -3471,3 +3471,19 @@ def test_a_names_own_way_word_asks_for_nothing() -> None:
     assert _run_in(praxis, "de", off, "Badlüfter an, hab grad geduscht")[0] == [
         Call("switch", "turn_on", "switch.luefter")
     ]
+
+
+def test_degrees_set_on_a_device_without_a_temperature_are_asked_about() -> None:
+    """ "Behandlung 1 auf 24 Grad heizen" written as the room's light on (it ran): asked; the thermostat runs.
+    "it's 30 degrees in here, fan on" sets no degrees: the fan runs."""
+    room = make_house(
+        Device("light.b1", "Behandlung 1 Licht", "off", attributes={"supported_color_modes": ["color_temp"]}),
+        Device("climate.b1", "Heizung Behandlung 1", "heat", attributes={"min_temp": 5, "max_temp": 30, "temperature": 20, "supported_features": 1}),
+        Device("fan.desk", "Desk Fan", "off"),
+    )  # fmt: skip
+    light = _allowed("light", "turn_on", "light.b1")
+    assert _run_in(room, "de", light, "Behandlung 1 auf 24 Grad heizen")[0] == []
+    heat = _allowed("climate", "set_temperature", "climate.b1", temperature=24)
+    assert _run_in(room, "de", heat, "Behandlung 1 auf 24 Grad heizen")[0] == [heat.call]
+    fan = _allowed("fan", "turn_on", "fan.desk")
+    assert _run_in(room, "en", fan, "it's 30 degrees in here, desk fan on")[0] == [fan.call]

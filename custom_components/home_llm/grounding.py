@@ -2323,7 +2323,20 @@ class Grounding:
         for setting, verbs in self.setting_verbs.items():
             if said & verbs and value_domain(device.domain, setting, device) is None:
                 return setting
-        return None
+        # "Behandlung 1 auf 24 Grad heizen" written for the room's light: a temperature it cannot take
+        # (set "to" a number of degrees; "it's 30 degrees, fan on" sets none)
+        return "temperature" if device.domain not in _TEMPERATURE_DOMAINS and self._sets_degrees(text) else None
+
+    def _sets_degrees(self, text: str) -> bool:
+        """True when the words, one request, set a number of degrees ("to 22 degrees", "auf vierundzwanzig
+        Grad"); in one of several parts, another device may be the one set ("blind down and the heat to 20")."""
+        if len(self.request_parts(text)) != 1:
+            return False
+        said = tokens(self.with_digits(text))
+        return any(
+            before in self.to_words and number.isdigit() and unit in self.degree_words
+            for before, number, unit in zip(said, said[1:], said[2:], strict=False)
+        )
 
     def asks_about_state(self, text: str) -> bool:
         """True for a question about the house ("is the kitchen light on?", "bed light status?"), which
