@@ -3487,3 +3487,13 @@ def test_degrees_set_on_a_device_without_a_temperature_are_asked_about() -> None
     assert _run_in(room, "de", heat, "Behandlung 1 auf 24 Grad heizen")[0] == [heat.call]
     fan = _allowed("fan", "turn_on", "fan.desk")
     assert _run_in(room, "en", fan, "it's 30 degrees in here, desk fan on")[0] == [fan.call]
+
+
+def test_darker_on_an_on_off_bulb_is_asked_about() -> None:
+    """ "Mach das Terrassenlicht ein bisschen dunkler" written as turn_on (it ran): an on/off bulb has no
+    brightness; "make the porch light brighter" alike."""
+    porch = make_house(Device("light.t", "Terrassenlicht", "off", attributes={"supported_color_modes": ["onoff"]}))
+    on = _allowed("light", "turn_on", "light.t")
+    assert _run_in(porch, "de", on, "Mach das Terrassenlicht ein bisschen dunkler")[0] == []
+    assert _run_in(porch, "en", on, "make the terrassenlicht brighter")[0] == []
+    assert _run_in(porch, "de", on, "Mach das Terrassenlicht an")[0] == [on.call]
