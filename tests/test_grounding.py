@@ -3497,3 +3497,21 @@ def test_darker_on_an_on_off_bulb_is_asked_about() -> None:
     assert _run_in(porch, "de", on, "Mach das Terrassenlicht ein bisschen dunkler")[0] == []
     assert _run_in(porch, "en", on, "make the terrassenlicht brighter")[0] == []
     assert _run_in(porch, "de", on, "Mach das Terrassenlicht an")[0] == [on.call]
+
+
+def test_southern_elisions_and_dialect_ways_are_read() -> None:
+    """ "Stell d'Heizung auf 22 Grad", "Rollladen im Wohnzimmer nunter", "Deebot soll ma durchsaugen"."""
+    german = load_grounding("de")
+    assert german.as_written("Stell d'Heizung auf 22 Grad") == "Stell die Heizung auf 22 Grad"
+    assert german.as_written("Mach in Zimmer eins 's Licht an") == "Mach in Zimmer eins das Licht an"
+    farm = make_house(
+        Device("climate.vito", "Heizung", "heat", attributes={"min_temp": 5, "max_temp": 30, "temperature": 20, "supported_features": 1}),
+        Device("cover.wz", "Rollladen Wohnzimmer", "open", area="Wohnzimmer", attributes={"supported_features": 15}),
+        Device("vacuum.deebot", "Deebot", "docked"),
+    )  # fmt: skip
+    assert _words_read("de", farm, "Stell d'Heizung auf 22 Grad") == [
+        Call("climate", "set_temperature", "climate.vito", {"temperature": 22.0})
+    ]
+    assert _words_read("de", farm, "Rollladen im Wohnzimmer nunter") == [Call("cover", "close_cover", "cover.wz")]
+    start = _allowed("vacuum", "start", "vacuum.deebot")
+    assert _run_in(farm, "de", start, "Deebot soll ma durchsaugen")[0] == [start.call]

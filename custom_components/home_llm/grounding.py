@@ -308,7 +308,8 @@ class Grounding:
         # A listed mode by this language's word for it ("Nachtmodus" for a fan's "sleep"): see with_listed_mode.
         self.mode_names = {mode.casefold(): _listed(words) for mode, words in self._map(table, "mode_names").items()}
         self.spoken_as = {str(word).casefold(): str(said) for word, said in self._map(table, "spoken_as").items()}
-        spoken = rf"(?<![\w'])(?:{_either(self.spoken_as)})(?![\w'])"  # not \b: "'s Licht" starts with "'"
+        # not \b: "'s Licht" starts with "'"; an elided article ends with one ("d'Heizung")
+        spoken = rf"(?<![\w'])(?:{_either(self.spoken_as)})(?:(?![\w'])|(?<='))"
         self._spoken_pattern = re.compile(spoken, re.IGNORECASE) if self.spoken_as else None
         self.landmark_words = self._set(table, "landmark_words")
         self.list_articles = self._set(table, "list_articles")
