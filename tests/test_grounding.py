@@ -3058,7 +3058,9 @@ def test_a_kind_word_alone_asks_where_another_device_of_it_has_no_such_word() ->
         ("Das Radio in der Kuchl ein bisserl lauter", "de", Call("media_player", "volume_up", "media_player.kuchl")),
         ("Fahr die Markise Terrasse raus, die Sonne knallt", "de", Call("cover", "open_cover", "cover.markise")),
         ("Fahr die Markise Terrasse rein", "de", Call("cover", "close_cover", "cover.markise")),
-        ("Markise Terrasse rein", "de", None),  # no verb: "die Hendln wollen raus" is no request either
+        # no verb but the way an awning goes (four blind writers said it so); "die Hendln wollen raus" names no device
+        ("Markise Terrasse rein", "de", Call("cover", "close_cover", "cover.markise")),
+        ("Die Hendln wollen raus", "de", None),
         ("Halt mal die Musik in der Kuchl an", "de", Call("media_player", "media_pause", "media_player.kuchl")),  # "halt … an": a verb
         ("Rollo im Schlafzimmer aufziehen", "de", Call("cover", "open_cover", "cover.rollo")),
         ("Warmwasser auf sechzig Grad hochdrehen", "de", Call("water_heater", "set_temperature", "water_heater.boiler", {"temperature": 60.0})),
@@ -3515,3 +3517,16 @@ def test_southern_elisions_and_dialect_ways_are_read() -> None:
     assert _words_read("de", farm, "Rollladen im Wohnzimmer nunter") == [Call("cover", "close_cover", "cover.wz")]
     start = _allowed("vacuum", "start", "vacuum.deebot")
     assert _run_in(farm, "de", start, "Deebot soll ma durchsaugen")[0] == [start.call]
+
+
+def test_an_awning_out_and_in_and_a_door_locked_with_the_verb_last() -> None:
+    """ "Markise raus, die Sonne knallt", "Markise rein", "Haustür zuschließen"."""
+    terrace = make_house(
+        Device("cover.markise", "Markise Terrasse", "closed", attributes={"device_class": "awning", "supported_features": 15}),
+        Device("lock.haustuer", "Haustür", "unlocked"),
+    )  # fmt: skip
+    assert _words_read("de", terrace, "Markise raus, die Sonne knallt") == [
+        Call("cover", "open_cover", "cover.markise")
+    ]
+    assert _words_read("de", terrace, "Markise rein") == [Call("cover", "close_cover", "cover.markise")]
+    assert _words_read("de", terrace, "Haustür zuschließen") == [Call("lock", "lock", "lock.haustuer")]
