@@ -40,7 +40,8 @@ NO_CALL_REPLIES: dict[str, dict[str, str]] = {
         "ambiguous": "Welches Gerät meinst du?",
     },
 }
-# The attributes a house file's entity keeps in the prompt: those the agent's snapshot keeps (house.py).
+# The attributes a house file's entity keeps in the prompt: those the agent's snapshot keeps (a copy of
+# house.py's, which imports Home Assistant; tests/test_training_cases.py compares the two snapshots).
 SNAPSHOT_ATTRIBUTES = frozenset(
     {
         "brightness", "rgb_color", "color_temp_kelvin", "min_color_temp_kelvin", "max_color_temp_kelvin",
