@@ -10,6 +10,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 
 from custom_components.home_llm.grounding import (
+    Grounding,
     asks_to_add,
     check_answer,
     confirmation,
@@ -3530,3 +3531,12 @@ def test_an_awning_out_and_in_and_a_door_locked_with_the_verb_last() -> None:
     ]
     assert _words_read("de", terrace, "Markise rein") == [Call("cover", "close_cover", "cover.markise")]
     assert _words_read("de", terrace, "Haustür zuschließen") == [Call("lock", "lock", "lock.haustuer")]
+
+
+def test_a_hostile_name_is_left_out_as_text_only() -> None:
+    """Untrusted names in without_name: regex characters are literal, a name past MAX_NAME is not used."""
+    tricky = Device("switch.x", "(.*)+ [a-z]{9999}", "off")
+    assert Grounding.without_name("turn (.*)+ [a-z]{9999} off", tricky).split() == ["turn", "off"]
+    huge = Device("switch.y", "geöffnet " * 5000, "off")
+    text = "Schalt das geöffnet aus"
+    assert Grounding.without_name(text, huge) == text
